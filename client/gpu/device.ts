@@ -1,0 +1,34 @@
+// Opens a WebGPU device from any GPU entry point (navigator.gpu in a browser, Dawn in Node).
+
+export const WEBGPU_MISSING =
+  'WebGPU is not available in this browser: use Chrome or Edge 113+ (or another browser with WebGPU enabled) on a secure (https or localhost) page.';
+
+export interface GpuHandle {
+  device: GPUDevice;
+  adapterName: string;
+}
+
+export async function openDevice(gpu: GPU | undefined): Promise<GpuHandle> {
+  if (!gpu) throw new Error(WEBGPU_MISSING);
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error(`${WEBGPU_MISSING} (no GPU adapter was offered)`);
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBuffersPerShaderStage: Math.min(10, adapter.limits.maxStorageBuffersPerShaderStage),
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+      maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: adapter.limits.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: adapter.limits.maxComputeWorkgroupSizeX,
+    },
+  });
+  device.lost.then((info) => {
+    if (info.reason !== 'destroyed') console.error(`WebGPU device lost: ${info.message}`);
+  });
+  return { device, adapterName: describeAdapter(adapter.info) };
+}
+
+function describeAdapter(info: GPUAdapterInfo): string {
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter((s) => s && s.length > 0);
+  return parts.length > 0 ? parts.join(' ') : 'unknown adapter';
+}

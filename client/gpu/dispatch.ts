@@ -1,0 +1,55 @@
+// Pipelines built once per (shader, constants) and the dispatches that a training step replays.
+
+export interface Dispatch {
+  label: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number, number];
+}
+
+export type Binding = GPUBuffer | GPUBufferBinding;
+
+export class PipelineCache {
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly modules = new Map<string, GPUShaderModule>();
+
+  constructor(readonly device: GPUDevice) {}
+
+  get(code: string, constants: Record<string, number> = {}, entryPoint = 'main'): GPUComputePipeline {
+    const key = `${code}\n${entryPoint}\n${JSON.stringify(constants)}`;
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      let module = this.modules.get(code);
+      if (!module) {
+        module = this.device.createShaderModule({ code });
+        this.modules.set(code, module);
+      }
+      pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint, constants } });
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  /** Binding i of group 0 gets buffers[i]. */
+  bindGroup(pipeline: GPUComputePipeline, buffers: Binding[]): GPUBindGroup {
+    return this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: buffers.map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
+    });
+  }
+
+  dispatch(label: string, code: string, constants: Record<string, number>, buffers: Binding[], workgroups: [number, number?, number?]): Dispatch {
+    const pipeline = this.get(code, constants);
+    return { label, pipeline, bindGroup: this.bindGroup(pipeline, buffers), workgroups: [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1] };
+  }
+}
+
+export function encodeDispatches(pass: GPUComputePassEncoder, dispatches: Dispatch[]): void {
+  for (const d of dispatches) {
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(...d.workgroups);
+  }
+}
+
+export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);

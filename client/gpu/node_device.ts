@@ -1,0 +1,11 @@
+// Node-only: a WebGPU device through Dawn (the `webgpu` package), on SwiftShader unless a real GPU is present.
+// Importing this module installs the WebGPU globals (GPUBufferUsage, ...) that browser code expects.
+import { openDevice, type GpuHandle } from './device.ts';
+
+process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
+const { create, globals } = await import('webgpu');
+Object.assign(globalThis, globals);
+
+export function openNodeDevice(): Promise<GpuHandle> {
+  return openDevice(create([]));
+}

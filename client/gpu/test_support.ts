@@ -1,0 +1,63 @@
+// Helpers for kernel tests and benchmarks in Node: buffers in and out, run a list of dispatches, compare.
+import './node_device.ts';
+import { encodeDispatches, type Dispatch } from './dispatch.ts';
+import { seededRandom } from '../../shared/random.ts';
+
+export const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+export function bufferFrom(device: GPUDevice, data: Float32Array | Uint32Array | Int32Array, usage = STORAGE): GPUBuffer {
+  const buffer = device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage });
+  device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  return buffer;
+}
+
+export function emptyBuffer(device: GPUDevice, floats: number, usage = STORAGE): GPUBuffer {
+  return device.createBuffer({ size: Math.max(16, Math.ceil((floats * 4) / 16) * 16), usage });
+}
+
+export async function readBuffer(device: GPUDevice, buffer: GPUBuffer, bytes = buffer.size): Promise<ArrayBuffer> {
+  const staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const copy = staging.getMappedRange().slice(0);
+  staging.destroy();
+  return copy;
+}
+
+export async function readF32(device: GPUDevice, buffer: GPUBuffer, length: number): Promise<Float32Array> {
+  return new Float32Array(await readBuffer(device, buffer, Math.ceil((length * 4) / 4) * 4));
+}
+
+export async function readU32(device: GPUDevice, buffer: GPUBuffer, length: number): Promise<Uint32Array> {
+  return new Uint32Array(await readBuffer(device, buffer, length * 4));
+}
+
+export function run(device: GPUDevice, dispatches: Dispatch[]): void {
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  encodeDispatches(pass, dispatches);
+  pass.end();
+  device.queue.submit([enc.finish()]);
+}
+
+export function randomArray(length: number, seed: number, scale = 1): Float32Array {
+  const r = seededRandom(seed);
+  const a = new Float32Array(length);
+  for (let i = 0; i < length; i++) a[i] = (r() * 2 - 1) * scale;
+  return a;
+}
+
+/** max |actual - expected| / max |expected|: one scale for the whole tensor, so near-zero entries do not blow up. */
+export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length < expected.length) throw new Error(`got ${actual.length} values, expected ${expected.length}`);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    if (!Number.isFinite(actual[i])) return Infinity;
+    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return diff / Math.max(scale, 1e-12);
+}
