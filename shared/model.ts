@@ -100,13 +100,15 @@ export function trainingFlopsPerSample(spec: ModelSpec): number {
   const shapes = layerOutputShapes(spec);
   let flops = 0;
   let inShape = spec.input;
+  let paramsBefore = false;
   spec.layers.forEach((layer, i) => {
     const out = shapes[i];
     let macs = 0;
     if (layer.kind === 'dense') macs = shapeSize(inShape) * layer.units;
     if (layer.kind === 'conv2d') macs = out.height * out.width * layer.filters * layer.kernel * layer.kernel * inShape.channels;
-    // forward + weight gradient, plus the input gradient except for the first layer (nothing needs it)
-    flops += 2 * macs * (i === 0 ? 2 : 3);
+    // forward + weight gradient, plus the input gradient only where an earlier layer has parameters
+    flops += 2 * macs * (paramsBefore ? 3 : 2);
+    if (macs > 0) paramsBefore = true;
     inShape = out;
   });
   return flops;
