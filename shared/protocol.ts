@@ -1,0 +1,178 @@
+// The Socket.IO protocol between a tab (worker) and the coordinator. Every message has a zod schema and its
+// type is derived from it; the event maps below type both `new Server<...>()` and `io()`.
+// Weights always travel as a separate binary argument (f32 little-endian), never inside JSON.
+import { z } from 'zod';
+import { hyperSchema, modelSpecSchema, runStateSchema } from './run_config.ts';
+
+const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
+const step = z.number().int().min(0).max(2 ** 40);
+const finite = z.number().finite();
+
+// ---- tab -> coordinator -------------------------------------------------------------------------------------
+
+export const helloSchema = z.object({
+  /** One per browser profile (localStorage): tabs of one machine form a group. */
+  machineId: id,
+  /** One per tab (sessionStorage): reconnecting with the same id resumes the identity. */
+  tabId: id,
+  adapter: z.record(z.string().max(64), z.union([z.string().max(256), finite, z.boolean()])).refine((r) => Object.keys(r).length <= 32, 'at most 32 adapter fields'),
+  limits: z.record(z.string().max(64), finite).refine((r) => Object.keys(r).length <= 64, 'at most 64 limits'),
+});
+export type Hello = z.infer<typeof helloSchema>;
+
+export const reportSchema = z.object({
+  runId: z.number().int().positive(),
+  /** Local steps done since the worker joined the run (counting on from `startStep`). */
+  step,
+  /** Running mean of recent minibatch losses. */
+  lossEstimate: z.number().finite().min(0).max(1e6),
+  samplesPerSec: z.number().finite().min(0).max(1e9),
+  /** Samples processed since the previous report. */
+  samples: z.number().int().min(0).max(1e9),
+});
+export type Report = z.infer<typeof reportSchema>;
+
+export const heartbeatSchema = z.object({ runId: z.number().int().positive().nullable(), step: step.optional() });
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
+
+/** Sent with the weights, only in answer to an uploadRequest. */
+export const uploadMetaSchema = z.object({
+  runId: z.number().int().positive(),
+  requestId: z.number().int().positive(),
+  step,
+  lossEstimate: z.number().finite().min(0).max(1e6),
+});
+export type UploadMeta = z.infer<typeof uploadMetaSchema>;
+
+// ---- coordinator -> tab -------------------------------------------------------------------------------------
+
+export const datasetShardSchema = z.object({ url: z.string(), start: z.number().int(), count: z.number().int(), bytes: z.number().int(), etag: z.string() });
+export type DatasetShard = z.infer<typeof datasetShardSchema>;
+
+export const datasetManifestSchema = z.object({
+  name: z.string(),
+  sampleShape: z.object({ height: z.number().int(), width: z.number().int(), channels: z.number().int() }),
+  classes: z.number().int(),
+  train: z.array(datasetShardSchema),
+  test: z.array(datasetShardSchema),
+});
+export type DatasetManifest = z.infer<typeof datasetManifestSchema>;
+
+export const assignmentSchema = z.object({
+  runId: z.number().int().positive(),
+  runName: z.string(),
+  algorithm: z.string(),
+  spec: modelSpecSchema,
+  /** Floats in the flat parameter vector (shared/layout.ts), i.e. every weights payload is paramLength*4 bytes. */
+  paramLength: z.number().int().positive(),
+  hyper: hyperSchema,
+  seed: z.number().int(),
+  /** 'seed': initialise with initialParameters(spec, seed); 'global': wait for the first global leaderCopy and start from it. */
+  start: z.enum(['seed', 'global']),
+  startStep: step,
+  state: runStateSchema,
+  /** GET this for the shard list; shards are immutable and carry ETags. */
+  datasetUrl: z.string(),
+  dataset: datasetManifestSchema,
+  /** Send a heartbeat (or a report) at least this often, or lose leadership. */
+  heartbeatMs: z.number().int().positive(),
+});
+export type Assignment = z.infer<typeof assignmentSchema>;
+
+export const waitSchema = z.object({ reason: z.string() });
+export type Wait = z.infer<typeof waitSchema>;
+
+export const helloReplySchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), workerId: z.string(), resumed: z.boolean(), assignment: assignmentSchema.nullable(), wait: waitSchema.nullable() }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+export type HelloReply = z.infer<typeof helloReplySchema>;
+
+const leaderRef = z.object({ workerId: z.string(), version: z.number().int() }).nullable();
+
+export const rolesSchema = z.object({
+  runId: z.number().int().positive(),
+  isLocalLeader: z.boolean(),
+  isGlobalLeader: z.boolean(),
+  /** version 0: elected but no copy uploaded yet. */
+  localLeader: leaderRef,
+  globalLeader: leaderRef,
+  quarantined: z.boolean(),
+});
+export type Roles = z.infer<typeof rolesSchema>;
+
+export const reportReplySchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), roles: rolesSchema }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+export type ReportReply = z.infer<typeof reportReplySchema>;
+
+export const uploadRequestSchema = z.object({ runId: z.number().int().positive(), requestId: z.number().int().positive() });
+export type UploadRequest = z.infer<typeof uploadRequestSchema>;
+
+export const uploadReplySchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), version: z.number().int() }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+export type UploadReply = z.infer<typeof uploadReplySchema>;
+
+/** 'both': the group's local leader is also the global leader; use the one copy for both pulls. */
+export const copyKindSchema = z.enum(['local', 'global', 'both']);
+export type CopyKind = z.infer<typeof copyKindSchema>;
+
+export const leaderCopyMetaSchema = z.object({
+  runId: z.number().int().positive(),
+  kind: copyKindSchema,
+  leaderId: z.string(),
+  version: z.number().int().positive(),
+  step,
+});
+export type LeaderCopyMeta = z.infer<typeof leaderCopyMetaSchema>;
+
+export const runStateMessageSchema = z.object({ runId: z.number().int().positive(), state: runStateSchema });
+export type RunStateMessage = z.infer<typeof runStateMessageSchema>;
+
+export const protocolErrorSchema = z.object({ event: z.string(), error: z.string() });
+export type ProtocolError = z.infer<typeof protocolErrorSchema>;
+
+/** Weights as Socket.IO delivers them: ArrayBuffer in browsers, Buffer (a Uint8Array) in Node. */
+export type WeightBytes = ArrayBuffer | Uint8Array;
+
+export interface ClientToServerEvents {
+  hello: (msg: Hello, ack: (reply: HelloReply) => void) => void;
+  report: (msg: Report, ack: (reply: ReportReply) => void) => void;
+  upload: (meta: UploadMeta, weights: WeightBytes, ack: (reply: UploadReply) => void) => void;
+  heartbeat: (msg: Heartbeat) => void;
+}
+
+export interface ServerToClientEvents {
+  assignment: (a: Assignment) => void;
+  wait: (w: Wait) => void;
+  roles: (r: Roles) => void;
+  uploadRequest: (r: UploadRequest) => void;
+  leaderCopy: (meta: LeaderCopyMeta, weights: WeightBytes) => void;
+  runState: (s: RunStateMessage) => void;
+  protocolError: (e: ProtocolError) => void;
+}
+
+export type InterServerEvents = Record<string, never>;
+
+export interface SocketData {
+  workerId: string | null;
+}
+
+/** The namespace tabs connect to. */
+export const WORKER_NAMESPACE = '/worker';
+
+/** f32 little-endian bytes of a weight vector (a copy-free view when the platform is little-endian, as all WebGPU hosts are). */
+export function weightsToBytes(w: Float32Array): Uint8Array {
+  return new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
+}
+
+/** A Float32Array over received bytes; copies when the bytes are not 4-byte aligned. */
+export function bytesToWeights(b: WeightBytes): Float32Array {
+  const u8 = b instanceof Uint8Array ? b : new Uint8Array(b);
+  if (u8.byteLength % 4 !== 0) throw new Error(`weights: ${u8.byteLength} bytes is not a whole number of f32 values`);
+  if (u8.byteOffset % 4 === 0) return new Float32Array(u8.buffer, u8.byteOffset, u8.byteLength / 4);
+  return new Float32Array(u8.slice().buffer);
+}

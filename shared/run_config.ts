@@ -1,0 +1,103 @@
+// What an admin sends to create a run, validated at the REST boundary and echoed to tabs in assignments.
+import { z } from 'zod';
+import { layerOutputShapes, MODEL_PRESETS, type ModelSpec } from './model.ts';
+
+const positiveInt = (max: number) => z.number().int().positive().max(max);
+
+export const layerSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('dense'), units: positiveInt(65536) }),
+  z.object({ kind: z.literal('relu') }),
+  z.object({ kind: z.literal('conv2d'), filters: positiveInt(1024), kernel: positiveInt(15) }),
+  z.object({ kind: z.literal('maxpool2') }),
+  z.object({ kind: z.literal('flatten') }),
+]);
+
+/** A model spec that fits together (checked with the same shape inference the kernels use). */
+export const modelSpecSchema = z
+  .object({
+    name: z.string().min(1).max(64),
+    input: z.object({ height: positiveInt(512), width: positiveInt(512), channels: positiveInt(64) }),
+    classes: positiveInt(256),
+    layers: z.array(layerSchema).min(1).max(64),
+  })
+  .superRefine((spec, ctx) => {
+    try {
+      layerOutputShapes(spec);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['layers'], message: (err as Error).message });
+    }
+  });
+
+const presetNames = Object.keys(MODEL_PRESETS) as [keyof typeof MODEL_PRESETS, ...(keyof typeof MODEL_PRESETS)[]];
+
+/** A preset by name, or a custom spec object. */
+export const modelChoiceSchema = z.union([z.enum(presetNames), modelSpecSchema]);
+export type ModelChoice = z.infer<typeof modelChoiceSchema>;
+
+export function resolveModel(choice: ModelChoice): ModelSpec {
+  return typeof choice === 'string' ? structuredClone(MODEL_PRESETS[choice]) as ModelSpec : choice;
+}
+
+export const ALGORITHMS = ['lsgd'] as const;
+
+export const hyperSchema = z.object({
+  lr: z.number().positive().max(10),
+  momentum: z.number().min(0).lt(1),
+  batch: positiveInt(4096),
+  /** Local steps between two reports (the communication period). */
+  tau: positiveInt(100000),
+  /** Pull toward the local (machine) leader; 0 gives single-leader LSGD. */
+  lambdaL: z.number().min(0).max(100),
+  /** Pull toward the global leader. */
+  lambdaG: z.number().min(0).max(100),
+});
+export type Hyper = z.infer<typeof hyperSchema>;
+
+/** A run ends at the first condition met; at least one is required so no run trains forever by accident. */
+export const stopConditionSchema = z
+  .object({
+    steps: positiveInt(1e9).optional(),
+    minutes: z.number().positive().max(60 * 24 * 365).optional(),
+    targetAccuracy: z.number().gt(0).max(1).optional(),
+  })
+  .refine((s) => s.steps !== undefined || s.minutes !== undefined || s.targetAccuracy !== undefined, {
+    message: 'give at least one of steps, minutes, targetAccuracy',
+  });
+export type StopCondition = z.infer<typeof stopConditionSchema>;
+
+export const runConfigSchema = z.object({
+  name: z.string().trim().min(1).max(100),
+  model: modelChoiceSchema,
+  dataset: z.string().min(1).max(64),
+  algorithm: z.enum(ALGORITHMS).default('lsgd'),
+  hyper: hyperSchema,
+  stop: stopConditionSchema,
+  seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
+});
+export type RunConfig = z.infer<typeof runConfigSchema>;
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+
+export const RUN_STATES = ['created', 'running', 'paused', 'stopped', 'finished'] as const;
+export const runStateSchema = z.enum(RUN_STATES);
+export type RunState = z.infer<typeof runStateSchema>;
+
+/** A run as the REST API returns it. */
+export interface RunView {
+  id: number;
+  config: RunConfig;
+  state: RunState;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  /** Milliseconds spent in the running state (what a `minutes` stop condition counts). */
+  runningMs: number;
+  /** Highest step reported by the verified global leader. */
+  step: number;
+  rounds: number;
+  paramLength: number;
+}
+
+/** "hyper.lr: Too small: expected number to be >0" for each issue, for 400 replies. */
+export function describeIssues(error: z.ZodError): { field: string; reason: string }[] {
+  return error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(body)', reason: i.message }));
+}
