@@ -100,16 +100,19 @@ export function trainingFlopsPerSample(spec: ModelSpec): number {
   const shapes = layerOutputShapes(spec);
   let flops = 0;
   let inShape = spec.input;
-  let paramsBefore = false;
   spec.layers.forEach((layer, i) => {
     const out = shapes[i];
     let macs = 0;
     if (layer.kind === 'dense') macs = shapeSize(inShape) * layer.units;
     if (layer.kind === 'conv2d') macs = out.height * out.width * layer.filters * layer.kernel * layer.kernel * inShape.channels;
     // forward + weight gradient, plus the input gradient only where an earlier layer has parameters
-    flops += 2 * macs * (paramsBefore ? 3 : 2);
-    if (macs > 0) paramsBefore = true;
+    flops += 2 * macs * (needsInputGradient(spec, i) ? 3 : 2);
     inShape = out;
   });
   return flops;
+}
+
+/** Whether backprop must compute layer i's input gradient: only if some earlier layer has parameters. */
+export function needsInputGradient(spec: ModelSpec, layer: number): boolean {
+  return spec.layers.slice(0, layer).some((l) => l.kind === 'dense' || l.kind === 'conv2d');
 }

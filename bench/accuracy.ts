@@ -1,0 +1,42 @@
+// npm run bench:accuracy — test accuracy after a fixed number of epochs in one headless Chromium tab.
+// Prints one JSON line per case: {"case","dataset","epochs","test_acc","test_loss","seconds","adapter"}.
+import { launchBrowser } from '../e2e/browser.ts';
+import { buildClient, serveEngine } from '../e2e/engine_server.ts';
+import { round, runEnginePage } from './engine_page.ts';
+
+const CASES = [
+  { model: 'mlp', dataset: 'mnist', epochs: 3, lr: 0.05 },
+  { model: 'cnn', dataset: 'mnist', epochs: 3, lr: 0.05 },
+  { model: 'mlp', dataset: 'fashion-mnist', epochs: 2, lr: 0.05 },
+];
+const only = process.argv.slice(2);
+
+await buildClient();
+const server = await serveEngine();
+const browser = await launchBrowser();
+try {
+  for (const c of CASES.filter((c) => only.length === 0 || only.includes(`${c.model}:${c.dataset}`))) {
+    const page = await browser.newPage();
+    const started = performance.now();
+    const url = `${server.url}/engine.html?model=${c.model}&dataset=/api/datasets/${c.dataset}/data.bin&epochs=${c.epochs}&evalEvery=${c.epochs}&lr=${c.lr}&batch=64&momentum=0.9`;
+    const lines = await runEnginePage(page, url, 1_800_000);
+    const adapter = await page.locator('#adapter').textContent();
+    await page.close();
+    const final = lines.filter((l) => 'accuracy' in l && !('samplesPerSec' in l)).at(-1);
+    if (!final) throw new Error(`${c.model} on ${c.dataset}: no evaluation reported`);
+    console.log(
+      JSON.stringify({
+        case: c.model,
+        dataset: c.dataset,
+        epochs: c.epochs,
+        test_acc: round(final.accuracy as number, 4),
+        test_loss: round(final.loss as number, 4),
+        seconds: round((performance.now() - started) / 1000, 1),
+        adapter,
+      }),
+    );
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}

@@ -1,0 +1,42 @@
+// npm run bench:engine — training throughput of one tab, in headless Chromium on this machine's WebGPU adapter.
+// Prints one JSON line per model: {"case","batch","samples_per_s","ms_per_step","gflops","adapter"}.
+import { launchBrowser } from '../e2e/browser.ts';
+import { buildClient, serveEngine } from '../e2e/engine_server.ts';
+import { median, round, runEnginePage } from './engine_page.ts';
+import { MODEL_PRESETS, trainingFlopsPerSample } from '../shared/model.ts';
+import type { BenchResult } from '../client/worker/protocol.ts';
+
+const BATCH = 64;
+const CASES = [
+  { name: 'mlp', windowSteps: 40, warmup: 30 },
+  { name: 'cnn', windowSteps: 10, warmup: 8 },
+] as const;
+
+await buildClient();
+const server = await serveEngine();
+const browser = await launchBrowser();
+try {
+  for (const c of CASES) {
+    const page = await browser.newPage();
+    const url = `${server.url}/engine.html?model=${c.name}&mode=bench&batch=${BATCH}&readback=10&warmup=${c.warmup}&windows=7&windowSteps=${c.windowSteps}`;
+    const lines = await runEnginePage(page, url, 600_000);
+    await page.close();
+    const result = lines.find((l) => 'windowMs' in l) as unknown as BenchResult | undefined;
+    if (!result) throw new Error(`${c.name}: the page reported no benchmark result`);
+    const msPerStep = median(result.windowMs) / result.windowSteps;
+    const flops = trainingFlopsPerSample(MODEL_PRESETS[c.name]) * BATCH;
+    console.log(
+      JSON.stringify({
+        case: c.name,
+        batch: BATCH,
+        samples_per_s: round((BATCH * 1000) / msPerStep, 1),
+        ms_per_step: round(msPerStep, 3),
+        gflops: round(flops / msPerStep / 1e6, 3),
+        adapter: result.adapter,
+      }),
+    );
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}

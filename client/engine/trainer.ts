@@ -1,0 +1,265 @@
+// One model training on one GPU device: owns the parameter, gradient, momentum and leader buffers, the
+// dataset on the GPU, and the replayed dispatches of a training step.
+import { autotuneMatmul, matmulKey } from '../gpu/autotune.ts';
+import type { GpuHandle } from '../gpu/device.ts';
+import { encodeDispatches, PipelineCache, type Dispatch } from '../gpu/dispatch.ts';
+import { gatherBatchDispatch, packBytes } from '../gpu/gather_batch.ts';
+import { lsgdUpdateDispatch, UPDATE_HYPER_BYTES, writeUpdateHyper } from '../gpu/lsgd_update.ts';
+import { STATS_FLOATS } from '../gpu/softmax_xent.ts';
+import { buildModelPlan, type ModelPlan } from './model_plan.ts';
+import type { DataSplit } from '../../shared/dataset.ts';
+import { initialParameters } from '../../shared/init.ts';
+import { checkedLeaderCopy } from '../../shared/leader_copy.ts';
+import { parameterLayout, type ParameterLayout } from '../../shared/layout.ts';
+import { shapeSize, type ModelSpec } from '../../shared/model.ts';
+import { seededRandom, shuffledIndices } from '../../shared/random.ts';
+import type { UpdateHyper } from '../../shared/reference/lsgd_update.ts';
+
+export interface TrainerOptions {
+  spec: ModelSpec;
+  batch: number;
+  seed: number;
+  hyper: Omit<UpdateHyper, 'useLocal' | 'useGlobal'>;
+  train: DataSplit;
+  /** Starting weights; the seeded initialisation when absent. */
+  initial?: Float32Array;
+}
+
+export interface WindowStats {
+  samples: number;
+  loss: number;
+  accuracy: number;
+}
+
+const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const EVAL_BATCH = 250;
+
+interface GpuSplit {
+  count: number;
+  pixels: GPUBuffer;
+  labels: GPUBuffer;
+}
+
+export class Trainer {
+  readonly layout: ParameterLayout;
+  private readonly cache: PipelineCache;
+  private readonly device: GPUDevice;
+  private readonly buffers: GPUBuffer[] = [];
+  private readonly params: GPUBuffer;
+  private readonly indices: GPUBuffer;
+  private readonly stats: GPUBuffer;
+  private readonly hyperBuffer: GPUBuffer;
+  private readonly leaders: { local: GPUBuffer; global: GPUBuffer };
+  private readonly stepDispatches: Dispatch[] = [];
+  private readonly plans: ModelPlan[] = [];
+  private readonly trainSplit: GpuSplit;
+  private testSplit: GpuSplit | null = null;
+  private hyper: UpdateHyper;
+  private order: Uint32Array = new Uint32Array(0);
+  private cursor = 0;
+  private epoch = 0;
+  steps = 0;
+
+  private constructor(
+    readonly handle: GpuHandle,
+    readonly options: TrainerOptions,
+  ) {
+    const { spec, batch } = options;
+    this.device = handle.device;
+    this.cache = new PipelineCache(this.device);
+    this.layout = parameterLayout(spec);
+    this.hyper = { ...options.hyper, useLocal: false, useGlobal: false };
+    if (options.train.count < batch) throw new Error(`the training split has ${options.train.count} samples, fewer than one batch of ${batch}`);
+    this.trainSplit = this.uploadSplit(options.train);
+    const floats = this.layout.length;
+    this.params = this.buffer(floats);
+    this.device.queue.writeBuffer(this.params, 0, options.initial ?? initialParameters(spec, options.seed, this.layout));
+    this.leaders = { local: this.buffer(floats), global: this.buffer(floats) };
+    this.indices = this.buffer(batch);
+    this.stats = this.buffer(STATS_FLOATS);
+    this.hyperBuffer = this.device.createBuffer({ size: UPDATE_HYPER_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.buffers.push(this.hyperBuffer);
+    writeUpdateHyper(this.device, this.hyperBuffer, this.hyper);
+  }
+
+  /** Builds everything a step needs, after timing the matmul variants on this adapter. */
+  static async create(handle: GpuHandle, options: TrainerOptions): Promise<Trainer> {
+    const t = new Trainer(handle, options);
+    await t.buildStep();
+    return t;
+  }
+
+  get adapterName(): string {
+    return this.handle.adapterName;
+  }
+
+  /** Whole batches per pass over the training split (the remainder of a shuffled epoch is dropped). */
+  get stepsPerEpoch(): number {
+    return Math.floor(this.options.train.count / this.options.batch);
+  }
+
+  get epochs(): number {
+    return this.steps / this.stepsPerEpoch;
+  }
+
+  setHyper(h: Partial<Omit<UpdateHyper, 'useLocal' | 'useGlobal'>>): void {
+    this.hyper = { ...this.hyper, ...h };
+    writeUpdateHyper(this.device, this.hyperBuffer, this.hyper);
+  }
+
+  /** A leader copy to pull toward (validated first), or null to stop pulling toward that leader. */
+  setLeader(kind: 'local' | 'global', weights: ArrayLike<number> | ArrayBuffer | null): void {
+    const use = kind === 'local' ? 'useLocal' : 'useGlobal';
+    if (weights === null) {
+      this.hyper = { ...this.hyper, [use]: false };
+    } else {
+      const copy = checkedLeaderCopy(weights, this.layout.length);
+      this.device.queue.writeBuffer(this.leaders[kind], 0, copy);
+      this.hyper = { ...this.hyper, [use]: true };
+    }
+    writeUpdateHyper(this.device, this.hyperBuffer, this.hyper);
+  }
+
+  /** Encodes one whole training step (gather, forward, loss, backward, update) into one command buffer. */
+  step(): void {
+    const { batch } = this.options;
+    if (this.cursor + batch > this.order.length) this.newEpoch();
+    this.device.queue.writeBuffer(this.indices, 0, this.order, this.cursor, batch);
+    this.cursor += batch;
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeDispatches(pass, this.stepDispatches);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+    this.steps++;
+  }
+
+  /** Closes the current stats window: resolves with the mean loss and accuracy of the steps since the last call.
+   *  The copy is queued behind the submitted steps, so calling it never stalls training. */
+  readStats(): Promise<WindowStats> {
+    return this.takeStats(this.stats);
+  }
+
+  /** Test loss and accuracy of the current weights on a split (whole batches of 250), forward passes only. */
+  async evaluate(split: DataSplit): Promise<WindowStats> {
+    if (!this.testSplit || this.testSplit.count !== split.count) {
+      this.testSplit?.pixels.destroy();
+      this.testSplit?.labels.destroy();
+      this.testSplit = this.uploadSplit(split);
+    }
+    const gpuSplit = this.testSplit;
+    const x = this.buffer(EVAL_BATCH * shapeSize(this.options.spec.input));
+    const labels = this.buffer(EVAL_BATCH);
+    const stats = this.buffer(STATS_FLOATS);
+    const idx = this.buffer(EVAL_BATCH);
+    const plan = buildModelPlan(this.cache, this.options.spec, this.layout, EVAL_BATCH, { x, labels, params: this.params, stats }, this.variantFor);
+    const gather = gatherBatchDispatch(this.cache, { batch: EVAL_BATCH, sampleSize: shapeSize(this.options.spec.input), pixels: gpuSplit.pixels, labels: gpuSplit.labels, indices: idx, x, y: labels });
+    const full = Math.floor(split.count / EVAL_BATCH) * EVAL_BATCH;
+    if (full === 0) throw new Error(`evaluation needs at least ${EVAL_BATCH} samples, got ${split.count}`);
+    for (let start = 0; start < full; start += EVAL_BATCH) {
+      this.device.queue.writeBuffer(idx, 0, Uint32Array.from({ length: EVAL_BATCH }, (_, i) => start + i));
+      const encoder = this.device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      encodeDispatches(pass, [gather, ...plan.forward, plan.loss]);
+      pass.end();
+      this.device.queue.submit([encoder.finish()]);
+    }
+    const result = await this.takeStats(stats);
+    plan.destroy();
+    for (const b of [x, labels, stats, idx]) b.destroy();
+    return result;
+  }
+
+  async getParams(): Promise<Float32Array> {
+    return new Float32Array(await this.read(this.params, this.layout.length * 4));
+  }
+
+  setParams(weights: ArrayLike<number> | ArrayBuffer): void {
+    this.device.queue.writeBuffer(this.params, 0, checkedLeaderCopy(weights, this.layout.length));
+  }
+
+  /** Resolves when the GPU has finished everything submitted so far. */
+  flush(): Promise<void> {
+    return this.device.queue.onSubmittedWorkDone();
+  }
+
+  destroy(): void {
+    for (const p of this.plans) p.destroy();
+    for (const b of this.buffers) b.destroy();
+    this.testSplit?.pixels.destroy();
+    this.testSplit?.labels.destroy();
+  }
+
+  private variantFor = (s: Parameters<typeof matmulKey>[0]) => this.variants.get(matmulKey(s)) ?? 'vec4';
+  private variants = new Map<string, 'vec4' | 'tiled'>();
+
+  private async buildStep(): Promise<void> {
+    const { spec, batch } = this.options;
+    const sampleSize = shapeSize(spec.input);
+    const x = this.buffer(batch * sampleSize);
+    const labels = this.buffer(batch);
+    const grads = this.buffer(this.layout.length);
+    const velocity = this.buffer(this.layout.length);
+    const planBuffers = { x, labels, params: this.params, grads, stats: this.stats };
+    // The first build only lists the matmul shapes; the second uses the variant that won on this adapter.
+    const probe = buildModelPlan(this.cache, spec, this.layout, batch, planBuffers, () => 'vec4');
+    probe.destroy();
+    this.variants = await autotuneMatmul(this.cache, probe.matmuls);
+    const plan = buildModelPlan(this.cache, spec, this.layout, batch, planBuffers, this.variantFor);
+    this.plans.push(plan);
+    const gather = gatherBatchDispatch(this.cache, { batch, sampleSize, pixels: this.trainSplit.pixels, labels: this.trainSplit.labels, indices: this.indices, x, y: labels });
+    const update = lsgdUpdateDispatch(this.cache, {
+      length: this.layout.length,
+      params: this.params,
+      grads,
+      velocity,
+      localLeader: this.leaders.local,
+      globalLeader: this.leaders.global,
+      hyper: this.hyperBuffer,
+    });
+    this.stepDispatches.push(gather, ...plan.forward, plan.loss, ...plan.backward, update);
+  }
+
+  private newEpoch(): void {
+    if (this.order.length > 0) this.epoch++;
+    this.order = shuffledIndices(this.options.train.count, seededRandom((this.options.seed * 7919 + this.epoch) >>> 0));
+    this.cursor = 0;
+  }
+
+  private async takeStats(stats: GPUBuffer): Promise<WindowStats> {
+    const staging = this.device.createBuffer({ size: STATS_FLOATS * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(stats, 0, staging, 0, STATS_FLOATS * 4);
+    encoder.clearBuffer(stats);
+    this.device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const [lossSum, correct, samples] = new Float32Array(staging.getMappedRange());
+    staging.destroy();
+    return { samples, loss: samples > 0 ? lossSum / samples : NaN, accuracy: samples > 0 ? correct / samples : NaN };
+  }
+
+  private async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+    this.device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const copy = staging.getMappedRange().slice(0);
+    staging.destroy();
+    return copy;
+  }
+
+  private uploadSplit(split: DataSplit): GpuSplit {
+    const pixels = this.device.createBuffer({ size: Math.max(16, Math.ceil(split.pixels.length / 16) * 16), usage: STORAGE });
+    this.device.queue.writeBuffer(pixels, 0, packBytes(split.pixels));
+    const labels = this.device.createBuffer({ size: Math.max(16, Math.ceil(split.labels.length / 16) * 16), usage: STORAGE });
+    this.device.queue.writeBuffer(labels, 0, packBytes(split.labels));
+    return { count: split.count, pixels, labels };
+  }
+
+  private buffer(floats: number): GPUBuffer {
+    const b = this.device.createBuffer({ size: Math.max(16, Math.ceil((floats * 4) / 16) * 16), usage: STORAGE });
+    this.buffers.push(b);
+    return b;
+  }
+}

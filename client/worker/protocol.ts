@@ -1,0 +1,57 @@
+// Messages between a page and its training Web Worker (both sides are this tab's own code).
+import type { ModelSpec } from '../../shared/model.ts';
+
+export interface TrainHyper {
+  lr: number;
+  momentum: number;
+  lambdaL: number;
+  lambdaG: number;
+}
+
+export interface TrainJob {
+  spec: ModelSpec;
+  datasetUrl: string;
+  batch: number;
+  seed: number;
+  hyper: TrainHyper;
+  /** Read the loss back every this many steps (never every step: it would stall the queue). */
+  readbackEvery: number;
+  /** Stop after this many epochs; train until told to stop when absent. */
+  epochs?: number;
+  /** Evaluate on the test split every this many epochs (and at the end). */
+  evaluateEveryEpochs?: number;
+}
+
+export interface BenchJob extends Omit<TrainJob, 'epochs' | 'evaluateEveryEpochs'> {
+  warmupSteps: number;
+  windows: number;
+  windowSteps: number;
+}
+
+export interface BenchResult {
+  adapter: string;
+  batch: number;
+  /** Milliseconds of each timed window, in order. */
+  windowMs: number[];
+  windowSteps: number;
+  lossFirst: number;
+  lossLast: number;
+}
+
+export type ToWorker =
+  | { type: 'train'; job: TrainJob }
+  | { type: 'bench'; job: BenchJob }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' }
+  /** 1 = as fast as possible; lower values idle between steps to leave the GPU to others. */
+  | { type: 'intensity'; value: number };
+
+export type WorkerStatus = 'downloading' | 'preparing' | 'training' | 'paused' | 'done';
+
+export type FromWorker =
+  | { type: 'status'; status: WorkerStatus; adapter?: string }
+  | { type: 'progress'; steps: number; epochs: number; samples: number; loss: number; accuracy: number; samplesPerSec: number }
+  | { type: 'evaluation'; steps: number; epochs: number; loss: number; accuracy: number }
+  | { type: 'bench'; result: BenchResult }
+  | { type: 'error'; message: string };
