@@ -1,0 +1,84 @@
+// The coordinator's one config object: defaults, then a JSON file, then the environment, validated at start-up.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+export const configSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  host: z.string().min(1).default('0.0.0.0'),
+  dataDir: z.string().min(1).default('data'),
+  /** When absent, one is generated on first start and kept in dataDir/admin-token. */
+  adminToken: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  /** Build the client with vite when dist/ is missing. */
+  buildClient: z.preprocess((v) => (v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v), z.boolean()).default(true),
+  /** How often tabs must send a heartbeat; a tab silent for heartbeatTimeoutMs loses any leadership. */
+  heartbeatMs: z.coerce.number().int().positive().default(3000),
+  heartbeatTimeoutMs: z.coerce.number().int().positive().default(10000),
+  /** A challenger must beat an incumbent leader's loss by this fraction to take over. */
+  electionHysteresis: z.coerce.number().min(0).max(0.5).default(0.02),
+  /** Held-out samples a new global leader's weights are evaluated on before it is relayed. */
+  claimCheckSamples: z.coerce.number().int().positive().default(256),
+  /** A claim fails when measured loss > claimed * (1 + rel) + abs. */
+  claimMarginRel: z.coerce.number().min(0).default(0.5),
+  claimMarginAbs: z.coerce.number().min(0).default(0.3),
+  /** Test samples for the periodic evaluation of the global leader. */
+  evalSamples: z.coerce.number().int().positive().default(1000),
+  evalEveryRounds: z.coerce.number().int().positive().default(5),
+  checkpointEveryRounds: z.coerce.number().int().positive().default(10),
+  /** Per-socket token bucket: sustained messages per second and burst. */
+  rateLimitPerSec: z.coerce.number().positive().default(50),
+  rateLimitBurst: z.coerce.number().positive().default(200),
+  /** Largest custom model accepted; fixes Socket.IO's maxHttpBufferSize. */
+  maxParams: z.coerce.number().int().positive().default(4_000_000),
+  /** Samples per dataset shard served to tabs. */
+  shardSamples: z.coerce.number().int().positive().default(10000),
+});
+export type Config = z.infer<typeof configSchema>;
+
+const ENV_NAMES: Partial<Record<keyof Config, string>> = { port: 'PORT', host: 'HOST', dataDir: 'DATA_DIR', adminToken: 'ADMIN_TOKEN' };
+
+/** PORT, HOST, DATA_DIR, ADMIN_TOKEN, and FLOCK_<NAME> for the rest (e.g. FLOCK_HEARTBEAT_TIMEOUT_MS). */
+export function envName(key: keyof Config): string {
+  return ENV_NAMES[key] ?? `FLOCK_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape) as (keyof Config)[]) {
+    const v = env[envName(key)];
+    if (v !== undefined && v !== '') out[key] = v;
+  }
+  return out;
+}
+
+/** The file is FLOCK_CONFIG, else dataDir/config.json when it exists. */
+function fromFile(env: NodeJS.ProcessEnv, dataDir: string): { path: string | null; values: Record<string, unknown> } {
+  const path = env.FLOCK_CONFIG ?? join(dataDir, 'config.json');
+  if (!env.FLOCK_CONFIG && !existsSync(path)) return { path: null, values: {} };
+  let values: unknown;
+  try {
+    values = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`config file ${path}: ${(err as Error).message}`);
+  }
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) throw new Error(`config file ${path}: expected a JSON object`);
+  return { path, values: values as Record<string, unknown> };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): { config: Config; file: string | null } {
+  const envValues = fromEnv(env);
+  const dataDir = overrides.dataDir ?? envValues.dataDir ?? 'data';
+  const file = fromFile(env, dataDir);
+  const parsed = configSchema.strict().safeParse({ ...file.values, ...envValues, ...overrides });
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `${String(i.path[0] ?? '')} (${envName(i.path[0] as keyof Config)}): ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${why}`);
+  }
+  return { config: { ...parsed.data, dataDir: resolve(parsed.data.dataDir) }, file: file.path };
+}
+
+/** The config as printed at start-up: everything but the token. */
+export function describeConfig(config: Config): string {
+  const { adminToken, ...rest } = config;
+  return JSON.stringify({ ...rest, adminToken: adminToken ? '(set)' : '(generated)' });
+}

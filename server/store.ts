@@ -1,0 +1,251 @@
+// The run store: one SQLite file under DATA_DIR. WAL mode and one implicit transaction per statement, so a
+// write that returned is on disk and a kill -9 loses nothing that was stored.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runConfigSchema, runStateSchema, type RunConfig, type RunState, type RunView } from '../shared/run_config.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, config TEXT NOT NULL, state TEXT NOT NULL,
+  created_at INTEGER NOT NULL, started_at INTEGER, ended_at INTEGER, running_ms INTEGER NOT NULL DEFAULT 0,
+  step INTEGER NOT NULL DEFAULT 0, rounds INTEGER NOT NULL DEFAULT 0, param_length INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS worker_metrics (
+  run_id INTEGER NOT NULL, t INTEGER NOT NULL, worker_id TEXT NOT NULL, machine_id TEXT NOT NULL,
+  step INTEGER NOT NULL, loss REAL NOT NULL, samples_per_sec REAL NOT NULL, samples INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS worker_metrics_run_t ON worker_metrics (run_id, t);
+CREATE TABLE IF NOT EXISTS leader_metrics (
+  run_id INTEGER NOT NULL, t INTEGER NOT NULL, kind TEXT NOT NULL, group_id TEXT NOT NULL, worker_id TEXT NOT NULL,
+  version INTEGER NOT NULL, step INTEGER NOT NULL, loss REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS leader_metrics_run_t ON leader_metrics (run_id, t);
+CREATE TABLE IF NOT EXISTS eval_metrics (
+  run_id INTEGER NOT NULL, t INTEGER NOT NULL, step INTEGER NOT NULL, version INTEGER NOT NULL, worker_id TEXT NOT NULL,
+  samples INTEGER NOT NULL, test_loss REAL NOT NULL, test_accuracy REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS eval_metrics_run_t ON eval_metrics (run_id, t);
+CREATE TABLE IF NOT EXISTS rounds (
+  run_id INTEGER NOT NULL, round INTEGER NOT NULL, t INTEGER NOT NULL, step INTEGER NOT NULL,
+  uploads INTEGER NOT NULL, downloads INTEGER NOT NULL, bytes_up INTEGER NOT NULL, bytes_down INTEGER NOT NULL,
+  PRIMARY KEY (run_id, round));
+CREATE TABLE IF NOT EXISTS workers (
+  run_id INTEGER NOT NULL, worker_id TEXT NOT NULL, machine_id TEXT NOT NULL, adapter TEXT NOT NULL,
+  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, bytes_up INTEGER NOT NULL DEFAULT 0,
+  bytes_down INTEGER NOT NULL DEFAULT 0, malformed INTEGER NOT NULL DEFAULT 0, quarantined INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_id, worker_id));
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER, t INTEGER NOT NULL, kind TEXT NOT NULL,
+  worker_id TEXT, message TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_run_t ON events (run_id, t);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL, t INTEGER NOT NULL, step INTEGER NOT NULL,
+  round INTEGER NOT NULL, version INTEGER NOT NULL, worker_id TEXT NOT NULL, final INTEGER NOT NULL,
+  test_loss REAL, test_accuracy REAL, weights BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS checkpoints_run ON checkpoints (run_id, id);
+`;
+
+export interface WorkerMetric { t: number; workerId: string; machineId: string; step: number; loss: number; samplesPerSec: number; samples: number }
+export interface LeaderMetric { t: number; kind: 'local' | 'global'; groupId: string; workerId: string; version: number; step: number; loss: number }
+export interface EvalMetric { t: number; step: number; version: number; workerId: string; samples: number; testLoss: number; testAccuracy: number }
+export interface RoundMetric { round: number; t: number; step: number; uploads: number; downloads: number; bytesUp: number; bytesDown: number }
+export interface RunEvent { id: number; t: number; kind: string; workerId: string | null; message: string }
+export interface WorkerRecord {
+  workerId: string; machineId: string; adapter: Record<string, unknown>; firstSeen: number; lastSeen: number;
+  bytesUp: number; bytesDown: number; malformed: number; quarantined: boolean;
+}
+export interface CheckpointInfo {
+  id: number; t: number; step: number; round: number; version: number; workerId: string; final: boolean;
+  testLoss: number | null; testAccuracy: number | null; bytes: number;
+}
+export interface Checkpoint extends CheckpointInfo { weights: Float32Array }
+
+type Row = Record<string, unknown>;
+
+const toRun = (r: Row): RunView => ({
+  id: r.id as number,
+  config: runConfigSchema.parse(JSON.parse(r.config as string)),
+  state: runStateSchema.parse(r.state),
+  createdAt: r.created_at as number,
+  startedAt: r.started_at as number | null,
+  endedAt: r.ended_at as number | null,
+  runningMs: r.running_ms as number,
+  step: r.step as number,
+  rounds: r.rounds as number,
+  paramLength: r.param_length as number,
+});
+
+const toCheckpointInfo = (r: Row): CheckpointInfo => ({
+  id: r.id as number, t: r.t as number, step: r.step as number, round: r.round as number, version: r.version as number,
+  workerId: r.worker_id as string, final: r.final === 1, testLoss: r.test_loss as number | null,
+  testAccuracy: r.test_accuracy as number | null, bytes: r.bytes as number,
+});
+
+export class Store {
+  private readonly db: Database.Database;
+
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(join(dataDir, 'flock.sqlite'));
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a killed process (only an OS crash can lose the last commits).
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- runs
+
+  createRun(config: RunConfig, paramLength: number, now: number): RunView {
+    const info = this.db
+      .prepare('INSERT INTO runs (name, config, state, created_at, param_length) VALUES (?, ?, ?, ?, ?)')
+      .run(config.name, JSON.stringify(config), 'created', now, paramLength);
+    return this.getRun(Number(info.lastInsertRowid))!;
+  }
+
+  getRun(id: number): RunView | null {
+    const r = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    return r ? toRun(r) : null;
+  }
+
+  listRuns(): RunView[] {
+    return (this.db.prepare('SELECT * FROM runs ORDER BY id').all() as Row[]).map(toRun);
+  }
+
+  runsInState(...states: RunState[]): RunView[] {
+    return this.listRuns().filter((r) => states.includes(r.state));
+  }
+
+  setState(id: number, state: RunState, now: number): void {
+    const started = state === 'running' ? now : null;
+    const ended = state === 'stopped' || state === 'finished' ? now : null;
+    this.db
+      .prepare('UPDATE runs SET state = ?, started_at = COALESCE(started_at, ?), ended_at = COALESCE(?, ended_at) WHERE id = ?')
+      .run(state, started, ended, id);
+  }
+
+  setProgress(id: number, p: { step: number; rounds: number; runningMs: number }): void {
+    this.db.prepare('UPDATE runs SET step = ?, rounds = ?, running_ms = ? WHERE id = ?').run(p.step, p.rounds, Math.round(p.runningMs), id);
+  }
+
+  deleteRun(id: number): void {
+    this.db.transaction(() => {
+      for (const table of ['worker_metrics', 'leader_metrics', 'eval_metrics', 'rounds', 'workers', 'events', 'checkpoints']) {
+        this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(id);
+      }
+      this.db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+    })();
+  }
+
+  // ---- time series
+
+  addWorkerMetric(runId: number, m: WorkerMetric): void {
+    this.db
+      .prepare('INSERT INTO worker_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(runId, m.t, m.workerId, m.machineId, m.step, m.loss, m.samplesPerSec, m.samples);
+  }
+
+  addLeaderMetric(runId: number, m: LeaderMetric): void {
+    this.db.prepare('INSERT INTO leader_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(runId, m.t, m.kind, m.groupId, m.workerId, m.version, m.step, m.loss);
+  }
+
+  addEval(runId: number, m: EvalMetric): void {
+    this.db
+      .prepare('INSERT INTO eval_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(runId, m.t, m.step, m.version, m.workerId, m.samples, m.testLoss, m.testAccuracy);
+  }
+
+  addRound(runId: number, m: RoundMetric): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(runId, m.round, m.t, m.step, m.uploads, m.downloads, m.bytesUp, m.bytesDown);
+  }
+
+  /** Rows with t > since, oldest first, at most `limit` per series. */
+  metrics(runId: number, since: number, limit: number) {
+    const q = (table: string) => this.db.prepare(`SELECT * FROM ${table} WHERE run_id = ? AND t > ? ORDER BY t LIMIT ?`).all(runId, since, limit) as Row[];
+    return {
+      workers: q('worker_metrics').map((r): WorkerMetric => ({
+        t: r.t as number, workerId: r.worker_id as string, machineId: r.machine_id as string, step: r.step as number,
+        loss: r.loss as number, samplesPerSec: r.samples_per_sec as number, samples: r.samples as number,
+      })),
+      leaders: q('leader_metrics').map((r): LeaderMetric => ({
+        t: r.t as number, kind: r.kind as LeaderMetric['kind'], groupId: r.group_id as string, workerId: r.worker_id as string,
+        version: r.version as number, step: r.step as number, loss: r.loss as number,
+      })),
+      eval: q('eval_metrics').map((r): EvalMetric => ({
+        t: r.t as number, step: r.step as number, version: r.version as number, workerId: r.worker_id as string,
+        samples: r.samples as number, testLoss: r.test_loss as number, testAccuracy: r.test_accuracy as number,
+      })),
+      rounds: q('rounds').map((r): RoundMetric => ({
+        round: r.round as number, t: r.t as number, step: r.step as number, uploads: r.uploads as number,
+        downloads: r.downloads as number, bytesUp: r.bytes_up as number, bytesDown: r.bytes_down as number,
+      })),
+    };
+  }
+
+  // ---- workers and events
+
+  saveWorker(runId: number, w: WorkerRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO workers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, worker_id) DO UPDATE SET
+         machine_id = excluded.machine_id, adapter = excluded.adapter, last_seen = excluded.last_seen, bytes_up = excluded.bytes_up,
+         bytes_down = excluded.bytes_down, malformed = excluded.malformed, quarantined = excluded.quarantined`,
+      )
+      .run(runId, w.workerId, w.machineId, JSON.stringify(w.adapter), w.firstSeen, w.lastSeen, w.bytesUp, w.bytesDown, w.malformed, w.quarantined ? 1 : 0);
+  }
+
+  saveWorkers(runId: number, ws: readonly WorkerRecord[]): void {
+    this.db.transaction(() => ws.forEach((w) => this.saveWorker(runId, w)))();
+  }
+
+  workers(runId: number): WorkerRecord[] {
+    return (this.db.prepare('SELECT * FROM workers WHERE run_id = ? ORDER BY worker_id').all(runId) as Row[]).map((r) => ({
+      workerId: r.worker_id as string, machineId: r.machine_id as string, adapter: JSON.parse(r.adapter as string),
+      firstSeen: r.first_seen as number, lastSeen: r.last_seen as number, bytesUp: r.bytes_up as number,
+      bytesDown: r.bytes_down as number, malformed: r.malformed as number, quarantined: r.quarantined === 1,
+    }));
+  }
+
+  addEvent(runId: number | null, t: number, kind: string, workerId: string | null, message: string): void {
+    this.db.prepare('INSERT INTO events (run_id, t, kind, worker_id, message) VALUES (?, ?, ?, ?, ?)').run(runId, t, kind, workerId, message);
+  }
+
+  events(runId: number, sinceId: number, limit: number): RunEvent[] {
+    return (this.db.prepare('SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?').all(runId, sinceId, limit) as Row[]).map((r) => ({
+      id: r.id as number, t: r.t as number, kind: r.kind as string, workerId: r.worker_id as string | null, message: r.message as string,
+    }));
+  }
+
+  // ---- checkpoints
+
+  addCheckpoint(runId: number, c: { t: number; step: number; round: number; version: number; workerId: string; final: boolean; weights: Float32Array }): number {
+    const blob = Buffer.from(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength);
+    const info = this.db
+      .prepare('INSERT INTO checkpoints (run_id, t, step, round, version, worker_id, final, weights) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(runId, c.t, c.step, c.round, c.version, c.workerId, c.final ? 1 : 0, blob);
+    return Number(info.lastInsertRowid);
+  }
+
+  setCheckpointEval(id: number, testLoss: number, testAccuracy: number): void {
+    this.db.prepare('UPDATE checkpoints SET test_loss = ?, test_accuracy = ? WHERE id = ?').run(testLoss, testAccuracy, id);
+  }
+
+  checkpoints(runId: number): CheckpointInfo[] {
+    const cols = 'id, t, step, round, version, worker_id, final, test_loss, test_accuracy, length(weights) AS bytes';
+    return (this.db.prepare(`SELECT ${cols} FROM checkpoints WHERE run_id = ? ORDER BY id`).all(runId) as Row[]).map(toCheckpointInfo);
+  }
+
+  checkpoint(runId: number, id?: number): Checkpoint | null {
+    const r = (id === undefined
+      ? this.db.prepare('SELECT *, length(weights) AS bytes FROM checkpoints WHERE run_id = ? ORDER BY id DESC LIMIT 1').get(runId)
+      : this.db.prepare('SELECT *, length(weights) AS bytes FROM checkpoints WHERE run_id = ? AND id = ?').get(runId, id)) as Row | undefined;
+    if (!r) return null;
+    const blob = r.weights as Buffer;
+    // copy: the blob's offset need not be 4-byte aligned
+    const weights = new Float32Array(new Uint8Array(blob).buffer);
+    return { ...toCheckpointInfo(r), weights };
+  }
+}
