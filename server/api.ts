@@ -1,0 +1,130 @@
+// The REST API: runs (admin token for every write), live views for the dashboard, and dataset shards.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { layerOutputShapes } from '../shared/model.ts';
+import { describeIssues, resolveModel, runConfigSchema } from '../shared/run_config.ts';
+import { bearerMatches } from './admin_token.ts';
+import { paramLengthOf, type Coordinator } from './coordinator.ts';
+import type { Config } from './config.ts';
+import type { DatasetService } from './dataset_service.ts';
+import { nextState, type RunAction } from './run_control.ts';
+import type { Store } from './store.ts';
+
+export interface ApiDeps { store: Store; coordinator: Coordinator; datasets: DatasetService; config: Config; token: string }
+
+const idParams = z.object({ id: z.coerce.number().int().positive() });
+const sinceQuery = z.object({ since: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(10000).default(2000) });
+const shardParams = z.object({ name: z.string().max(64), split: z.enum(['train', 'test']), file: z.string().regex(/^\d{1,6}\.bin$/) });
+
+function badRequest(reply: FastifyReply, error: z.ZodError) {
+  return reply.code(400).send({ error: 'invalid request', issues: describeIssues(error) });
+}
+
+export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
+  const { store, coordinator, datasets, config } = deps;
+  const requireAdmin = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!bearerMatches(req.headers.authorization, deps.token)) return reply.code(401).send({ error: 'admin token required: send Authorization: Bearer <token>' });
+  };
+  const runOr404 = (req: FastifyRequest, reply: FastifyReply) => {
+    const p = idParams.safeParse(req.params);
+    if (!p.success) return void badRequest(reply, p.error);
+    const run = store.getRun(p.data.id);
+    if (!run) return void reply.code(404).send({ error: `run ${p.data.id} does not exist` });
+    return run;
+  };
+
+  app.get('/api/health', async () => ({ ok: true }));
+  app.get('/api/status', async () => ({ activeRun: coordinator.activeRunId(), datasets: datasets.names }));
+
+  app.post('/api/runs', { preHandler: requireAdmin }, async (req, reply) => {
+    const parsed = runConfigSchema.safeParse(req.body);
+    if (!parsed.success) return badRequest(reply, parsed.error);
+    const cfg = parsed.data;
+    if (!datasets.has(cfg.dataset)) return reply.code(400).send({ error: 'invalid request', issues: [{ field: 'dataset', reason: `unknown dataset; use one of ${datasets.names.join(', ')}` }] });
+    const spec = resolveModel(cfg.model);
+    layerOutputShapes(spec);
+    const paramLength = paramLengthOf(spec);
+    if (paramLength > config.maxParams) return reply.code(400).send({ error: 'invalid request', issues: [{ field: 'model', reason: `${paramLength} parameters, at most ${config.maxParams}` }] });
+    const ds = await datasets.dataset(cfg.dataset);
+    const { height, width, channels } = ds.sampleShape;
+    if (spec.input.height !== height || spec.input.width !== width || spec.input.channels !== channels || spec.classes !== ds.classes) {
+      return reply.code(400).send({ error: 'invalid request', issues: [{ field: 'model', reason: `model takes ${spec.input.height}x${spec.input.width}x${spec.input.channels} into ${spec.classes} classes; ${cfg.dataset} is ${height}x${width}x${channels} with ${ds.classes}` }] });
+    }
+    return reply.code(201).send(store.createRun(cfg, paramLength, Date.now()));
+  });
+
+  app.get('/api/runs', async () => store.listRuns());
+  app.get('/api/runs/:id', async (req, reply) => runOr404(req, reply));
+
+  for (const action of ['start', 'pause', 'resume', 'stop'] as RunAction[]) {
+    app.post(`/api/runs/:id/${action}`, { preHandler: requireAdmin }, async (req, reply) => {
+      const run = runOr404(req, reply);
+      if (!run) return reply;
+      const next = nextState(run.state, action);
+      if (!next.ok) return reply.code(409).send({ error: next.error });
+      const active = coordinator.activeRunId();
+      if (action === 'start' && active !== null) return reply.code(409).send({ error: `run ${active} is active: pause does not free the slot, stop it first` });
+      if (action === 'stop' && active === run.id) coordinator.finish('stopped', 'stopped by the admin');
+      else {
+        store.setState(run.id, next.state, Date.now());
+        store.addEvent(run.id, Date.now(), action, null, `${action} by the admin`);
+        if (action === 'start') await coordinator.activate(store.getRun(run.id)!);
+        if (action === 'pause' || action === 'resume') coordinator.setRunning(action === 'resume');
+      }
+      return store.getRun(run.id);
+    });
+  }
+
+  app.delete('/api/runs/:id', { preHandler: requireAdmin }, async (req, reply) => {
+    const run = runOr404(req, reply);
+    if (!run) return reply;
+    if (coordinator.activeRunId() === run.id) return reply.code(409).send({ error: `run ${run.id} is ${run.state}: stop it before deleting` });
+    store.deleteRun(run.id);
+    return reply.code(204).send();
+  });
+
+  app.get('/api/runs/:id/metrics', async (req, reply) => {
+    const run = runOr404(req, reply);
+    if (!run) return reply;
+    const q = sinceQuery.safeParse(req.query);
+    if (!q.success) return badRequest(reply, q.error);
+    return { now: Date.now(), ...store.metrics(run.id, q.data.since, q.data.limit) };
+  });
+
+  app.get('/api/runs/:id/workers', async (req, reply) => {
+    const run = runOr404(req, reply);
+    if (!run) return reply;
+    return coordinator.activeRunId() === run.id ? coordinator.liveWorkers(run.id) : store.workers(run.id);
+  });
+
+  app.get('/api/runs/:id/events', async (req, reply) => {
+    const run = runOr404(req, reply);
+    if (!run) return reply;
+    const q = sinceQuery.safeParse(req.query);
+    if (!q.success) return badRequest(reply, q.error);
+    return store.events(run.id, q.data.since, q.data.limit);
+  });
+
+  app.get('/api/runs/:id/checkpoints', async (req, reply) => {
+    const run = runOr404(req, reply);
+    if (!run) return reply;
+    return store.checkpoints(run.id);
+  });
+
+  app.get('/api/datasets/:name', async (req, reply) => {
+    const name = (req.params as { name: string }).name;
+    if (!datasets.has(name)) return reply.code(404).send({ error: `unknown dataset ${name}` });
+    return datasets.manifest(name);
+  });
+
+  app.get('/api/datasets/:name/:split/:file', async (req, reply) => {
+    const p = shardParams.safeParse(req.params);
+    if (!p.success) return badRequest(reply, p.error);
+    if (!datasets.has(p.data.name)) return reply.code(404).send({ error: `unknown dataset ${p.data.name}` });
+    const shard = await datasets.shard(p.data.name, p.data.split, Number.parseInt(p.data.file, 10));
+    if (!shard) return reply.code(404).send({ error: 'no such shard' });
+    reply.header('ETag', shard.etag).header('Cache-Control', 'public, max-age=31536000, immutable');
+    if (req.headers['if-none-match'] === shard.etag) return reply.code(304).send();
+    return reply.type('application/octet-stream').send(Buffer.from(shard.bytes.buffer, shard.bytes.byteOffset, shard.bytes.byteLength));
+  });
+}

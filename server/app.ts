@@ -1,0 +1,79 @@
+// Builds the coordinator: Fastify for the client and the REST API, Socket.IO on the same HTTP server, one store.
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Server } from 'socket.io';
+import { WORKER_NAMESPACE, type ClientToServerEvents, type InterServerEvents, type ServerToClientEvents, type SocketData } from '../shared/protocol.ts';
+import { adminToken } from './admin_token.ts';
+import { registerApi } from './api.ts';
+import type { Config } from './config.ts';
+import { Coordinator } from './coordinator.ts';
+import { DatasetService, type DatasetSource } from './dataset_service.ts';
+import { Evaluator } from './evaluator.ts';
+import { Store } from './store.ts';
+
+export interface Flock {
+  app: FastifyInstance;
+  io: Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+  store: Store;
+  coordinator: Coordinator;
+  token: string;
+  tokenGenerated: boolean;
+  /** http://host:port once listening. */
+  url: string;
+  close(): Promise<void>;
+}
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Flock</title>
+<h1>Flock</h1><p>The coordinator is running, but the client is not built. Run <code>npm run build</code> and reload.</p>`;
+
+/** JSON message overhead allowed on top of the largest weights payload. */
+const MESSAGE_SLACK_BYTES = 1 << 20;
+
+export async function startFlock(config: Config, datasetSource: DatasetSource, distDir: string): Promise<Flock> {
+  const store = new Store(config.dataDir);
+  const { token, generated } = adminToken(config.dataDir, config.adminToken);
+  const datasets = new DatasetService(datasetSource, config.shardSamples);
+  const evaluator = new Evaluator();
+  const app = Fastify({ bodyLimit: 256 * 1024 });
+
+  if (existsSync(join(distDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: distDir });
+  } else {
+    app.get('/', async (_req, reply) => reply.type('text/html').send(NOT_BUILT));
+    app.get('/admin.html', async (_req, reply) => reply.type('text/html').send(NOT_BUILT));
+  }
+
+  const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(app.server, {
+    maxHttpBufferSize: config.maxParams * 4 + MESSAGE_SLACK_BYTES,
+    pingInterval: 10000,
+    pingTimeout: 10000,
+  });
+  const coordinator = new Coordinator(io.of(WORKER_NAMESPACE), store, config, datasets, evaluator);
+  registerApi(app, { store, coordinator, datasets, config, token });
+
+  // a run that was running or paused when the server went down carries on from its latest checkpoint
+  const unfinished = store.runsInState('running', 'paused');
+  for (const run of unfinished.slice(0, -1)) store.setState(run.id, 'paused', Date.now());
+  const resume = unfinished.at(-1);
+  if (resume) {
+    await coordinator.activate(resume);
+    store.addEvent(resume.id, Date.now(), 'resume', null, 'resumed after a server restart');
+  }
+
+  const address = await app.listen({ port: config.port, host: config.host });
+  const port = new URL(address).port;
+  const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+
+  return {
+    app, io, store, coordinator, token, tokenGenerated: generated, url,
+    async close() {
+      coordinator.close();
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await app.close();
+      await evaluator.close();
+      store.close();
+    },
+  };
+}
