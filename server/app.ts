@@ -10,7 +10,7 @@ import { registerApi } from './api.ts';
 import type { Config } from './config.ts';
 import { Coordinator } from './coordinator.ts';
 import { DatasetService, type DatasetSource } from './dataset_service.ts';
-import { Evaluator } from './evaluator.ts';
+import { Evaluator, type LeaderEvaluator } from './evaluator.ts';
 import { Store } from './store.ts';
 
 export interface Flock {
@@ -31,11 +31,10 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Flock</title>
 /** JSON message overhead allowed on top of the largest weights payload. */
 const MESSAGE_SLACK_BYTES = 1 << 20;
 
-export async function startFlock(config: Config, datasetSource: DatasetSource, distDir: string): Promise<Flock> {
+export async function startFlock(config: Config, datasetSource: DatasetSource, distDir: string, evaluator: LeaderEvaluator = new Evaluator()): Promise<Flock> {
   const store = new Store(config.dataDir);
   const { token, generated } = adminToken(config.dataDir, config.adminToken);
   const datasets = new DatasetService(datasetSource, config.shardSamples);
-  const evaluator = new Evaluator();
   const app = Fastify({ bodyLimit: 256 * 1024 });
 
   if (existsSync(join(distDir, 'index.html'))) {

@@ -12,7 +12,7 @@ import { claimHolds } from './claim.ts';
 import type { Config } from './config.ts';
 import type { DatasetService } from './dataset_service.ts';
 import { elect, leaderChanges, type Leaders } from './election.ts';
-import type { Evaluator } from './evaluator.ts';
+import type { LeaderEvaluator, Measured } from './evaluator.ts';
 import { TokenBucket } from './rate_limit.ts';
 import { afterDelivery, leadersToAsk, planDeliveries, type CopyRef } from './relay.ts';
 import type { Store, WorkerRecord } from './store.ts';
@@ -62,7 +62,7 @@ export class Coordinator {
     private readonly store: Store,
     private readonly config: Config,
     private readonly datasets: DatasetService,
-    private readonly evaluator: Evaluator,
+    private readonly evaluator: LeaderEvaluator,
     private readonly now: () => number = Date.now,
   ) {
     nsp.on('connection', (socket) => this.attach(socket));
@@ -371,12 +371,13 @@ export class Coordinator {
     a.verifying = w.workerId;
     const claimed = w.loss ?? 0;
     const test = (await this.datasets.dataset(a.run.config.dataset)).test;
-    let measured: { loss: number; accuracy: number; samples: number };
+    let measured: Measured;
     try {
       measured = await this.evaluator.evaluate(a.spec, weights, test, Math.floor(Math.random() * test.count), this.config.claimCheckSamples);
     } catch (err) {
-      measured = { loss: Number.POSITIVE_INFINITY, accuracy: 0, samples: 0 };
-      this.store.addEvent(a.run.id, this.now(), 'error', w.workerId, (err as Error).message);
+      // the server's failure, not the worker's: no quarantine, the claim is checked again on its next upload
+      this.store.addEvent(a.run.id, this.now(), 'error', w.workerId, `claim check failed: ${(err as Error).message}`);
+      return ack?.({ ok: false, error: 'the server could not check the claim' });
     } finally {
       a.verifying = null;
     }

@@ -21,7 +21,13 @@ export function heldOutWindow(split: DataSplit, size: number, start: number, cou
   return { pixels, labels };
 }
 
-export class Evaluator {
+/** What the coordinator needs to check claims and measure test accuracy. */
+export interface LeaderEvaluator {
+  evaluate(spec: ModelSpec, weights: Float32Array, split: DataSplit, start: number, count: number): Promise<Measured>;
+  close(): Promise<void>;
+}
+
+export class Evaluator implements LeaderEvaluator {
   private readonly worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (m: Measured) => void; reject: (e: Error) => void; samples: number }>();

@@ -174,5 +174,5 @@ export function bytesToWeights(b: WeightBytes): Float32Array {
   const u8 = b instanceof Uint8Array ? b : new Uint8Array(b);
   if (u8.byteLength % 4 !== 0) throw new Error(`weights: ${u8.byteLength} bytes is not a whole number of f32 values`);
   if (u8.byteOffset % 4 === 0) return new Float32Array(u8.buffer, u8.byteOffset, u8.byteLength / 4);
-  return new Float32Array(u8.slice().buffer);
+  return new Float32Array(new Uint8Array(u8).buffer);
 }

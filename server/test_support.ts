@@ -1,0 +1,145 @@
+// Test helpers: a Flock on a free port with a temp DATA_DIR and a tiny synthetic dataset, and scripted socket workers.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io, type Socket } from 'socket.io-client';
+import type { Dataset } from '../shared/dataset.ts';
+import { initialParameters } from '../shared/init.ts';
+import type { ModelSpec } from '../shared/model.ts';
+import {
+  WORKER_NAMESPACE, weightsToBytes,
+  type Assignment, type ClientToServerEvents, type HelloReply, type LeaderCopyMeta, type ReportReply, type Roles, type ServerToClientEvents, type UploadReply,
+} from '../shared/protocol.ts';
+import { seededRandom } from '../shared/random.ts';
+import { parameterLayout } from '../shared/layout.ts';
+import { startFlock, type Flock } from './app.ts';
+import type { LeaderEvaluator } from './evaluator.ts';
+import { configSchema, type Config } from './config.ts';
+
+export const TINY_SPEC: ModelSpec = { name: 'tiny', input: { height: 4, width: 4, channels: 1 }, classes: 3, layers: [{ kind: 'flatten' }, { kind: 'dense', units: 3 }] };
+
+export function syntheticDataset(): Dataset {
+  const rnd = seededRandom(7);
+  const split = (count: number) => {
+    const labels = new Uint8Array(count).map(() => Math.floor(rnd() * 3));
+    const pixels = new Uint8Array(count * 16).map(() => Math.floor(rnd() * 256));
+    return { count, pixels, labels };
+  };
+  return { name: 'synthetic', sampleShape: { height: 4, width: 4, channels: 1 }, classes: 3, train: split(500), test: split(300) };
+}
+
+/** Softmax cross-entropy of TINY_SPEC (one dense layer, [in, out] weights then bias at its aligned offset). */
+export const linearEvaluator: LeaderEvaluator = {
+  async evaluate(spec, weights, split, start, count) {
+    const layout = parameterLayout(spec);
+    const [wt, bias] = layout.tensors;
+    const [inputs, classes] = wt.shape;
+    let loss = 0;
+    let correct = 0;
+    const n = Math.min(count, split.count);
+    for (let s = 0; s < n; s++) {
+      const j = (start + s) % split.count;
+      const logits = Array.from({ length: classes }, (_, c) => {
+        let z = weights[bias.offset + c];
+        for (let i = 0; i < inputs; i++) z += (split.pixels[j * inputs + i] / 255) * weights[wt.offset + i * classes + c];
+        return z;
+      });
+      const max = Math.max(...logits);
+      const lse = max + Math.log(logits.reduce((acc, z) => acc + Math.exp(z - max), 0));
+      loss += lse - logits[split.labels[j]];
+      if (logits.indexOf(max) === split.labels[j]) correct++;
+    }
+    return { loss: loss / n, accuracy: correct / n, samples: n };
+  },
+  async close() {},
+};
+
+export const TEST_TOKEN = 'test-admin-token-0123456789';
+
+export async function startTestFlock(overrides: Partial<Config> = {}, dataDir = mkdtempSync(join(tmpdir(), 'flock-test-'))): Promise<Flock & { dataDir: string }> {
+  const config = configSchema.parse({
+    port: 0, host: '127.0.0.1', dataDir, adminToken: TEST_TOKEN, buildClient: false, heartbeatMs: 200, heartbeatTimeoutMs: 1000,
+    electionHysteresis: 0, claimMarginAbs: 2, evalSamples: 100, checkpointEveryRounds: 2, evalEveryRounds: 1, rateLimitPerSec: 200, rateLimitBurst: 400,
+    ...overrides,
+  });
+  const data = syntheticDataset();
+  const flock = await startFlock(config, { names: ['synthetic'], load: async () => data }, join(dataDir, 'no-dist'), linearEvaluator);
+  return Object.assign(flock, { dataDir });
+}
+
+export async function api(flock: Flock, method: string, path: string, body?: unknown, token: string | null = TEST_TOKEN) {
+  const res = await fetch(`${flock.url}${path}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+export function runBody(overrides: Record<string, unknown> = {}) {
+  return { name: 'test run', model: TINY_SPEC, dataset: 'synthetic', hyper: { lr: 0.1, momentum: 0.9, batch: 8, tau: 5, lambdaL: 0.1, lambdaG: 0.1 }, stop: { steps: 100000 }, seed: 3, ...overrides };
+}
+
+export async function createAndStart(flock: Flock, overrides: Record<string, unknown> = {}): Promise<number> {
+  const created = await api(flock, 'POST', '/api/runs', runBody(overrides));
+  if (created.status !== 201) throw new Error(`create failed: ${JSON.stringify(created.body)}`);
+  const started = await api(flock, 'POST', `/api/runs/${created.body.id}/start`);
+  if (started.status !== 200) throw new Error(`start failed: ${JSON.stringify(started.body)}`);
+  return created.body.id;
+}
+
+/** A scripted tab: answers upload requests with `weights()`, records what it is asked and what it receives. */
+export class TestWorker {
+  readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  assignment: Assignment | null = null;
+  roles: Roles | null = null;
+  readonly requests: number[] = [];
+  readonly uploads: UploadReply[] = [];
+  readonly copies: LeaderCopyMeta[] = [];
+  copyBytes = 0;
+  errors: string[] = [];
+  step = 0;
+  weights: () => Uint8Array;
+
+  constructor(url: string, readonly machineId: string, readonly tabId: string, weights?: () => Uint8Array) {
+    this.socket = io(`${url}${WORKER_NAMESPACE}`, { transports: ['websocket'], forceNew: true, reconnection: false });
+    this.weights = weights ?? (() => weightsToBytes(initialParameters(TINY_SPEC, 3)));
+    this.socket.on('assignment', (a) => (this.assignment = a));
+    this.socket.on('roles', (r) => (this.roles = r));
+    this.socket.on('protocolError', (e) => this.errors.push(e.error));
+    this.socket.on('leaderCopy', (meta, w) => {
+      this.copies.push(meta);
+      this.copyBytes += w.byteLength;
+    });
+    this.socket.on('uploadRequest', (r) => {
+      this.requests.push(r.requestId);
+      this.socket.emit('upload', { runId: r.runId, requestId: r.requestId, step: this.step, lossEstimate: 1 }, this.weights(), (reply) => this.uploads.push(reply));
+    });
+  }
+
+  async hello(): Promise<HelloReply> {
+    const reply = await this.socket.timeout(5000).emitWithAck('hello', { machineId: this.machineId, tabId: this.tabId, adapter: { vendor: 'test' }, limits: {} });
+    if (reply.ok && reply.assignment) this.assignment = reply.assignment;
+    return reply;
+  }
+
+  async report(step: number, loss: number): Promise<ReportReply> {
+    this.step = step;
+    const reply = await this.socket.timeout(5000).emitWithAck('report', { runId: this.assignment!.runId, step, lossEstimate: loss, samplesPerSec: 100, samples: 40 });
+    if (reply.ok) this.roles = reply.roles;
+    return reply;
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+}
+
+export async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
