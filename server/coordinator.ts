@@ -356,7 +356,8 @@ export class Coordinator {
   }
 
   private askUploads(a: ActiveRun): void {
-    const leaderIds = new Set(a.leaders.local.values());
+    // with no pull toward local leaders their copies would go unused: only the global leader uploads
+    const leaderIds = a.run.config.hyper.lambdaL > 0 ? new Set(a.leaders.local.values()) : new Set(a.leaders.global ? [a.leaders.global] : []);
     const progress = [...leaderIds].map((id) => this.workers.get(id)!).map((w) => ({
       workerId: w.workerId, reportedStep: w.step, copyStep: this.copyStepOf(a, w), uploadPending: w.uploadRequest !== null || a.verifying === w.workerId,
     }));
