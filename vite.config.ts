@@ -11,6 +11,7 @@ export default defineConfig({
     target: 'es2022',
     rollupOptions: {
       input: {
+        index: resolve(root, 'index.html'),
         engine: resolve(root, 'engine.html'),
       },
     },

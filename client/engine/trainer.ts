@@ -18,7 +18,10 @@ import type { UpdateHyper } from '../../shared/reference/lsgd_update.ts';
 export interface TrainerOptions {
   spec: ModelSpec;
   batch: number;
+  /** Initialisation seed: every worker of a run starts from the same weights. */
   seed: number;
+  /** Sample-order seed: workers of a run see different minibatches. Defaults to `seed`. */
+  shuffleSeed?: number;
   hyper: Omit<UpdateHyper, 'useLocal' | 'useGlobal'>;
   train: DataSplit;
   /** Starting weights; the seeded initialisation when absent. */
@@ -222,7 +225,7 @@ export class Trainer {
 
   private newEpoch(): void {
     if (this.order.length > 0) this.epoch++;
-    this.order = shuffledIndices(this.options.train.count, seededRandom((this.options.seed * 7919 + this.epoch) >>> 0));
+    this.order = shuffledIndices(this.options.train.count, seededRandom(((this.options.shuffleSeed ?? this.options.seed) * 7919 + this.epoch) >>> 0));
     this.cursor = 0;
   }
 

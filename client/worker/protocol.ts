@@ -45,13 +45,19 @@ export type ToWorker =
   | { type: 'resume' }
   | { type: 'stop' }
   /** 1 = as fast as possible; lower values idle between steps to leave the GPU to others. */
-  | { type: 'intensity'; value: number };
+  | { type: 'intensity'; value: number }
+  /** Volunteer: connect to the coordinator that served this page and train whatever run it assigns. */
+  | { type: 'join'; machineId: string; tabId: string };
 
-export type WorkerStatus = 'downloading' | 'preparing' | 'training' | 'paused' | 'done';
+export type WorkerStatus = 'connecting' | 'waiting' | 'downloading' | 'preparing' | 'training' | 'paused' | 'done';
 
 export type FromWorker =
   | { type: 'status'; status: WorkerStatus; adapter?: string }
   | { type: 'progress'; steps: number; epochs: number; samples: number; loss: number; accuracy: number; samplesPerSec: number }
   | { type: 'evaluation'; steps: number; epochs: number; loss: number; accuracy: number }
   | { type: 'bench'; result: BenchResult }
+  | { type: 'run'; runId: number; runName: string; model: string; dataset: string; batch: number }
+  | { type: 'roles'; isLocalLeader: boolean; isGlobalLeader: boolean; quarantined: boolean }
+  /** Something the volunteer should see but that does not stop training (a refused leader copy, a reconnect). */
+  | { type: 'notice'; message: string }
   | { type: 'error'; message: string };

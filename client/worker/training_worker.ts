@@ -3,13 +3,14 @@
 /// <reference lib="webworker" />
 import type { BenchJob, FromWorker, ToWorker, TrainJob } from './protocol.ts';
 import { openDevice } from '../gpu/device.ts';
-import { Trainer, type WindowStats } from '../engine/trainer.ts';
+import { Trainer } from '../engine/trainer.ts';
+import { LoopControl, runTrainingLoop } from './training_loop.ts';
 import { decodeDataset, type Dataset } from '../../shared/dataset.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => scope.postMessage(m);
 
-const control = { paused: false, stopped: false, intensity: 1, resume: () => {} };
+const control = new LoopControl();
 
 scope.onmessage = (event: MessageEvent<ToWorker>) => {
   const m = event.data;
@@ -21,19 +22,16 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
       run(() => bench(m.job));
       break;
     case 'pause':
-      control.paused = true;
-      post({ type: 'status', status: 'paused' });
+      control.pause();
       break;
     case 'resume':
-      control.paused = false;
       control.resume();
       break;
     case 'stop':
-      control.stopped = true;
-      control.resume();
+      control.stop();
       break;
     case 'intensity':
-      control.intensity = Math.min(1, Math.max(0.05, m.value));
+      control.setIntensity(m.value);
       break;
   }
 };
@@ -58,44 +56,24 @@ async function prepare(job: TrainJob | BenchJob): Promise<{ trainer: Trainer; da
   return { trainer, dataset };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function train(job: TrainJob): Promise<void> {
   const { trainer, dataset } = await prepare(job);
-  let pending: Promise<WindowStats> | null = null;
-  let windowStart = performance.now();
   let nextEvaluation = job.evaluateEveryEpochs ?? Infinity;
-  const report = (s: WindowStats) => {
-    const now = performance.now();
-    post({ type: 'progress', steps: trainer.steps, epochs: trainer.epochs, samples: trainer.steps * job.batch, loss: s.loss, accuracy: s.accuracy, samplesPerSec: (s.samples * 1000) / (now - windowStart) });
-    windowStart = now;
-  };
   const evaluate = async () => {
     const e = await trainer.evaluate(dataset.test);
     post({ type: 'evaluation', steps: trainer.steps, epochs: trainer.epochs, loss: e.loss, accuracy: e.accuracy });
   };
-  while (!control.stopped && (job.epochs === undefined || trainer.epochs < job.epochs)) {
-    if (control.paused) {
-      await new Promise<void>((r) => (control.resume = r));
-      post({ type: 'status', status: 'training' });
-      windowStart = performance.now();
-      continue;
-    }
-    const t0 = performance.now();
-    trainer.step();
-    if (trainer.steps % job.readbackEvery === 0) {
-      // Keep one window in flight: the GPU works on this window while we wait for the previous one.
-      const next = trainer.readStats();
-      if (pending) report(await pending);
-      pending = next;
-    }
-    if (trainer.epochs >= nextEvaluation) {
+  await runTrainingLoop(trainer, control, job.readbackEvery, {
+    more: () => job.epochs === undefined || trainer.epochs < job.epochs,
+    onWindow: (w) => post({ type: 'progress', steps: w.steps, epochs: trainer.epochs, samples: w.steps * job.batch, loss: w.loss, accuracy: w.accuracy, samplesPerSec: w.samplesPerSec }),
+    afterStep: async () => {
+      if (trainer.epochs < nextEvaluation) return;
       nextEvaluation += job.evaluateEveryEpochs ?? Infinity;
       await evaluate();
-    }
-    if (control.intensity < 1) await sleep((performance.now() - t0) * (1 / control.intensity - 1));
-  }
-  if (pending) report(await pending);
+    },
+    onPause: () => post({ type: 'status', status: 'paused' }),
+    onResume: () => post({ type: 'status', status: 'training' }),
+  });
   await evaluate();
   post({ type: 'status', status: 'done' });
   trainer.destroy();

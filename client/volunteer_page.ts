@@ -1,0 +1,177 @@
+// The volunteer page: asks for consent, then runs the volunteer worker and shows what this tab contributes.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { FromWorker, ToWorker, WorkerStatus } from './worker/protocol.ts';
+import { WEBGPU_MISSING } from './gpu/device.ts';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const params = new URLSearchParams(location.search);
+
+/** One per browser profile, so the tabs of one browser form one machine group; ?machine= overrides it. */
+function machineId(): string {
+  const fromUrl = params.get('machine');
+  if (fromUrl) return fromUrl;
+  let id = localStorage.getItem('flock.machineId');
+  if (!id) localStorage.setItem('flock.machineId', (id = `m-${crypto.randomUUID()}`));
+  return id;
+}
+
+/** One per tab: sessionStorage survives a reload, so a reloaded tab rejoins as itself. */
+function tabId(): string {
+  let id = sessionStorage.getItem('flock.tabId');
+  if (!id) sessionStorage.setItem('flock.tabId', (id = `t-${crypto.randomUUID()}`));
+  return id;
+}
+
+const STATUS_TEXT: Record<WorkerStatus, string> = {
+  connecting: 'connecting',
+  waiting: 'waiting for a run',
+  downloading: 'downloading data',
+  preparing: 'preparing',
+  training: 'training',
+  paused: 'paused',
+  done: 'stopped',
+};
+
+const totals = {
+  session: Number(sessionStorage.getItem('flock.samplesSession') ?? 0),
+  total: Number(localStorage.getItem('flock.samplesTotal') ?? 0),
+};
+let worker: Worker | null = null;
+let batch = 1;
+const lossSeries: [number[], number[]] = [[], []];
+let chart: uPlot | null = null;
+
+function send(m: ToWorker): void {
+  worker?.postMessage(m);
+}
+
+function setStatus(status: WorkerStatus): void {
+  $('status').textContent = STATUS_TEXT[status];
+  document.body.dataset.state = status;
+  const running = status !== 'done';
+  $('start').hidden = running;
+  $('stop').hidden = !running;
+  $('pause').hidden = !running || status === 'paused';
+  $('resume').hidden = status !== 'paused';
+}
+
+function showSamples(): void {
+  $('samples-session').textContent = Math.round(totals.session).toLocaleString();
+  $('samples-total').textContent = Math.round(totals.total).toLocaleString();
+}
+
+function addSamples(n: number): void {
+  totals.session += n;
+  totals.total += n;
+  sessionStorage.setItem('flock.samplesSession', String(totals.session));
+  localStorage.setItem('flock.samplesTotal', String(totals.total));
+  showSamples();
+}
+
+function plotLoss(loss: number): void {
+  lossSeries[0].push(Date.now() / 1000);
+  lossSeries[1].push(loss);
+  if (lossSeries[0].length > 600) lossSeries.forEach((s) => s.shift());
+  if (!chart) {
+    const el = $('loss-chart');
+    chart = new uPlot(
+      { width: el.clientWidth || 600, height: 160, legend: { show: false }, series: [{}, { label: 'loss', stroke: '#1f6feb', width: 2 }], axes: [{}, { size: 50 }] },
+      lossSeries,
+      el,
+    );
+  } else {
+    chart.setData(lossSeries);
+  }
+}
+
+function notice(text: string): void {
+  const li = document.createElement('li');
+  li.textContent = `${new Date().toLocaleTimeString()} — ${text}`;
+  $('notices').prepend(li);
+}
+
+function showError(message: string): void {
+  $('error').textContent = message;
+  $('error').hidden = false;
+}
+
+function onMessage(m: FromWorker): void {
+  switch (m.type) {
+    case 'status':
+      setStatus(m.status);
+      if (m.adapter) $('adapter').textContent = m.adapter;
+      break;
+    case 'run':
+      batch = m.batch;
+      $('run').textContent = `${m.runName} (${m.model} on ${m.dataset})`;
+      break;
+    case 'progress':
+      $('loss').textContent = m.loss.toFixed(4);
+      $('samples-per-sec').textContent = Math.round(m.samplesPerSec).toLocaleString();
+      $('steps-per-sec').textContent = (m.samplesPerSec / batch).toFixed(1);
+      addSamples(m.samples);
+      plotLoss(m.loss);
+      break;
+    case 'roles':
+      $('badge-local').hidden = !m.isLocalLeader;
+      $('badge-global').hidden = !m.isGlobalLeader;
+      $('badge-quarantined').hidden = !m.quarantined;
+      break;
+    case 'notice':
+      notice(m.message);
+      break;
+    case 'error':
+      showError(m.message);
+      break;
+    case 'evaluation':
+    case 'bench':
+      break;
+  }
+}
+
+function start(): void {
+  sessionStorage.setItem('flock.consented', 'yes');
+  $('error').hidden = true;
+  worker = new Worker(new URL('./worker/volunteer_worker.ts', import.meta.url), { type: 'module' });
+  worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
+  worker.onerror = (e) => showError(`the training worker failed: ${e.message}`);
+  send({ type: 'intensity', value: Number($<HTMLInputElement>('intensity').value) / 100 });
+  send({ type: 'join', machineId: machineId(), tabId: tabId() });
+}
+
+function stop(): void {
+  sessionStorage.removeItem('flock.consented');
+  send({ type: 'stop' });
+  worker?.terminate();
+  worker = null;
+  setStatus('done');
+  $('badge-local').hidden = $('badge-global').hidden = true;
+}
+
+function init(): void {
+  showSamples();
+  if (!('gpu' in navigator) || !navigator.gpu) {
+    $('no-webgpu').textContent = WEBGPU_MISSING;
+    $('no-webgpu').hidden = false;
+    $<HTMLButtonElement>('start').disabled = true;
+    document.body.dataset.state = 'unsupported';
+    return;
+  }
+  $('start').addEventListener('click', start);
+  $('stop').addEventListener('click', stop);
+  $('pause').addEventListener('click', () => {
+    send({ type: 'pause' });
+    setStatus('paused');
+  });
+  $('resume').addEventListener('click', () => send({ type: 'resume' }));
+  const slider = $<HTMLInputElement>('intensity');
+  slider.addEventListener('input', () => {
+    $('intensity-value').textContent = `${slider.value}%`;
+    send({ type: 'intensity', value: Number(slider.value) / 100 });
+  });
+  // Consent was given in this tab before the reload: rejoin as the same tab.
+  if (sessionStorage.getItem('flock.consented') === 'yes') start();
+}
+
+init();

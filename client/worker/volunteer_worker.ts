@@ -1,0 +1,241 @@
+// A volunteer tab's worker: joins the coordinator that served the page, trains the run it is assigned with
+// Leader SGD (reports every tau steps, uploads only when asked, pulls toward the leader copies it is sent).
+/// <reference lib="webworker" />
+import { io, type Socket } from 'socket.io-client';
+import type { FromWorker, ToWorker } from './protocol.ts';
+import { loadDataset } from './dataset_cache.ts';
+import { LoopControl, runTrainingLoop } from './training_loop.ts';
+import { openDevice, type GpuHandle } from '../gpu/device.ts';
+import { Trainer } from '../engine/trainer.ts';
+import { checkedLeaderCopy } from '../../shared/leader_copy.ts';
+import {
+  bytesToWeights, weightsToBytes, WORKER_NAMESPACE,
+  type Assignment, type ClientToServerEvents, type LeaderCopyMeta, type Roles, type ServerToClientEvents, type WeightBytes,
+} from '../../shared/protocol.ts';
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+const post = (m: FromWorker) => scope.postMessage(m);
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** Recent window losses averaged into the reported estimate, so one lucky batch does not crown a leader. */
+const LOSS_WINDOWS = 5;
+const READBACK_EVERY = 10;
+
+interface ActiveRun {
+  assignment: Assignment;
+  control: LoopControl;
+  trainer: Trainer | null;
+  roles: Roles | null;
+  /** The latest leader copies, kept until the trainer exists to take them. */
+  copies: { local?: Float32Array; global?: Float32Array };
+  /** What the trainer pulls toward now, so that unchanged roles do not upload the same copy again. */
+  applied: { local: Float32Array | null; global: Float32Array | null };
+  losses: number[];
+  lastReportStep: number;
+  samplesSinceReport: number;
+  samplesPerSec: number;
+  /** Resolves with the first global copy, for a run joined mid-way (`start: 'global'`). */
+  firstGlobal: Promise<Float32Array>;
+  gotGlobal: (w: Float32Array) => void;
+  finished: Promise<void>;
+}
+
+let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
+let gpu: GpuHandle | null = null;
+let active: ActiveRun | null = null;
+let intensity = 1;
+let userPaused = false;
+let heartbeat: ReturnType<typeof setInterval> | null = null;
+
+scope.onmessage = (event: MessageEvent<ToWorker>) => {
+  const m = event.data;
+  switch (m.type) {
+    case 'join':
+      join(m.machineId, m.tabId);
+      break;
+    case 'pause':
+      userPaused = true;
+      active?.control.pause();
+      post({ type: 'status', status: 'paused' });
+      break;
+    case 'resume':
+      userPaused = false;
+      if (active && active.assignment.state === 'running') active.control.resume();
+      break;
+    case 'stop':
+      socket?.disconnect();
+      void endRun().then(() => post({ type: 'status', status: 'done' }));
+      break;
+    case 'intensity':
+      intensity = m.value;
+      active?.control.setIntensity(m.value);
+      break;
+    default:
+      post({ type: 'error', message: `the volunteer worker does not take "${m.type}" messages` });
+  }
+};
+
+function join(machineId: string, tabId: string): void {
+  post({ type: 'status', status: 'connecting' });
+  const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(`${scope.location.origin}${WORKER_NAMESPACE}`, { transports: ['websocket'] });
+  socket = s;
+  s.on('connect', () => {
+    s.emit('hello', { machineId, tabId, adapter: { name: gpu?.adapterName ?? 'unknown' }, limits: {} }, (reply) => {
+      if (!reply.ok) return post({ type: 'error', message: `the coordinator refused this tab: ${reply.error}` });
+      if (reply.resumed) post({ type: 'notice', message: 'reconnected as the same tab' });
+      if (reply.assignment) void assign(reply.assignment);
+      else if (!active) post({ type: 'status', status: 'waiting' });
+    });
+  });
+  s.on('disconnect', () => post({ type: 'notice', message: 'lost the coordinator; reconnecting' }));
+  s.on('assignment', (a) => void assign(a));
+  s.on('wait', () => void endRun().then(() => post({ type: 'status', status: 'waiting' })));
+  s.on('runState', ({ runId, state }) => {
+    if (!active || active.assignment.runId !== runId) return;
+    active.assignment = { ...active.assignment, state };
+    if (state === 'paused') {
+      active.control.pause();
+      post({ type: 'status', status: 'paused' });
+    } else if (state === 'running') {
+      if (!userPaused) active.control.resume();
+    } else {
+      void endRun().then(() => post({ type: 'status', status: 'waiting' }));
+    }
+  });
+  s.on('roles', (r) => onRoles(r));
+  s.on('uploadRequest', ({ runId, requestId }) => void upload(runId, requestId));
+  s.on('leaderCopy', (meta, bytes) => onLeaderCopy(meta, bytes));
+  s.on('protocolError', (e) => post({ type: 'notice', message: `the coordinator refused a ${e.event} message: ${e.error}` }));
+}
+
+async function assign(a: Assignment): Promise<void> {
+  if (active?.assignment.runId === a.runId) return;
+  await endRun();
+  let gotGlobal: (w: Float32Array) => void = () => {};
+  const firstGlobal = new Promise<Float32Array>((r) => (gotGlobal = r));
+  const run: ActiveRun = {
+    assignment: a, control: new LoopControl(), trainer: null, roles: null, copies: {}, applied: { local: null, global: null }, losses: [], lastReportStep: a.startStep,
+    samplesSinceReport: 0, samplesPerSec: 0, firstGlobal, gotGlobal, finished: Promise.resolve(),
+  };
+  run.control.setIntensity(intensity);
+  if (userPaused || a.state !== 'running') run.control.pause();
+  active = run;
+  post({ type: 'run', runId: a.runId, runName: a.runName, model: a.spec.name, dataset: a.dataset.name, batch: a.hyper.batch });
+  run.finished = train(run).catch((e) => post({ type: 'error', message: errorText(e) }));
+  startHeartbeat(a.heartbeatMs);
+}
+
+async function train(run: ActiveRun): Promise<void> {
+  const a = run.assignment;
+  post({ type: 'status', status: 'downloading' });
+  const dataset = await loadDataset(a.dataset);
+  if (run.control.stopped) return;
+  post({ type: 'status', status: 'preparing' });
+  gpu ??= await openDevice(scope.navigator.gpu);
+  const { lr, momentum, lambdaL, lambdaG, batch } = a.hyper;
+  const tabSeed = hashString(`${a.runId}:${a.seed}:${socket?.id ?? ''}:${Math.random()}`);
+  const initial = a.start === 'global' ? await run.firstGlobal : undefined;
+  if (run.control.stopped) return;
+  const trainer = await Trainer.create(gpu, { spec: a.spec, batch, seed: a.seed, shuffleSeed: tabSeed, hyper: { lr, momentum, lambdaL, lambdaG }, train: dataset.train, initial });
+  run.trainer = trainer;
+  applyCopies(run);
+  post({ type: 'status', status: run.control.paused ? 'paused' : 'training', adapter: gpu.adapterName });
+  await runTrainingLoop(trainer, run.control, READBACK_EVERY, {
+    more: () => true,
+    onWindow: (w) => {
+      if (!Number.isFinite(w.loss)) return;
+      run.losses = [...run.losses.slice(1 - LOSS_WINDOWS), w.loss];
+      run.samplesSinceReport += w.samples;
+      run.samplesPerSec = w.samplesPerSec;
+      post({ type: 'progress', steps: a.startStep + w.steps, epochs: trainer.epochs, samples: w.samples, loss: w.loss, accuracy: w.accuracy, samplesPerSec: w.samplesPerSec });
+    },
+    afterStep: () => report(run),
+    onPause: () => post({ type: 'status', status: 'paused' }),
+    onResume: () => post({ type: 'status', status: 'training' }),
+  });
+  trainer.destroy();
+}
+
+function report(run: ActiveRun): void {
+  const step = run.assignment.startStep + (run.trainer?.steps ?? 0);
+  if (step - run.lastReportStep < run.assignment.hyper.tau || run.losses.length === 0 || !socket?.connected) return;
+  run.lastReportStep = step;
+  const lossEstimate = run.losses.reduce((a, b) => a + b, 0) / run.losses.length;
+  const samples = Math.round(run.samplesSinceReport);
+  run.samplesSinceReport = 0;
+  socket.emit('report', { runId: run.assignment.runId, step, lossEstimate, samplesPerSec: run.samplesPerSec, samples }, (reply) => {
+    if (reply.ok) onRoles(reply.roles);
+    else post({ type: 'notice', message: `report refused: ${reply.error}` });
+  });
+}
+
+function onRoles(r: Roles): void {
+  if (!active || active.assignment.runId !== r.runId) return;
+  active.roles = r;
+  applyCopies(active);
+  post({ type: 'roles', isLocalLeader: r.isLocalLeader, isGlobalLeader: r.isGlobalLeader, quarantined: r.quarantined });
+}
+
+function onLeaderCopy(meta: LeaderCopyMeta, bytes: WeightBytes): void {
+  const run = active;
+  if (!run || run.assignment.runId !== meta.runId) return;
+  try {
+    const weights = checkedLeaderCopy(bytesToWeights(bytes), run.assignment.paramLength);
+    if (meta.kind !== 'global') run.copies.local = weights;
+    if (meta.kind !== 'local') {
+      run.copies.global = weights;
+      run.gotGlobal(weights);
+    }
+    applyCopies(run);
+  } catch (e) {
+    post({ type: 'notice', message: `refused a ${meta.kind} leader copy: ${errorText(e)}` });
+  }
+}
+
+/** Pull toward the leaders held; a leader gets no pull toward itself (nor toward its predecessor's copy). */
+function applyCopies(run: ActiveRun): void {
+  const t = run.trainer;
+  if (!t) return;
+  const want = {
+    local: run.roles?.isLocalLeader ? null : (run.copies.local ?? null),
+    global: run.roles?.isGlobalLeader ? null : (run.copies.global ?? null),
+  };
+  for (const kind of ['local', 'global'] as const) {
+    if (want[kind] === run.applied[kind]) continue;
+    t.setLeader(kind, want[kind]);
+    run.applied[kind] = want[kind];
+  }
+}
+
+async function upload(runId: number, requestId: number): Promise<void> {
+  const run = active;
+  if (!run?.trainer || run.assignment.runId !== runId || !socket) return;
+  const weights = await run.trainer.getParams();
+  const lossEstimate = run.losses.length ? run.losses.reduce((a, b) => a + b, 0) / run.losses.length : 0;
+  const step = run.assignment.startStep + run.trainer.steps;
+  socket.emit('upload', { runId, requestId, step, lossEstimate }, weightsToBytes(weights), (reply) => {
+    if (!reply.ok) post({ type: 'notice', message: `upload refused: ${reply.error}` });
+  });
+}
+
+async function endRun(): Promise<void> {
+  const run = active;
+  if (!run) return;
+  active = null;
+  run.control.stop();
+  await run.finished;
+}
+
+function startHeartbeat(ms: number): void {
+  if (heartbeat) clearInterval(heartbeat);
+  heartbeat = setInterval(() => {
+    const step = active ? active.assignment.startStep + (active.trainer?.steps ?? 0) : undefined;
+    socket?.emit('heartbeat', { runId: active?.assignment.runId ?? null, step });
+  }, Math.max(250, ms / 2));
+}
+
+function hashString(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
