@@ -6,6 +6,12 @@ process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
 const { create, globals } = await import('webgpu');
 Object.assign(globalThis, globals);
 
+// Dawn frees its instance when this GPU object is garbage-collected, and then crashes (use after free in
+// ProcessEvents) on the next event poll of any device it created: keep every instance reachable.
+const instances: GPU[] = [];
+
 export function openNodeDevice(): Promise<GpuHandle> {
-  return openDevice(create([]));
+  const gpu = create([]);
+  instances.push(gpu);
+  return openDevice(gpu);
 }
