@@ -5,12 +5,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server } from 'socket.io';
 import { WORKER_NAMESPACE, type ClientToServerEvents, type InterServerEvents, type ServerToClientEvents, type SocketData } from '../shared/protocol.ts';
+import { registerAdminPage } from './admin_page.ts';
 import { adminToken } from './admin_token.ts';
 import { registerApi } from './api.ts';
 import type { Config } from './config.ts';
 import { Coordinator } from './coordinator.ts';
 import { DatasetService, type DatasetSource } from './dataset_service.ts';
 import { Evaluator, type LeaderEvaluator } from './evaluator.ts';
+import { registerModelExport } from './model_export.ts';
 import { Store } from './store.ts';
 
 export interface Flock {
@@ -51,6 +53,8 @@ export async function startFlock(config: Config, datasetSource: DatasetSource, d
   });
   const coordinator = new Coordinator(io.of(WORKER_NAMESPACE), store, config, datasets, evaluator);
   registerApi(app, { store, coordinator, datasets, config, token });
+  registerModelExport(app, { store, token, evalSamples: config.evalSamples });
+  registerAdminPage(app);
 
   // a run that was running or paused when the server went down carries on from its latest checkpoint
   const unfinished = store.runsInState('running', 'paused');
