@@ -21,6 +21,14 @@ export const configSchema = z.object({
   /** A claim fails when measured loss > claimed * (1 + rel) + abs. */
   claimMarginRel: z.coerce.number().min(0).default(0.5),
   claimMarginAbs: z.coerce.number().min(0).default(0.3),
+  /** A verified global leader's claim is checked again on every k-th accepted upload ... */
+  claimRecheckEveryUploads: z.coerce.number().int().positive().default(10),
+  /** ... and whenever its claimed loss falls below (1 - drop) x the loss it was last checked at. */
+  claimRecheckDrop: z.coerce.number().gt(0).max(1).default(0.5),
+  /** An upload is refused when ||w - leader|| > normBoundFactor * max(||leader||, normBoundFloor); the leader is the
+   *  current global copy, or the run's seeded initialisation before there is one. */
+  normBoundFactor: z.coerce.number().positive().default(1),
+  normBoundFloor: z.coerce.number().positive().default(1),
   /** Test samples for the periodic evaluation of the global leader. */
   evalSamples: z.coerce.number().int().positive().default(1000),
   evalEveryRounds: z.coerce.number().int().positive().default(5),

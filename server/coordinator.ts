@@ -1,11 +1,13 @@
 // The Socket.IO coordinator: binds tabs to workers, keeps the live state of the active run, elects leaders,
 // asks leaders (only) for uploads, checks new global leaders, and relays copies to the followers that need them.
 import type { Namespace, Socket } from 'socket.io';
+import { initialParameters } from '../shared/init.ts';
 import { parameterLayout } from '../shared/layout.ts';
+import { checkedLeaderCopy } from '../shared/leader_copy.ts';
 import type { ModelSpec } from '../shared/model.ts';
 import {
-  heartbeatSchema, helloSchema, reportSchema, uploadMetaSchema,
-  type Assignment, type ClientToServerEvents, type HelloReply, type ReportReply, type UploadReply, type InterServerEvents, type Roles, type ServerToClientEvents, type SocketData,
+  bytesToWeights, heartbeatSchema, helloSchema, reportSchema, uploadMetaSchema,
+  type Assignment, type ClientToServerEvents, type HelloReply, type LeaderCopyMeta, type ReportReply, type UploadReply, type InterServerEvents, type Roles, type ServerToClientEvents, type SocketData,
 } from '../shared/protocol.ts';
 import { resolveModel, type RunView } from '../shared/run_config.ts';
 import { claimHolds } from './claim.ts';
@@ -13,10 +15,10 @@ import type { Config } from './config.ts';
 import type { DatasetService } from './dataset_service.ts';
 import { elect, leaderChanges, type Leaders } from './election.ts';
 import type { LeaderEvaluator, Measured } from './evaluator.ts';
+import { normBoundViolation } from './norm_bound.ts';
 import { TokenBucket } from './rate_limit.ts';
-import { afterDelivery, leadersToAsk, planDeliveries, type CopyRef } from './relay.ts';
+import { afterDelivery, leadersToAsk, planDeliveries, type CopyRef, type Delivery } from './relay.ts';
 import type { Store, WorkerRecord } from './store.ts';
-import { uploadedWeights } from './uploaded_weights.ts';
 
 type WorkerSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type WorkerNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -40,6 +42,10 @@ interface ActiveRun {
   /** The global leader whose claim was checked; its copies are the global copies. */
   verifiedGlobal: string | null;
   verifying: string | null;
+  /** The verified leader's claimed loss at its last check, and its uploads accepted since. */
+  lastCheck: { loss: number; uploadsSince: number } | null;
+  /** The run's seeded initialisation: the norm-bound reference until a global copy exists. */
+  initial: Float32Array | null;
   groupCopies: Map<string, StoredCopy>;
   globalCopy: StoredCopy | null;
   version: number;
@@ -79,7 +85,7 @@ export class Coordinator {
     const checkpoint = this.store.checkpoint(run.id);
     const globalCopy = checkpoint && { leaderId: checkpoint.workerId, version: checkpoint.version, step: checkpoint.step, weights: checkpoint.weights };
     this.active = {
-      run, spec, leaders: { local: new Map(), global: null }, verifiedGlobal: null, verifying: null,
+      run, spec, leaders: { local: new Map(), global: null }, verifiedGlobal: null, verifying: null, lastCheck: null, initial: null,
       groupCopies: new Map(), globalCopy, version: checkpoint?.version ?? 0,
       round: { n: run.rounds, uploads: 0, downloads: 0, bytesUp: 0, bytesDown: 0 },
       runningSince: run.state === 'running' ? this.now() : null, evaluating: false,
@@ -111,12 +117,12 @@ export class Coordinator {
     const a = this.active;
     if (!a) return;
     this.accountRunningTime(a);
-    this.closeRound(a);
-    this.saveProgress(a);
-    if (a.globalCopy) this.checkpoint(a, true);
-    this.store.setState(a.run.id, state, this.now());
-    this.store.addEvent(a.run.id, this.now(), state, null, reason);
-    this.flushWorkers(true);
+    this.store.transaction(() => {
+      this.persist(a, true);
+      if (a.globalCopy) this.checkpoint(a, true);
+      this.store.setState(a.run.id, state, this.now());
+      this.store.addEvent(a.run.id, this.now(), state, null, reason);
+    });
     a.run = { ...a.run, state };
     this.broadcastState(a);
     this.active = null;
@@ -138,10 +144,9 @@ export class Coordinator {
 
   close(): void {
     clearInterval(this.timer);
-    this.flushWorkers(true);
     if (this.active) {
       this.accountRunningTime(this.active);
-      this.saveProgress(this.active);
+      this.persist(this.active, true);
     }
   }
 
@@ -268,21 +273,43 @@ export class Coordinator {
     const bytes = args[1];
     if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) return fail('weights must be binary (ArrayBuffer of f32)');
     this.countUp(a, w, bytes.byteLength);
+    if (w.quarantined) {
+      this.persist(a, false);
+      return fail('quarantined');
+    }
     let weights: Float32Array;
     try {
-      weights = uploadedWeights(bytes, a.run.paramLength);
+      // a view over the received message (copied only when unaligned): the socket does not reuse it
+      weights = checkedLeaderCopy(bytesToWeights(bytes), a.run.paramLength);
+      const violation = normBoundViolation(weights, this.normReference(a), { factor: this.config.normBoundFactor, floor: this.config.normBoundFloor });
+      if (violation) throw new Error(`out of the norm bound: ${violation}`);
     } catch (err) {
-      this.store.addEvent(a.run.id, this.now(), 'upload-rejected', w.workerId, (err as Error).message);
-      return fail(`weights rejected: ${(err as Error).message}`);
+      // a correct tab never sends these: the sender cannot lead
+      const reason = (err as Error).message;
+      this.store.addEvent(a.run.id, this.now(), 'upload-rejected', w.workerId, reason);
+      this.quarantine(a, w, `upload rejected: ${reason}`);
+      fail(`weights rejected: ${reason}`);
+      return this.reelect();
     }
-    if (w.quarantined) return fail('quarantined');
-    if (a.leaders.global === w.workerId && a.verifiedGlobal !== w.workerId) {
+    if (a.leaders.global === w.workerId && this.claimNeedsCheck(a, w)) {
       void this.verifyThenAccept(a, w, weights, meta.step, ack);
       return;
     }
     const version = this.accept(a, w, weights, meta.step);
     if (version === 0) ack?.({ ok: false, error: 'no longer a leader' });
     else ack?.({ ok: true, version });
+  }
+
+  private normReference(a: ActiveRun): Float32Array {
+    if (a.globalCopy) return a.globalCopy.weights;
+    a.initial ??= initialParameters(a.spec, a.run.config.seed);
+    return a.initial;
+  }
+
+  /** A new global leader is always checked; a verified one every k-th upload, or when its claimed loss falls sharply. */
+  private claimNeedsCheck(a: ActiveRun, w: LiveWorker): boolean {
+    if (a.verifiedGlobal !== w.workerId || !a.lastCheck) return true;
+    return a.lastCheck.uploadsSince + 1 >= this.config.claimRecheckEveryUploads || (w.loss ?? 0) < a.lastCheck.loss * (1 - this.config.claimRecheckDrop);
   }
 
   private onDisconnect(socket: WorkerSocket): void {
@@ -324,7 +351,7 @@ export class Coordinator {
   private afterAssign(w: LiveWorker, assignment: Assignment): void {
     const a = this.active;
     if (!a || assignment.start !== 'global' || !a.globalCopy || w.quarantined) return;
-    this.deliver(a, { kind: 'global', copy: a.globalCopy, workerIds: [w.workerId] });
+    this.deliver(a, [{ kind: 'global', copy: a.globalCopy, workerIds: [w.workerId] }]);
   }
 
   // ---- election, uploads, relay
@@ -370,6 +397,7 @@ export class Coordinator {
 
   private async verifyThenAccept(a: ActiveRun, w: LiveWorker, weights: Float32Array, step: number, ack: ((r: UploadReply) => void) | null): Promise<void> {
     a.verifying = w.workerId;
+    const recheck = a.verifiedGlobal === w.workerId;
     const claimed = w.loss ?? 0;
     const test = (await this.datasets.dataset(a.run.config.dataset)).test;
     let measured: Measured;
@@ -378,6 +406,7 @@ export class Coordinator {
     } catch (err) {
       // the server's failure, not the worker's: no quarantine, the claim is checked again on its next upload
       this.store.addEvent(a.run.id, this.now(), 'error', w.workerId, `claim check failed: ${(err as Error).message}`);
+      this.persist(a, false);
       return ack?.({ ok: false, error: 'the server could not check the claim' });
     } finally {
       a.verifying = null;
@@ -385,12 +414,13 @@ export class Coordinator {
     if (this.active !== a) return ack?.({ ok: false, error: 'the run ended' });
     const margin = { rel: this.config.claimMarginRel, abs: this.config.claimMarginAbs };
     if (!claimHolds(claimed, measured.loss, margin)) {
-      this.quarantine(a, w, `claimed loss ${claimed.toFixed(4)} but measured ${measured.loss.toFixed(4)} on ${measured.samples} held-out samples`);
+      this.quarantine(a, w, `${recheck ? 'on a re-check, ' : ''}claimed loss ${claimed.toFixed(4)} but measured ${measured.loss.toFixed(4)} on ${measured.samples} held-out samples`);
       ack?.({ ok: false, error: 'claim failed: quarantined' });
       return this.reelect();
     }
     a.verifiedGlobal = w.workerId;
-    this.store.addEvent(a.run.id, this.now(), 'global-leader', w.workerId, `claimed ${claimed.toFixed(4)}, measured ${measured.loss.toFixed(4)} on ${measured.samples} held-out samples`);
+    a.lastCheck = { loss: claimed, uploadsSince: -1 };
+    this.store.addEvent(a.run.id, this.now(), recheck ? 'claim-recheck' : 'global-leader', w.workerId, `claimed ${claimed.toFixed(4)}, measured ${measured.loss.toFixed(4)} on ${measured.samples} held-out samples`);
     const version = this.accept(a, w, weights, step);
     if (version > 0) this.store.addEval(a.run.id, { t: this.now(), step, version, workerId: w.workerId, samples: measured.samples, testLoss: measured.loss, testAccuracy: measured.accuracy });
     if (version === 0) ack?.({ ok: false, error: 'no longer a leader' });
@@ -402,7 +432,10 @@ export class Coordinator {
   private accept(a: ActiveRun, w: LiveWorker, weights: Float32Array, step: number): number {
     const isLocal = a.leaders.local.get(w.machineId) === w.workerId;
     const isGlobal = a.verifiedGlobal === w.workerId && a.leaders.global === w.workerId;
-    if (!isLocal && !isGlobal) return 0;
+    if (!isLocal && !isGlobal) {
+      this.persist(a, false);
+      return 0;
+    }
     const copy: StoredCopy = { leaderId: w.workerId, version: ++a.version, step, weights };
     const now = this.now();
     if (isLocal) {
@@ -411,6 +444,7 @@ export class Coordinator {
     }
     if (isGlobal) {
       a.globalCopy = copy;
+      if (a.lastCheck) a.lastCheck.uploadsSince++;
       this.store.addLeaderMetric(a.run.id, { t: now, kind: 'global', groupId: w.machineId, workerId: w.workerId, version: copy.version, step, loss: w.loss ?? 0 });
       this.newRound(a, copy);
     }
@@ -423,22 +457,35 @@ export class Coordinator {
     const followers = [...this.workers.values()].filter((w) => w.socket && !w.quarantined).map((w) => ({ workerId: w.workerId, groupId: w.machineId, heldLocal: w.heldLocal, heldGlobal: w.heldGlobal }));
     const { lambdaL, lambdaG } = a.run.config.hyper;
     const current = { local: a.groupCopies, global: a.globalCopy, localLeaders: a.leaders.local, globalLeader: a.verifiedGlobal };
-    for (const d of planDeliveries(followers, current, { local: lambdaL > 0, global: lambdaG > 0 })) this.deliver(a, d);
+    this.deliver(a, planDeliveries(followers, current, { local: lambdaL > 0, global: lambdaG > 0 }));
   }
 
-  private deliver(a: ActiveRun, d: { kind: 'local' | 'global' | 'both'; copy: CopyRef; workerIds: string[] }): void {
-    const stored = d.copy as StoredCopy;
-    const targets = d.workerIds.map((id) => this.workers.get(id)!).filter((w) => w.socket);
-    if (targets.length === 0) return;
-    const meta = { runId: a.run.id, kind: d.kind, leaderId: d.copy.leaderId, version: d.copy.version, step: d.copy.step };
-    this.nsp.to(targets.map((w) => w.socket!.id)).emit('leaderCopy', meta, Buffer.from(stored.weights.buffer, stored.weights.byteOffset, stored.weights.byteLength));
-    for (const w of targets) {
-      Object.assign(w, afterDelivery({ workerId: w.workerId, groupId: w.machineId, heldLocal: w.heldLocal, heldGlobal: w.heldGlobal }, d));
-      w.bytesDown += stored.weights.byteLength;
-      w.dirty = true;
-      a.round.downloads++;
-      a.round.bytesDown += stored.weights.byteLength;
+  /**
+   * Counts and stores the deliveries first (so a kill never leaves a copy sent but not counted), then sends each
+   * copy as ONE broadcast: Socket.IO encodes the packet once and writes the same bytes, a view of the stored copy,
+   * to every target socket.
+   */
+  private deliver(a: ActiveRun, deliveries: readonly Delivery[]): void {
+    const sends: { socketIds: string[]; meta: LeaderCopyMeta; bytes: Buffer }[] = [];
+    for (const d of deliveries) {
+      const stored = d.copy as StoredCopy;
+      const targets = d.workerIds.map((id) => this.workers.get(id)!).filter((w) => w.socket);
+      if (targets.length === 0) continue;
+      for (const w of targets) {
+        Object.assign(w, afterDelivery({ workerId: w.workerId, groupId: w.machineId, heldLocal: w.heldLocal, heldGlobal: w.heldGlobal }, d));
+        w.bytesDown += stored.weights.byteLength;
+        w.dirty = true;
+        a.round.downloads++;
+        a.round.bytesDown += stored.weights.byteLength;
+      }
+      sends.push({
+        socketIds: targets.map((w) => w.socket!.id),
+        meta: { runId: a.run.id, kind: d.kind, leaderId: d.copy.leaderId, version: d.copy.version, step: d.copy.step },
+        bytes: Buffer.from(stored.weights.buffer, stored.weights.byteOffset, stored.weights.byteLength),
+      });
     }
+    this.persist(a, false);
+    for (const s of sends) this.nsp.to(s.socketIds).emit('leaderCopy', s.meta, s.bytes);
   }
 
   private countUp(a: ActiveRun, w: LiveWorker, bytes: number): void {
@@ -452,9 +499,16 @@ export class Coordinator {
     w.quarantined = true;
     w.loss = null;
     w.dirty = true;
+    w.uploadRequest = null;
+    if (a.verifiedGlobal === w.workerId) {
+      a.verifiedGlobal = null;
+      a.lastCheck = null;
+    }
     for (const [g, copy] of a.groupCopies) if (copy.leaderId === w.workerId) a.groupCopies.delete(g);
-    this.store.addEvent(a.run.id, this.now(), 'quarantine', w.workerId, reason);
-    this.flushWorkers(false);
+    this.store.transaction(() => {
+      this.store.addEvent(a.run.id, this.now(), 'quarantine', w.workerId, reason);
+      this.persist(a, false);
+    });
   }
 
   // ---- roles
@@ -488,19 +542,19 @@ export class Coordinator {
     const carried = copy.weights.byteLength;
     a.round.uploads--;
     a.round.bytesUp -= carried;
-    this.closeRound(a);
+    this.writeRound(a);
     a.round = { n: a.round.n + 1, uploads: 1, downloads: 0, bytesUp: carried, bytesDown: 0 };
     a.run = { ...a.run, rounds: a.round.n, step: Math.max(a.run.step, copy.step) };
   }
 
-  private closeRound(a: ActiveRun): void {
+  /** The open round's row as it stands; rewritten until the next round opens. */
+  private writeRound(a: ActiveRun): void {
     const r = a.round;
     if (r.n === 0 && r.uploads + r.downloads === 0) return;
     this.store.addRound(a.run.id, { round: r.n, t: this.now(), step: a.run.step, uploads: r.uploads, downloads: r.downloads, bytesUp: r.bytesUp, bytesDown: r.bytesDown });
   }
 
   private afterRound(a: ActiveRun): void {
-    this.saveProgress(a);
     const n = a.round.n;
     const checkpointId = n % this.config.checkpointEveryRounds === 0 ? this.checkpoint(a, false) : null;
     if (checkpointId !== null || n % this.config.evalEveryRounds === 0) void this.evaluateGlobal(a, checkpointId);
@@ -542,12 +596,18 @@ export class Coordinator {
     this.store.setProgress(a.run.id, { step: a.run.step, rounds: a.round.n, runningMs: a.run.runningMs });
   }
 
-  private flushWorkers(all: boolean): void {
-    const a = this.active;
-    if (!a) return;
-    const dirty = [...this.workers.values()].filter((w) => all || w.dirty);
+  /**
+   * The open round's row, the run's progress and the changed workers' counters in ONE transaction, so the per-worker
+   * byte counters always add up to the stored rounds, also after a kill -9.
+   */
+  private persist(a: ActiveRun, allWorkers: boolean): void {
+    const dirty = [...this.workers.values()].filter((w) => allWorkers || w.dirty);
+    this.store.transaction(() => {
+      this.writeRound(a);
+      this.saveProgress(a);
+      this.store.saveWorkers(a.run.id, dirty.map(({ workerId, machineId, adapter, firstSeen, lastSeen, bytesUp, bytesDown, malformed, quarantined }) => ({ workerId, machineId, adapter, firstSeen, lastSeen, bytesUp, bytesDown, malformed, quarantined })));
+    });
     for (const w of dirty) w.dirty = false;
-    this.store.saveWorkers(a.run.id, dirty.map(({ workerId, machineId, adapter, firstSeen, lastSeen, bytesUp, bytesDown, malformed, quarantined }) => ({ workerId, machineId, adapter, firstSeen, lastSeen, bytesUp, bytesDown, malformed, quarantined })));
   }
 
   /** Heartbeat timeouts, lost upload requests, running time and the minutes stop condition. */
@@ -562,8 +622,7 @@ export class Coordinator {
     this.accountRunningTime(a);
     if (now - this.lastProgressSave >= 2000) {
       this.lastProgressSave = now;
-      this.saveProgress(a);
-      this.flushWorkers(false);
+      this.persist(a, false);
     }
     const minutes = a.run.config.stop.minutes;
     if (minutes !== undefined && a.run.runningMs >= minutes * 60_000) this.finish('finished', `ran for ${minutes} minutes`);

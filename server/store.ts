@@ -95,6 +95,11 @@ export class Store {
     if (this.db.open) this.db.close();
   }
 
+  /** Runs `fn` as one transaction (nested calls become savepoints): all of its writes land, or none. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   // ---- runs
 
   createRun(config: RunConfig, paramLength: number, now: number): RunView {

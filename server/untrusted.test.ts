@@ -23,14 +23,21 @@ test('a liar (loss 0, random weights) is quarantined; NaN and wrong-length uploa
     await liar.report(10, 0);
     assert.equal(follower.roles?.globalLeader?.workerId, 'honest');
 
+    // a NaN upload is refused and its sender can no longer lead; the next best's wrong-length upload likewise
+    follower.weights = () => new Uint8Array(new Float32Array(100).buffer);
     honest.weights = () => new Uint8Array(new Float32Array(128).fill(Number.NaN).buffer);
     await honest.report(10, 1.0);
     await until('NaN upload answered', () => honest.uploads.length >= 2);
     assert.equal(honest.uploads.at(-1)!.ok, false);
-    honest.weights = () => new Uint8Array(new Float32Array(100).buffer);
-    await until('wrong-length upload answered', () => honest.uploads.length >= 3);
-    assert.equal(honest.uploads.at(-1)!.ok, false);
-    assert.ok(follower.copies.every((c) => c.version === follower.copies[0].version));
+    await until('NaN sender quarantined', () => honest.roles?.quarantined === true);
+    await until('wrong-length upload answered', () => follower.uploads.length >= 1);
+    assert.equal(follower.uploads.at(-1)!.ok, false);
+    assert.ok(follower.copies.every((c) => c.leaderId === 'honest' && c.version === follower.copies[0].version));
+    const rejected = ((await api(flock, 'GET', `/api/runs/${runId}/events`)).body as { kind: string; workerId: string; message: string }[]).filter((e) => e.kind === 'upload-rejected');
+    assert.deepEqual(rejected.map((e) => e.workerId), ['liar', 'honest', 'follower']);
+    assert.match(rejected[0].message, /norm bound/);
+    assert.match(rejected[1].message, /not finite/);
+    assert.match(rejected[2].message, /parameters/);
     [honest, follower, liar].forEach((x) => x.close());
   } finally {
     await flock.close();
