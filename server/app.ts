@@ -54,7 +54,7 @@ export async function startFlock(config: Config, datasetSource: DatasetSource, d
   const coordinator = new Coordinator(io.of(WORKER_NAMESPACE), store, config, datasets, evaluator);
   registerApi(app, { store, coordinator, datasets, config, token });
   registerModelExport(app, { store, token, evalSamples: config.evalSamples });
-  registerAdminPage(app);
+  registerAdminPage(app, token);
 
   // a run that was running or paused when the server went down carries on from its latest checkpoint
   const unfinished = store.runsInState('running', 'paused');
