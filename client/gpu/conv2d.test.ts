@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openNodeDevice } from './node_device.ts';
+import { PipelineCache } from './dispatch.ts';
+import { bufferFrom, emptyBuffer, randomArray, readF32, relativeError, run } from './test_support.ts';
+import { conv2dBackwardDataDispatch, conv2dBackwardFilterDispatches, conv2dForwardDispatch, conv2dForwardFlops } from './conv2d.ts';
+import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward, type ConvShape } from '../../shared/reference/conv2d.ts';
+
+const { device } = await openNodeDevice();
+const cache = new PipelineCache(device);
+
+const SHAPES: ConvShape[] = [
+  { batch: 1, height: 1, width: 1, inChannels: 1, outChannels: 1, kernel: 1 },
+  { batch: 3, height: 5, width: 7, inChannels: 3, outChannels: 5, kernel: 3 },
+  { batch: 1, height: 7, width: 5, inChannels: 16, outChannels: 32, kernel: 5 },
+  { batch: 3, height: 28, width: 28, inChannels: 1, outChannels: 16, kernel: 3 },
+  { batch: 3, height: 14, width: 14, inChannels: 16, outChannels: 32, kernel: 3 },
+  { batch: 1, height: 5, width: 28, inChannels: 3, outChannels: 1, kernel: 5 },
+  { batch: 3, height: 7, width: 1, inChannels: 5, outChannels: 16, kernel: 3 },
+];
+
+const describe = (s: ConvShape) => `${s.batch}x${s.height}x${s.width}x${s.inChannels}->${s.outChannels}k${s.kernel}`;
+const sizes = (s: ConvShape) => ({
+  x: s.batch * s.height * s.width * s.inChannels,
+  y: s.batch * s.height * s.width * s.outChannels,
+  w: s.kernel * s.kernel * s.inChannels * s.outChannels,
+});
+
+for (const [i, s] of SHAPES.entries()) {
+  test(`conv2d ${describe(s)} forward (with and without relu), backward-data and backward-filter match the reference`, async () => {
+    const n = sizes(s);
+    const xs = randomArray(n.x, 10 * i + 1);
+    const ws = randomArray(n.w, 10 * i + 2);
+    const bs = randomArray(s.outChannels, 10 * i + 3);
+    const dys = randomArray(n.y, 10 * i + 4);
+    const [x, w, bias, dy] = [xs, ws, bs, dys].map((a) => bufferFrom(device, a));
+    const [y, yRelu, dx, dw, db] = [n.y, n.y, n.x, n.w, s.outChannels].map((len) => emptyBuffer(device, len));
+    run(device, [
+      conv2dForwardDispatch(cache, { shape: s, x, w, bias, y, relu: false }),
+      conv2dForwardDispatch(cache, { shape: s, x, w, bias, y: yRelu, relu: true }),
+      conv2dBackwardDataDispatch(cache, { shape: s, dy, w, dx }),
+      ...conv2dBackwardFilterDispatches(cache, { shape: s, x, dy, dw, db }),
+    ]);
+    const expectedY = conv2dForward(xs, ws, bs, s);
+    const filter = conv2dBackwardFilter(xs, dys, s);
+    assert.ok(relativeError(await readF32(device, y, n.y), expectedY) <= 1e-4, 'forward');
+    assert.ok(relativeError(await readF32(device, yRelu, n.y), expectedY.map((v) => Math.max(v, 0))) <= 1e-4, 'forward + relu');
+    assert.ok(relativeError(await readF32(device, dx, n.x), conv2dBackwardData(dys, ws, s)) <= 1e-4, 'backward-data');
+    assert.ok(relativeError(await readF32(device, dw, n.w), filter.dw) <= 1e-4, 'backward-filter dw');
+    assert.ok(relativeError(await readF32(device, db, s.outChannels), filter.db) <= 1e-4, 'backward-filter db');
+  });
+}
+
+test('conv2d reads weights and writes gradients through 256-byte-aligned ranges of flat buffers, touching nothing else', async () => {
+  const s: ConvShape = { batch: 2, height: 9, width: 11, inChannels: 3, outChannels: 5, kernel: 3 };
+  const n = sizes(s);
+  // Tensors at 64-float (256-byte) boundaries, as shared/layout.ts places them; the rest is filler.
+  const wOffset = 64;
+  const bOffset = 64 * Math.ceil((wOffset + n.w) / 64);
+  const total = bOffset + 64;
+  const params = randomArray(total, 7, 100);
+  const xs = randomArray(n.x, 8);
+  const dys = randomArray(n.y, 9);
+  const range = (buffer: GPUBuffer, offset: number, length: number): GPUBufferBinding => ({ buffer, offset: offset * 4, size: length * 4 });
+  const paramBuffer = bufferFrom(device, params);
+  const filler = new Float32Array(total).fill(-3);
+  const grads = bufferFrom(device, filler);
+  const [x, dy] = [xs, dys].map((a) => bufferFrom(device, a));
+  const [y, dx] = [n.y, n.x].map((len) => emptyBuffer(device, len));
+  run(device, [
+    conv2dForwardDispatch(cache, { shape: s, x, w: range(paramBuffer, wOffset, n.w), bias: range(paramBuffer, bOffset, s.outChannels), y, relu: false }),
+    conv2dBackwardDataDispatch(cache, { shape: s, dy, w: range(paramBuffer, wOffset, n.w), dx }),
+    ...conv2dBackwardFilterDispatches(cache, { shape: s, x, dy, dw: range(grads, wOffset, n.w), db: range(grads, bOffset, s.outChannels) }),
+  ]);
+  const ws = params.subarray(wOffset, wOffset + n.w);
+  const bs = params.subarray(bOffset, bOffset + s.outChannels);
+  assert.ok(relativeError(await readF32(device, y, n.y), conv2dForward(xs, ws, bs, s)) <= 1e-4, 'forward');
+  assert.ok(relativeError(await readF32(device, dx, n.x), conv2dBackwardData(dys, ws, s)) <= 1e-4, 'backward-data');
+  const g = await readF32(device, grads, total);
+  const filter = conv2dBackwardFilter(xs, dys, s);
+  assert.ok(relativeError(g.subarray(wOffset, wOffset + n.w), filter.dw) <= 1e-4, 'dw');
+  assert.ok(relativeError(g.subarray(bOffset, bOffset + s.outChannels), filter.db) <= 1e-4, 'db');
+  g.forEach((v, i) => {
+    const inside = (i >= wOffset && i < wOffset + n.w) || (i >= bOffset && i < bOffset + s.outChannels);
+    if (!inside) assert.equal(v, -3, `gradient buffer entry ${i} outside dw and db was written`);
+  });
+});
+
+test('conv2dForwardFlops counts two flops per multiply-add', () => {
+  assert.equal(conv2dForwardFlops({ batch: 64, height: 14, width: 14, inChannels: 16, outChannels: 32, kernel: 3 }), 2 * 64 * 14 * 14 * 32 * 9 * 16);
+});
