@@ -1,5 +1,6 @@
-// Backward of 2x2 max-pooling: one invocation per input element, so every dx entry is written (zero where it
-// was not its window's argmax) and no separate clear or atomics are needed.
+// Backward of 2x2 max-pooling: one invocation per window (and 4 channels, as in the forward) writes all four of its dx entries (dy where the entry
+// was the window's argmax, else zero), so every dx entry is written once with no separate clear or atomics.
+// Windows on the last row or column also zero the odd input row or column that belongs to no window.
 
 override batch: u32;
 override height: u32;
@@ -14,19 +15,37 @@ override channels: u32;
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let oh = height / 2u;
   let ow = width / 2u;
-  let i = gid.x + gid.y * groups.x * 64u;
-  if (i >= batch * height * width * channels) { return; }
-  let c = i % channels;
-  let pixel = i / channels;
-  let w = pixel % width;
-  let bh = pixel / width;
-  let h = bh % height;
-  let b = bh / height;
-  var g = 0.0;
-  // Odd last rows and columns belong to no window.
-  if (h / 2u < oh && w / 2u < ow) {
-    let o = ((b * oh + h / 2u) * ow + w / 2u) * channels + c;
-    if (argmax[o] == i) { g = dy[o]; }
+  let q = gid.x + gid.y * groups.x * 64u;
+  let cGroups = (channels + 3u) / 4u;
+  if (q >= batch * oh * ow * cGroups) { return; }
+  let c0 = (q % cGroups) * 4u;
+  let pixel = q / cGroups;
+  let j = pixel % ow;
+  let bi = pixel / ow;
+  let i = bi % oh;
+  let b = bi / oh;
+  let down = width * channels;
+  let oddColumn = j == ow - 1u && width % 2u == 1u;
+  let oddRow = i == oh - 1u && height % 2u == 1u;
+  for (var c = c0; c < min(c0 + 4u, channels); c++) {
+    let o = pixel * channels + c;
+    let first = ((b * height + i * 2u) * width + j * 2u) * channels + c;
+    let g = dy[o];
+    let at = argmax[o];
+    dx[first] = select(0.0, g, at == first);
+    dx[first + channels] = select(0.0, g, at == first + channels);
+    dx[first + down] = select(0.0, g, at == first + down);
+    dx[first + down + channels] = select(0.0, g, at == first + down + channels);
+    if (oddColumn) {
+      dx[first + 2u * channels] = 0.0;
+      dx[first + down + 2u * channels] = 0.0;
+    }
+    if (oddRow) {
+      dx[first + 2u * down] = 0.0;
+      dx[first + 2u * down + channels] = 0.0;
+    }
+    if (oddColumn && oddRow) {
+      dx[first + 2u * down + 2u * channels] = 0.0;
+    }
   }
-  dx[i] = g;
 }

@@ -11,14 +11,18 @@ const WORKGROUP = 64;
 /** argmax: u32 buffer, one per output, holding the index into x of the maximum (first one on ties). */
 export function maxpoolForwardDispatch(cache: PipelineCache, a: { shape: PoolShape; x: Binding; y: Binding; argmax: Binding }): Dispatch {
   const s = checkShape(a.shape);
-  const outputs = s.batch * Math.floor(s.height / 2) * Math.floor(s.width / 2) * s.channels;
-  return cache.dispatch('maxpool2_forward', forwardCode, constants(s), [a.x, a.y, a.argmax], grid(outputs));
+  return cache.dispatch('maxpool2_forward', forwardCode, constants(s), [a.x, a.y, a.argmax], grid(invocations(s)));
 }
 
 /** Writes every element of dx. */
 export function maxpoolBackwardDispatch(cache: PipelineCache, a: { shape: PoolShape; dy: Binding; argmax: Binding; dx: Binding }): Dispatch {
   const s = checkShape(a.shape);
-  return cache.dispatch('maxpool2_backward', backwardCode, constants(s), [a.dy, a.argmax, a.dx], grid(s.batch * s.height * s.width * s.channels));
+  return cache.dispatch('maxpool2_backward', backwardCode, constants(s), [a.dy, a.argmax, a.dx], grid(invocations(s)));
+}
+
+/** Invocations: one per window and group of 4 channels (see the shaders). */
+function invocations(s: PoolShape): number {
+  return s.batch * Math.floor(s.height / 2) * Math.floor(s.width / 2) * Math.ceil(s.channels / 4);
 }
 
 function constants(s: PoolShape): Record<string, number> {
