@@ -13,6 +13,7 @@ export default defineConfig({
       input: {
         index: resolve(root, 'index.html'),
         engine: resolve(root, 'engine.html'),
+        admin: resolve(root, 'admin.html'),
       },
     },
   },

@@ -1,0 +1,73 @@
+// The dashboard's REST client: every action goes through here, with the admin token as a Bearer header.
+import type { RunConfigInput, RunView } from '../../shared/run_config.ts';
+import type { CheckpointInfo, EvalMetric, LeaderMetric, RoundMetric, RunEvent, WorkerMetric, WorkerRecord } from '../../server/store.ts';
+
+export type { CheckpointInfo, EvalMetric, LeaderMetric, RoundMetric, RunEvent, WorkerMetric };
+
+export interface FieldIssue { field: string; reason: string }
+
+/** A worker as /api/runs/:id/workers returns it: stored records, plus live fields while the run is active. */
+export type WorkerView = Partial<WorkerRecord> & {
+  workerId: string; machineId: string; lastSeen: number; quarantined: boolean; bytesUp: number; bytesDown: number;
+  connected?: boolean; step?: number; loss?: number; isLocalLeader?: boolean; isGlobalLeader?: boolean;
+};
+
+export interface Metrics { now: number; workers: WorkerMetric[]; leaders: LeaderMetric[]; eval: EvalMetric[]; rounds: RoundMetric[] }
+export interface Status { activeRun: number | null; datasets: string[] }
+export type RunAction = 'start' | 'pause' | 'resume' | 'stop';
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string, readonly issues: FieldIssue[] = []) {
+    super(message);
+  }
+}
+
+export class Api {
+  constructor(private readonly token: string) {}
+
+  private async send(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (err) {
+      throw new ApiError(0, `the coordinator is unreachable (${(err as Error).message})`);
+    }
+    if (!res.ok) {
+      const text = await res.text();
+      let parsed: { error?: string; issues?: FieldIssue[] } = {};
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = { error: text || res.statusText };
+      }
+      throw new ApiError(res.status, parsed.error ?? `${method} ${path}: HTTP ${res.status}`, parsed.issues ?? []);
+    }
+    return res;
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.send(method, path, body);
+    return res.status === 204 ? (undefined as T) : ((await res.json()) as T);
+  }
+
+  checkSession = () => this.json<{ ok: true }>('GET', '/api/admin/session');
+  status = () => this.json<Status>('GET', '/api/status');
+  runs = () => this.json<RunView[]>('GET', '/api/runs');
+  run = (id: number) => this.json<RunView>('GET', `/api/runs/${id}`);
+  createRun = (config: RunConfigInput) => this.json<RunView>('POST', '/api/runs', config);
+  act = (id: number, action: RunAction) => this.json<RunView>('POST', `/api/runs/${id}/${action}`);
+  deleteRun = (id: number) => this.json<void>('DELETE', `/api/runs/${id}`);
+  metrics = (id: number, since: number) => this.json<Metrics>('GET', `/api/runs/${id}/metrics?since=${since}`);
+  workers = (id: number) => this.json<WorkerView[]>('GET', `/api/runs/${id}/workers`);
+  events = (id: number, since: number) => this.json<RunEvent[]>('GET', `/api/runs/${id}/events?since=${since}`);
+  checkpoints = (id: number) => this.json<CheckpointInfo[]>('GET', `/api/runs/${id}/checkpoints`);
+
+  /** A file with its server-given name (Content-Disposition), fetched with the token so no secret goes in a URL. */
+  async file(path: string, fallbackName: string): Promise<{ blob: Blob; name: string }> {
+    const res = await this.send('GET', path);
+    const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
+    return { blob: await res.blob(), name };
+  }
+}

@@ -1,0 +1,152 @@
+// The create-run form: presets fill it, the shared zod schema checks it in the browser, and the server's
+// 400 issues land next to the fields they name (the same field paths on both sides).
+import { ALGORITHMS, describeIssues, runConfigSchema, type RunConfigInput, type RunView } from '../../shared/run_config.ts';
+import { ApiError, type Api, type FieldIssue } from './api.ts';
+import { byId, el } from './dom.ts';
+import { RUN_PRESETS } from './presets.ts';
+
+const NUMBER_FIELDS = ['seed', 'hyper.lr', 'hyper.momentum', 'hyper.batch', 'hyper.tau', 'hyper.lambdaL', 'hyper.lambdaG', 'stop.steps', 'stop.minutes', 'stop.targetAccuracy'];
+
+export class CreateForm {
+  private readonly view = byId('create-view');
+  private readonly form = byId<HTMLFormElement>('create-form');
+  private readonly preset = byId<HTMLSelectElement>('preset');
+  private readonly model = byId<HTMLSelectElement>('f-model');
+  private readonly modelSpec = byId<HTMLTextAreaElement>('f-model-spec');
+
+  constructor(private readonly api: Api, private readonly onCreated: (run: RunView) => void, private readonly onCancel: () => void) {
+    this.preset.append(...RUN_PRESETS.map((p) => el('option', { value: p.id }, p.label)));
+    byId('f-algorithm').append(...ALGORITHMS.map((a) => el('option', { value: a }, a)));
+    this.preset.addEventListener('change', () => this.applyPreset(this.preset.value));
+    this.model.addEventListener('change', () => this.showCustomModel());
+    this.form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      void this.submit();
+    });
+    this.form.addEventListener('input', (e) => this.clearIssue((e.target as HTMLElement).getAttribute('name') ?? ''));
+    this.form.querySelector('[data-action="cancel-create"]')!.addEventListener('click', () => this.onCancel());
+  }
+
+  setDatasets(names: string[]): void {
+    const select = byId<HTMLSelectElement>('f-dataset');
+    const current = select.value;
+    select.replaceChildren(...names.map((n) => el('option', { value: n }, n)));
+    if (names.includes(current)) select.value = current;
+  }
+
+  open(): void {
+    this.view.hidden = false;
+    this.applyPreset(this.preset.value || RUN_PRESETS[0].id);
+    this.field('name').focus();
+  }
+
+  close(): void {
+    this.view.hidden = true;
+  }
+
+  private field(name: string): HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement {
+    return this.form.elements.namedItem(name) as HTMLInputElement;
+  }
+
+  private applyPreset(id: string): void {
+    const preset = RUN_PRESETS.find((p) => p.id === id) ?? RUN_PRESETS[0];
+    const c = preset.config;
+    this.preset.value = preset.id;
+    this.showIssues([]);
+    this.field('name').value = c.name;
+    this.model.value = typeof c.model === 'string' ? c.model : 'custom';
+    this.modelSpec.value = typeof c.model === 'string' ? '' : JSON.stringify(c.model, null, 2);
+    const dataset = this.field('dataset') as HTMLSelectElement;
+    if ([...dataset.options].some((o) => o.value === c.dataset)) dataset.value = c.dataset;
+    this.field('algorithm').value = c.algorithm ?? ALGORITHMS[0];
+    const values: Record<string, number | undefined> = {
+      seed: c.seed, 'hyper.lr': c.hyper.lr, 'hyper.momentum': c.hyper.momentum, 'hyper.batch': c.hyper.batch, 'hyper.tau': c.hyper.tau,
+      'hyper.lambdaL': c.hyper.lambdaL, 'hyper.lambdaG': c.hyper.lambdaG, 'stop.steps': c.stop.steps, 'stop.minutes': c.stop.minutes,
+      'stop.targetAccuracy': c.stop.targetAccuracy,
+    };
+    for (const name of NUMBER_FIELDS) this.field(name).value = values[name] === undefined ? '' : String(values[name]);
+    this.showCustomModel();
+  }
+
+  private showCustomModel(): void {
+    byId('custom-model').hidden = this.model.value !== 'custom';
+  }
+
+  /** The form as the API's JSON body; a blank number field is left out, so the schema names it if it is required. */
+  private body(): { body: Record<string, unknown>; issues: FieldIssue[] } {
+    const issues: FieldIssue[] = [];
+    let model: unknown = this.model.value;
+    if (model === 'custom') {
+      try {
+        model = JSON.parse(this.modelSpec.value);
+      } catch (err) {
+        issues.push({ field: 'model', reason: `the model spec is not JSON: ${(err as Error).message}` });
+      }
+    }
+    const body: Record<string, unknown> = { name: this.field('name').value, model, dataset: this.field('dataset').value, algorithm: this.field('algorithm').value, hyper: {}, stop: {} };
+    for (const name of NUMBER_FIELDS) {
+      const raw = this.field(name).value.trim();
+      if (raw === '') continue;
+      const [group, key] = name.includes('.') ? name.split('.') : [null, name];
+      const target = group ? (body[group] as Record<string, unknown>) : body;
+      target[key] = Number(raw);
+    }
+    return { body, issues };
+  }
+
+  private async submit(): Promise<void> {
+    const { body, issues } = this.body();
+    const parsed = runConfigSchema.safeParse(body);
+    const all = [...issues, ...(parsed.success ? [] : describeIssues(parsed.error))];
+    if (all.length > 0) return this.showIssues(all);
+    const button = byId<HTMLButtonElement>('create');
+    button.disabled = true;
+    try {
+      const run = await this.api.createRun(body as RunConfigInput);
+      this.showIssues([]);
+      this.onCreated(run);
+    } catch (err) {
+      if (err instanceof ApiError && err.issues.length > 0) this.showIssues(err.issues);
+      else this.showIssues([{ field: '(body)', reason: (err as Error).message }]);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  /** Each issue under the field it names, or under the nearest enclosing one ("model.layers" shows at "model"). */
+  private showIssues(issues: FieldIssue[]): void {
+    for (const slot of this.form.querySelectorAll<HTMLElement>('[data-error-for]')) slot.textContent = '';
+    for (const input of this.form.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+    for (const issue of issues) {
+      const slot = this.slotFor(issue.field);
+      const at = slot.dataset.errorFor!;
+      const text = at === '(body)' && issue.field !== '(body)' ? `${issue.field}: ${issue.reason}` : issue.reason;
+      slot.textContent = slot.textContent ? `${slot.textContent} ${text}` : text;
+      this.markInvalid(at);
+    }
+    this.form.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }
+
+  private markInvalid(field: string): void {
+    const input = this.form.elements.namedItem(field);
+    if (input instanceof HTMLElement) input.setAttribute('aria-invalid', 'true');
+  }
+
+  private slotFor(field: string): HTMLElement {
+    const parts = field.split('.');
+    while (parts.length > 0) {
+      const slot = this.form.querySelector<HTMLElement>(`[data-error-for="${parts.join('.')}"]`);
+      if (slot) return slot;
+      parts.pop();
+    }
+    return this.form.querySelector<HTMLElement>('[data-error-for="(body)"]')!;
+  }
+
+  private clearIssue(field: string): void {
+    if (!field) return;
+    const input = this.form.elements.namedItem(field);
+    if (input instanceof HTMLElement) input.removeAttribute('aria-invalid');
+    const slot = this.form.querySelector<HTMLElement>(`[data-error-for="${field}"]`);
+    if (slot) slot.textContent = '';
+  }
+}

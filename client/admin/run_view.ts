@@ -1,0 +1,192 @@
+// The live view of one run: polls the REST API every 1.5 s (only what is new, through `since`), and renders
+// the summary, the charts, the machines tree, the traffic and the event log. Also runs the admin's actions.
+import type { RunState, RunView } from '../../shared/run_config.ts';
+import { resolveModel } from '../../shared/run_config.ts';
+import { parameterLayout } from '../../shared/layout.ts';
+import { nextState, type RunAction } from '../../server/run_control.ts';
+import { ApiError, type Api, type EvalMetric, type Metrics, type RoundMetric, type WorkerView } from './api.ts';
+import { paletteColor, TimeChart, type TimeSeries } from './charts.ts';
+import { confirmAction } from './confirm.ts';
+import { byId, el } from './dom.ts';
+import { downloadModel } from './download.ts';
+import { EventLog } from './events.ts';
+import { formatDuration, formatNumber, percent } from './format.ts';
+import { renderMachines } from './machines.ts';
+import { renderTraffic, roundTraffic } from './traffic.ts';
+
+const POLL_MS = 1500;
+const ACTIONS: RunAction[] = ['start', 'pause', 'resume', 'stop'];
+/** The coordinator refuses to delete the active run (a paused run is still active). */
+const DELETABLE: readonly RunState[] = ['created', 'stopped', 'finished'];
+
+/** Everything fetched so far for the run on screen; metrics and events arrive incrementally. */
+class RunData {
+  metricsSince = 0;
+  eventsSince = 0;
+  readonly workerLoss = new Map<string, [number, number][]>();
+  readonly leaderLoss: [number, number][] = [];
+  readonly evals: EvalMetric[] = [];
+  readonly rounds: RoundMetric[] = [];
+  readonly reports: { t: number; workerId: string }[] = [];
+  readonly samplesPerSec = new Map<string, number>();
+
+  add(m: Metrics): void {
+    for (const w of m.workers) {
+      const points = this.workerLoss.get(w.workerId) ?? [];
+      points.push([w.t, w.loss]);
+      this.workerLoss.set(w.workerId, points);
+      this.reports.push({ t: w.t, workerId: w.workerId });
+      this.samplesPerSec.set(w.workerId, w.samplesPerSec);
+    }
+    for (const l of m.leaders) if (l.kind === 'global') this.leaderLoss.push([l.t, l.loss]);
+    this.evals.push(...m.eval);
+    this.rounds.push(...m.rounds);
+    const last = Math.max(this.metricsSince, ...[m.workers, m.leaders, m.eval, m.rounds].flatMap((rows) => rows.map((r) => r.t)));
+    this.metricsSince = last;
+  }
+}
+
+export class RunViewPanel {
+  private readonly view = byId('run-view');
+  private readonly lossChart = new TimeChart(byId('loss-chart'), 'loss');
+  private readonly accuracyChart = new TimeChart(byId('accuracy-chart'), 'test accuracy', [0, 1]);
+  private readonly events = new EventLog();
+  private runId: number | null = null;
+  private run: RunView | null = null;
+  private data = new RunData();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private polling = false;
+  private pollFailed = false;
+
+  constructor(private readonly api: Api, private readonly onChanged: () => void, private readonly onGone: () => void, private readonly notify: (message: string | null) => void) {
+    this.view.addEventListener('click', (e) => {
+      const button = (e.target as HTMLElement).closest<HTMLButtonElement>('button[data-action]');
+      if (button) void this.act(button.dataset.action!);
+    });
+  }
+
+  show(id: number): void {
+    if (this.runId !== id) {
+      this.runId = id;
+      this.run = null;
+      this.data = new RunData();
+      this.lossChart.clear();
+      this.accuracyChart.clear();
+      this.events.clear();
+      byId('download-status').textContent = '';
+    }
+    this.view.hidden = false;
+    void this.poll();
+  }
+
+  hide(): void {
+    this.runId = null;
+    this.view.hidden = true;
+    clearTimeout(this.timer);
+  }
+
+  private async poll(): Promise<void> {
+    clearTimeout(this.timer);
+    if (this.runId === null || this.polling) return;
+    this.polling = true;
+    const id = this.runId;
+    try {
+      const [run, metrics, workers, events] = await Promise.all([
+        this.api.run(id), this.api.metrics(id, this.data.metricsSince), this.api.workers(id), this.api.events(id, this.data.eventsSince),
+      ]);
+      if (id !== this.runId) return;
+      this.data.add(metrics);
+      this.events.append(events);
+      if (events.length > 0) this.data.eventsSince = events[events.length - 1].id;
+      this.render(run, workers, metrics.now);
+      if (this.pollFailed) this.notify(null);
+      this.pollFailed = false;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return this.onGone();
+      this.pollFailed = true;
+      this.notify(`Live view: ${(err as Error).message}`);
+    } finally {
+      this.polling = false;
+      if (this.runId === id) this.timer = setTimeout(() => void this.poll(), POLL_MS);
+    }
+  }
+
+  private render(run: RunView, workers: WorkerView[], now: number): void {
+    const stateChanged = this.run?.state !== run.state;
+    this.run = run;
+    byId('run-title').textContent = `#${run.id} ${run.config.name}`;
+    const state = byId('run-state');
+    state.textContent = run.state;
+    state.className = `state ${run.state}`;
+    for (const action of ACTIONS) this.button(action).hidden = !nextState(run.state, action).ok;
+    this.button('delete').hidden = !DELETABLE.includes(run.state);
+    if (stateChanged) this.onChanged();
+
+    const lastEval = this.data.evals.at(-1);
+    const best = this.data.evals.reduce<EvalMetric | null>((b, e) => (!b || e.testAccuracy >= b.testAccuracy ? e : b), null);
+    const leader = workers.find((w) => w.isGlobalLeader);
+    const c = run.config;
+    const items: [string, string, string][] = [
+      ['state', 'Status', run.state],
+      ['step', 'Step', String(run.step)],
+      ['rounds', 'Rounds', String(run.rounds)],
+      ['running', 'Running time', formatDuration(run.runningMs)],
+      ['leader', 'Global leader', leader ? leader.workerId : '—'],
+      ['leader-loss', 'Leader loss', formatNumber(this.data.leaderLoss.at(-1)?.[1])],
+      ['accuracy', 'Test accuracy', percent(lastEval?.testAccuracy)],
+      ['best-accuracy', 'Best test accuracy', percent(best?.testAccuracy)],
+      ['model', 'Model', typeof c.model === 'string' ? c.model : c.model.name],
+      ['dataset', 'Dataset', c.dataset],
+      ['algorithm', 'Algorithm', `${c.algorithm} (λL ${c.hyper.lambdaL}, λG ${c.hyper.lambdaG}, τ ${c.hyper.tau})`],
+    ];
+    byId('run-summary').replaceChildren(...items.map(([key, label, value]) => el('div', {}, el('dt', {}, label), el('dd', { 'data-summary': key }, value))));
+
+    this.renderCharts();
+    renderMachines(workers, this.data.samplesPerSec, now);
+    const modelBytes = parameterLayout(resolveModel(c.model)).length * 4;
+    renderTraffic(roundTraffic(this.data.rounds, this.data.reports, modelBytes));
+  }
+
+  private renderCharts(): void {
+    const workerSeries: TimeSeries[] = [...this.data.workerLoss.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([id, points], i) => ({ label: id, points, stroke: paletteColor(i) }));
+    this.lossChart.update([...workerSeries, { label: 'global leader', points: this.data.leaderLoss, stroke: '#1d232b', width: 2.5 }]);
+    this.accuracyChart.update([{ label: 'test accuracy', points: this.data.evals.map((e) => [e.t, e.testAccuracy]), stroke: '#b7791f', width: 2 }]);
+  }
+
+  private button(action: string): HTMLButtonElement {
+    return this.view.querySelector<HTMLButtonElement>(`button[data-action="${action}"]`)!;
+  }
+
+  private async act(action: string): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    const status = byId('download-status');
+    try {
+      if (action === 'download-model' || action === 'download-manifest') {
+        status.textContent = 'Preparing the download…';
+        const name = await downloadModel(this.api, run.id, action === 'download-model' ? 'safetensors' : 'json');
+        status.textContent = `Saved ${name}`;
+        return;
+      }
+      if (action === 'delete') {
+        if (!(await confirmAction(`Delete run #${run.id} "${run.config.name}" with all its metrics and checkpoints? This cannot be undone.`))) return;
+        await this.api.deleteRun(run.id);
+        this.onGone();
+        return;
+      }
+      if (!ACTIONS.includes(action as RunAction)) return;
+      if (action === 'stop' && !(await confirmAction(`Stop run #${run.id} "${run.config.name}"? Tabs stop training and a stopped run cannot be resumed.`))) return;
+      this.button(action).disabled = true;
+      await this.api.act(run.id, action as RunAction);
+      this.onChanged();
+      await this.poll();
+    } catch (err) {
+      if (action.startsWith('download')) status.textContent = '';
+      this.notify((err as Error).message);
+    } finally {
+      this.button(action).disabled = false;
+    }
+  }
+}
