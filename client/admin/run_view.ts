@@ -26,7 +26,8 @@ class RunData {
   readonly workerLoss = new Map<string, [number, number][]>();
   readonly leaderLoss: [number, number][] = [];
   readonly evals: EvalMetric[] = [];
-  readonly rounds: RoundMetric[] = [];
+  /** By round number: the coordinator rewrites a round's row while it is open, so it can arrive more than once. */
+  readonly rounds = new Map<number, RoundMetric>();
   readonly reports: { t: number; workerId: string }[] = [];
   readonly samplesPerSec = new Map<string, number>();
 
@@ -40,7 +41,7 @@ class RunData {
     }
     for (const l of m.leaders) if (l.kind === 'global') this.leaderLoss.push([l.t, l.loss]);
     this.evals.push(...m.eval);
-    this.rounds.push(...m.rounds);
+    for (const r of m.rounds) this.rounds.set(r.round, r);
     const last = Math.max(this.metricsSince, ...[m.workers, m.leaders, m.eval, m.rounds].flatMap((rows) => rows.map((r) => r.t)));
     this.metricsSince = last;
   }
@@ -144,7 +145,7 @@ export class RunViewPanel {
     this.renderCharts();
     renderMachines(workers, this.data.samplesPerSec, now);
     const modelBytes = parameterLayout(resolveModel(c.model)).length * 4;
-    renderTraffic(roundTraffic(this.data.rounds, this.data.reports, modelBytes));
+    renderTraffic(roundTraffic([...this.data.rounds.values()].sort((a, b) => a.round - b.round), this.data.reports, modelBytes));
   }
 
   private renderCharts(): void {
