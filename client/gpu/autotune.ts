@@ -1,0 +1,86 @@
+// Picks the fastest matmul variant per shape on this adapter at start-up: SwiftShader wants the
+// register-blocked kernel, real GPUs may want shared-memory tiles.
+import { matmulDispatch, matmulFlops, MATMUL_VARIANTS, type MatmulShape, type MatmulVariant } from './matmul.ts';
+import { encodeDispatches, type Dispatch, type PipelineCache } from './dispatch.ts';
+
+/** Timed submissions per variant and shape; the median decides. */
+const TIMED_RUNS = 3;
+/** Dispatches per submission are repeated until about this much work, so tiny shapes time more than overhead. */
+const FLOPS_PER_RUN = 4e6;
+const MAX_DISPATCHES_PER_RUN = 16;
+/** A variant this many times slower than the best so far on its first timed run gets no more runs... */
+const GIVE_UP_FACTOR = 2;
+/** ...and one this many times slower than the winner is not tried on the (smaller) shapes that follow;
+ *  once one variant is left, the rest get it untimed. Compiling a pipeline costs 0.1-0.6 s on SwiftShader,
+ *  where the tiled kernel loses about 10x. */
+const DROP_FACTOR = 4;
+
+export function matmulKey(s: MatmulShape): string {
+  return `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}:${s.m}x${s.k}x${s.n}`;
+}
+
+/** Times each variant on the adapter for each distinct shape (a few warm-up + timed reps, median, using
+ *  onSubmittedWorkDone), returns the fastest variant per shape key. Must be quick (< ~2 s total for the
+ *  MLP/CNN shapes on SwiftShader). */
+export async function autotuneMatmul(cache: PipelineCache, shapes: MatmulShape[]): Promise<Map<string, MatmulVariant>> {
+  const distinct = new Map(shapes.map((s) => [matmulKey(s), s]));
+  const best = new Map<string, MatmulVariant>();
+  if (distinct.size === 0) return best;
+  const biggestFirst = [...distinct].sort(([, x], [, y]) => matmulFlops(y) - matmulFlops(x));
+  let candidates = [...MATMUL_VARIANTS];
+  // One set of scratch operands, big enough for every shape; their contents do not change the timing.
+  const floats = (f: (s: MatmulShape) => number) => Math.max(...biggestFirst.map(([, s]) => f(s)));
+  const scratch = (n: number) =>
+    cache.device.createBuffer({ label: 'matmul autotune', size: Math.ceil((n * 4) / 16) * 16, usage: GPUBufferUsage.STORAGE });
+  const a = scratch(floats((s) => s.m * s.k));
+  const b = scratch(floats((s) => s.k * s.n));
+  const c = scratch(floats((s) => s.m * s.n));
+  try {
+    for (const [key, shape] of biggestFirst) {
+      if (candidates.length === 1) {
+        best.set(key, candidates[0]);
+        continue;
+      }
+      const count = Math.min(MAX_DISPATCHES_PER_RUN, Math.max(1, Math.ceil(FLOPS_PER_RUN / matmulFlops(shape))));
+      const times = new Map<MatmulVariant, number>();
+      let bestMs = Infinity;
+      for (const variant of candidates) {
+        const dispatches = new Array<Dispatch>(count).fill(matmulDispatch(cache, { ...shape, variant, a, b, c }));
+        const ms = await medianRunMs(cache.device, dispatches, bestMs);
+        times.set(variant, ms);
+        bestMs = Math.min(bestMs, ms);
+      }
+      best.set(key, candidates.find((v) => times.get(v) === bestMs)!);
+      candidates = candidates.filter((v) => times.get(v)! <= DROP_FACTOR * bestMs);
+    }
+  } finally {
+    a.destroy();
+    b.destroy();
+    c.destroy();
+  }
+  return best;
+}
+
+/** Median wall time of TIMED_RUNS submissions after one untimed warm-up submission.
+ *  Stops early when the first timed run is already far slower than `bestMs`. */
+async function medianRunMs(device: GPUDevice, dispatches: Dispatch[], bestMs = Infinity): Promise<number> {
+  await timeRun(device, dispatches);
+  const times: number[] = [];
+  for (let i = 0; i < TIMED_RUNS; i++) {
+    times.push(await timeRun(device, dispatches));
+    if (times[0] > GIVE_UP_FACTOR * bestMs) return times[0];
+  }
+  times.sort((x, y) => x - y);
+  return times[Math.floor(times.length / 2)];
+}
+
+async function timeRun(device: GPUDevice, dispatches: Dispatch[]): Promise<number> {
+  const start = performance.now();
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  encodeDispatches(pass, dispatches);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  await device.queue.onSubmittedWorkDone();
+  return performance.now() - start;
+}

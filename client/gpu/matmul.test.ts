@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openNodeDevice } from './node_device.ts';
+import { PipelineCache } from './dispatch.ts';
+import { bufferFrom, emptyBuffer, randomArray, readF32, relativeError, run, STORAGE } from './test_support.ts';
+import { matmulDispatch, matmulFlops, MATMUL_VARIANTS, type MatmulShape } from './matmul.ts';
+import { addBias, matmul } from '../../shared/reference/matmul.ts';
+
+const { device } = await openNodeDevice();
+const cache = new PipelineCache(device);
+
+const FORMS = [
+  { form: 'NN', transA: false, transB: false },
+  { form: 'NT', transA: false, transB: true },
+  { form: 'TN', transA: true, transB: false },
+] as const;
+
+/** [m, k, n]: odd sizes that leave partial blocks and tiles everywhere, then aligned ones. */
+const SIZES: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 5, 10],
+  [7, 33, 17],
+  [13, 784, 1],
+  [65, 13, 130],
+  [64, 64, 64],
+];
+
+/** Epilogues rotate over the sizes so every form meets each of them. */
+const EPILOGUES = [
+  { bias: false, relu: false },
+  { bias: true, relu: false },
+  { bias: false, relu: true },
+  { bias: true, relu: true },
+];
+
+function expected(a: Float32Array, b: Float32Array, s: MatmulShape, bias?: Float32Array, relu = false): Float64Array {
+  const c = matmul(a, b, s.m, s.k, s.n, s.transA, s.transB);
+  if (bias) addBias(c, s.m, s.n, bias);
+  if (relu) for (let i = 0; i < c.length; i++) c[i] = Math.max(c[i], 0);
+  return c;
+}
+
+test('shared/reference matmul agrees with a naive triple loop in every transpose form', () => {
+  const [m, k, n] = [3, 4, 5];
+  const a = randomArray(m * k, 1);
+  const b = randomArray(k * n, 2);
+  for (const { transA, transB } of FORMS) {
+    const c = matmul(a, b, m, k, n, transA, transB);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += (transA ? a[p * m + i] : a[i * k + p]) * (transB ? b[j * k + p] : b[p * n + j]);
+        assert.ok(Math.abs(c[i * n + j] - s) < 1e-12);
+      }
+    }
+  }
+  assert.equal(matmulFlops({ m, k, n, transA: false, transB: false }), 2 * m * k * n);
+});
+
+for (const variant of MATMUL_VARIANTS) {
+  for (const { form, transA, transB } of FORMS) {
+    test(`matmul ${variant} ${form} matches the CPU reference on odd and aligned sizes, with bias and relu`, async () => {
+      for (const [index, [m, k, n]] of SIZES.entries()) {
+        const shape = { m, k, n, transA, transB };
+        const epilogue = EPILOGUES[index % EPILOGUES.length];
+        const seed = 100 * index + 7;
+        const a = randomArray(m * k, seed);
+        const b = randomArray(k * n, seed + 1);
+        const bias = epilogue.bias ? randomArray(n, seed + 2) : undefined;
+        const c = emptyBuffer(device, m * n);
+        const d = matmulDispatch(cache, {
+          ...shape,
+          variant,
+          a: bufferFrom(device, a),
+          b: bufferFrom(device, b),
+          c,
+          bias: bias && bufferFrom(device, bias),
+          relu: epilogue.relu,
+        });
+        run(device, [d]);
+        const err = relativeError(await readF32(device, c, m * n), expected(a, b, shape, bias, epilogue.relu));
+        assert.ok(err <= 1e-4, `${d.label} bias=${epilogue.bias} relu=${epilogue.relu}: relative error ${err}`);
+      }
+    });
+  }
+}
+
+test('matmul reads and writes GPUBufferBinding sub-ranges at 256-byte offsets and touches nothing else', async () => {
+  const [m, k, n] = [5, 9, 6];
+  const a = randomArray(m * k, 11);
+  const b = randomArray(k * n, 12);
+  const bias = randomArray(n, 13);
+  // Operands packed the way the flat parameter buffer packs tensors: each range starts on 256 bytes.
+  const packed = new Float32Array(64 * 4).fill(NaN);
+  packed.set(a, 64);
+  packed.set(bias, 128);
+  packed.set(b, 192);
+  const operands = bufferFrom(device, packed);
+  const sentinel = -12345;
+  const out = bufferFrom(device, new Float32Array(64 * 3).fill(sentinel));
+  for (const variant of MATMUL_VARIANTS) {
+    for (const { form, transA, transB } of FORMS) {
+      const shape = { m, k, n, transA, transB };
+      const d = matmulDispatch(cache, {
+        ...shape,
+        variant,
+        a: { buffer: operands, offset: 256, size: a.byteLength },
+        b: { buffer: operands, offset: 768, size: b.byteLength },
+        bias: { buffer: operands, offset: 512, size: bias.byteLength },
+        c: { buffer: out, offset: 256, size: m * n * 4 },
+        relu: true,
+      });
+      run(device, [d]);
+      const all = await readF32(device, out, 64 * 3);
+      const err = relativeError(all.subarray(64, 64 + m * n), expected(a, b, shape, bias, true));
+      assert.ok(err <= 1e-4, `${variant} ${form}: relative error ${err}`);
+      assert.ok(all.subarray(0, 64).every((v) => v === sentinel), `${variant} ${form} wrote before its range`);
+      assert.ok(all.subarray(64 + m * n).every((v) => v === sentinel), `${variant} ${form} wrote past its range`);
+    }
+  }
+});
+
+test('matmul rejects a non-positive size with a message naming it', () => {
+  const buffer = device.createBuffer({ size: 16, usage: STORAGE });
+  assert.throws(
+    () => matmulDispatch(cache, { variant: 'vec4', m: 4, k: 0, n: 4, transA: false, transB: false, a: buffer, b: buffer, c: buffer }),
+    /k must be a positive integer/,
+  );
+});
