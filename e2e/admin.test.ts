@@ -3,6 +3,7 @@
 // socket workers in the live view, and download the model.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -136,6 +137,14 @@ test('the admin creates, runs, watches, downloads and deletes a run through the 
     assert.deepEqual([...decodeSafetensors(bytes).tensors.keys()].sort(), ['layers.1.bias', 'layers.1.weight']);
     assert.equal(modelFromSafetensors(TINY_SPEC, bytes).length, 128);
     await waitForText(page, '#download-status', /Saved/);
+    const manifestPromise = page.waitForEvent('download');
+    await page.click('[data-action="download-manifest"]');
+    const manifestDownload = await manifestPromise;
+    assert.equal(manifestDownload.suggestedFilename(), download.suggestedFilename().replace(/\.safetensors$/, '.json'));
+    const manifest = JSON.parse(readFileSync(await manifestDownload.path(), 'utf8'));
+    assert.equal(manifest.file, download.suggestedFilename());
+    assert.equal(manifest.sha256, createHash('sha256').update(bytes).digest('hex'));
+    assert.equal(typeof manifest.test.accuracy, 'number');
 
     // stop asks first; cancelling keeps it running
     await page.click('[data-action="stop"]');

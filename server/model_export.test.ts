@@ -65,6 +65,12 @@ test('a run with a checkpoint downloads as safetensors that match the manifest a
     const reference = evaluate(TINY_SPEC, loaded, test.pixels, test.labels, manifest.test.samples);
     assert.ok(Math.abs(reference.accuracy - manifest.test.accuracy) < 1e-9, `${reference.accuracy} vs ${manifest.test.accuracy}`);
 
+    const first = flock.store.checkpoints(runId)[0];
+    const pinned = (await api(flock, 'GET', `/api/runs/${runId}/model.json?checkpoint=${first.id}`)).body;
+    assert.equal(pinned.checkpoint.id, first.id);
+    assert.equal((await api(flock, 'GET', `/api/runs/${runId}/model.safetensors?checkpoint=99999`)).status, 404);
+    assert.equal((await api(flock, 'GET', `/api/runs/${runId}/model.safetensors?checkpoint=x`)).status, 400);
+
     const none = await api(flock, 'GET', `/api/runs/${empty}/model.safetensors`);
     assert.equal(none.status, 404);
     assert.match(none.body.error, /has no checkpoint yet/);

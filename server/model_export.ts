@@ -12,6 +12,8 @@ import type { Checkpoint, CheckpointInfo, Store } from './store.ts';
 export interface ModelExportDeps { store: Store; token: string; evalSamples: number }
 
 const idParams = z.object({ id: z.coerce.number().int().positive() });
+/** `checkpoint` pins one checkpoint, so a manifest and the file fetched after it describe the same weights. */
+const exportQuery = z.object({ checkpoint: z.coerce.number().int().positive().optional() });
 
 /** The checkpoint with the highest test accuracy (the later one on a tie); the latest when none was evaluated. */
 export function bestCheckpoint(checkpoints: readonly CheckpointInfo[]): CheckpointInfo | null {
@@ -72,8 +74,14 @@ export function registerModelExport(app: FastifyInstance, deps: ModelExportDeps)
     };
     const p = idParams.safeParse(req.params);
     if (!p.success) return refuse(400, { error: 'invalid request', issues: [{ field: 'id', reason: 'a positive run id' }] });
+    const q = exportQuery.safeParse(req.query);
+    if (!q.success) return refuse(400, { error: 'invalid request', issues: [{ field: 'checkpoint', reason: 'a positive checkpoint id' }] });
     const run = store.getRun(p.data.id);
     if (!run) return refuse(404, { error: `run ${p.data.id} does not exist` });
+    if (q.data.checkpoint !== undefined) {
+      const pinned = store.checkpoint(run.id, q.data.checkpoint);
+      return pinned ? buildExport(run, pinned) : refuse(404, { error: `run ${run.id} has no checkpoint ${q.data.checkpoint}` });
+    }
     const info = bestCheckpoint(store.checkpoints(run.id));
     const checkpoint = info && store.checkpoint(run.id, info.id);
     if (!checkpoint) return refuse(404, { error: `run ${run.id} has no checkpoint yet: one is saved every few rounds once a global leader has uploaded` });

@@ -8,7 +8,7 @@ import { ApiError, type Api, type EvalMetric, type Metrics, type RoundMetric, ty
 import { paletteColor, TimeChart, type TimeSeries } from './charts.ts';
 import { confirmAction } from './confirm.ts';
 import { byId, el } from './dom.ts';
-import { downloadModel } from './download.ts';
+import { downloadModel, fetchManifest, saveManifest, type Manifest } from './download.ts';
 import { EventLog } from './events.ts';
 import { formatDuration, formatNumber, percent } from './format.ts';
 import { renderMachines } from './machines.ts';
@@ -58,6 +58,8 @@ export class RunViewPanel {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private polling = false;
   private pollFailed = false;
+  /** The last model downloaded for this run: the manifest button saves the one that describes it. */
+  private downloaded: Manifest | null = null;
 
   constructor(private readonly api: Api, private readonly onChanged: () => void, private readonly onGone: () => void, private readonly notify: (message: string | null) => void) {
     this.view.addEventListener('click', (e) => {
@@ -74,6 +76,7 @@ export class RunViewPanel {
       this.lossChart.clear();
       this.accuracyChart.clear();
       this.events.clear();
+      this.downloaded = null;
       byId('download-status').textContent = '';
     }
     this.view.hidden = false;
@@ -165,10 +168,16 @@ export class RunViewPanel {
     if (!run) return;
     const status = byId('download-status');
     try {
-      if (action === 'download-model' || action === 'download-manifest') {
+      if (action === 'download-model') {
         status.textContent = 'Preparing the download…';
-        const name = await downloadModel(this.api, run.id, action === 'download-model' ? 'safetensors' : 'json');
-        status.textContent = `Saved ${name}`;
+        this.downloaded = await downloadModel(this.api, run.id);
+        status.textContent = `Saved ${this.downloaded.weightsName}`;
+        return;
+      }
+      if (action === 'download-manifest') {
+        const manifest = this.downloaded ?? (await fetchManifest(this.api, run.id));
+        saveManifest(manifest);
+        status.textContent = `Saved ${manifest.name}`;
         return;
       }
       if (action === 'delete') {
