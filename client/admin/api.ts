@@ -59,7 +59,7 @@ export class Api {
   createRun = (config: RunConfigInput) => this.json<RunView>('POST', '/api/runs', config);
   act = (id: number, action: RunAction) => this.json<RunView>('POST', `/api/runs/${id}/${action}`);
   deleteRun = (id: number) => this.json<void>('DELETE', `/api/runs/${id}`);
-  metrics = (id: number, since: number) => this.json<Metrics>('GET', `/api/runs/${id}/metrics?since=${since}`);
+  metrics = (id: number, since: number, limit: number) => this.json<Metrics>('GET', `/api/runs/${id}/metrics?since=${since}&limit=${limit}`);
   workers = (id: number) => this.json<WorkerView[]>('GET', `/api/runs/${id}/workers`);
   events = (id: number, since: number) => this.json<RunEvent[]>('GET', `/api/runs/${id}/events?since=${since}`);
   checkpoints = (id: number) => this.json<CheckpointInfo[]>('GET', `/api/runs/${id}/checkpoints`);

@@ -23,7 +23,8 @@ export class CreateForm {
       e.preventDefault();
       void this.submit();
     });
-    this.form.addEventListener('input', (e) => this.clearIssue((e.target as HTMLElement).getAttribute('name') ?? ''));
+    // the custom spec's issues show at the model field
+    this.form.addEventListener('input', (e) => this.clearIssue((e.target as HTMLElement).getAttribute('name')?.replace(/^modelSpec$/, 'model') ?? ''));
     this.form.querySelector('[data-action="cancel-create"]')!.addEventListener('click', () => this.onCancel());
   }
 

@@ -15,6 +15,8 @@ import { renderMachines } from './machines.ts';
 import { renderTraffic, roundTraffic } from './traffic.ts';
 
 const POLL_MS = 1500;
+/** Rows per series per poll (the API's default limit). */
+const METRICS_PAGE = 2000;
 const ACTIONS: RunAction[] = ['start', 'pause', 'resume', 'stop'];
 /** The coordinator refuses to delete the active run (a paused run is still active). */
 const DELETABLE: readonly RunState[] = ['created', 'stopped', 'finished'];
@@ -22,6 +24,8 @@ const DELETABLE: readonly RunState[] = ['created', 'stopped', 'finished'];
 /** Everything fetched so far for the run on screen; metrics and events arrive incrementally. */
 class RunData {
   metricsSince = 0;
+  /** Newest time seen per series: a series cut short by the page limit comes again from `metricsSince`. */
+  private readonly seen = { workers: 0, leaders: 0, eval: 0, rounds: 0 };
   eventsSince = 0;
   readonly workerLoss = new Map<string, [number, number][]>();
   readonly leaderLoss: [number, number][] = [];
@@ -32,18 +36,28 @@ class RunData {
   readonly samplesPerSec = new Map<string, number>();
 
   add(m: Metrics): void {
-    for (const w of m.workers) {
+    const fresh = <T extends { t: number }>(key: keyof RunData['seen'], rows: T[]): T[] => {
+      const out = rows.filter((r) => r.t > this.seen[key]);
+      this.seen[key] = Math.max(this.seen[key], ...rows.map((r) => r.t));
+      return out;
+    };
+    const workers = fresh('workers', m.workers);
+    const leaders = fresh('leaders', m.leaders);
+    const evals = fresh('eval', m.eval);
+    const rounds = fresh('rounds', m.rounds);
+    for (const w of workers) {
       const points = this.workerLoss.get(w.workerId) ?? [];
       points.push([w.t, w.loss]);
       this.workerLoss.set(w.workerId, points);
       this.reports.push({ t: w.t, workerId: w.workerId });
       this.samplesPerSec.set(w.workerId, w.samplesPerSec);
     }
-    for (const l of m.leaders) if (l.kind === 'global') this.leaderLoss.push([l.t, l.loss]);
-    this.evals.push(...m.eval);
-    for (const r of m.rounds) this.rounds.set(r.round, r);
-    const last = Math.max(this.metricsSince, ...[m.workers, m.leaders, m.eval, m.rounds].flatMap((rows) => rows.map((r) => r.t)));
-    this.metricsSince = last;
+    for (const l of leaders) if (l.kind === 'global') this.leaderLoss.push([l.t, l.loss]);
+    this.evals.push(...evals);
+    for (const r of rounds) this.rounds.set(r.round, r);
+    // the next page starts where the shortest full series ended, so no series skips rows
+    const full = ([m.workers, m.leaders, m.eval, m.rounds] as { t: number }[][]).filter((rows) => rows.length >= METRICS_PAGE);
+    this.metricsSince = full.length > 0 ? Math.min(...full.map((rows) => rows[rows.length - 1].t)) : Math.max(...Object.values(this.seen));
   }
 }
 
@@ -96,7 +110,7 @@ export class RunViewPanel {
     const id = this.runId;
     try {
       const [run, metrics, workers, events] = await Promise.all([
-        this.api.run(id), this.api.metrics(id, this.data.metricsSince), this.api.workers(id), this.api.events(id, this.data.eventsSince),
+        this.api.run(id), this.api.metrics(id, this.data.metricsSince, METRICS_PAGE), this.api.workers(id), this.api.events(id, this.data.eventsSince),
       ]);
       if (id !== this.runId) return;
       this.data.add(metrics);
