@@ -35,7 +35,8 @@ export async function serveEngine(): Promise<EngineServer> {
       }
       const file = normalize(join(dist, path === '/' ? 'engine.html' : path));
       if (!file.startsWith(dist)) throw new Error('outside dist');
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(await readFile(file));
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
     } catch (e) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(String(e));
     }
