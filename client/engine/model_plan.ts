@@ -36,7 +36,8 @@ export interface ModelPlan {
 
 export type VariantChoice = (shape: MatmulShape) => MatmulVariant;
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+// A function, not a constant: in Node the WebGPU globals appear only once Dawn is loaded.
+const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export function buildModelPlan(
   cache: PipelineCache,
@@ -49,7 +50,7 @@ export function buildModelPlan(
   const device = cache.device;
   const owned: GPUBuffer[] = [];
   const newBuffer = (floats: number) => {
-    const b = device.createBuffer({ size: Math.max(16, floats * 4), usage: STORAGE });
+    const b = device.createBuffer({ size: Math.max(16, floats * 4), usage: storageUsage() });
     owned.push(b);
     return b;
   };

@@ -34,7 +34,8 @@ export interface WindowStats {
   accuracy: number;
 }
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+// A function, not a constant: in Node the WebGPU globals appear only once Dawn is loaded.
+const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 const EVAL_BATCH = 250;
 
 interface GpuSplit {
@@ -53,7 +54,8 @@ export class Trainer {
   private readonly stats: GPUBuffer;
   private readonly hyperBuffer: GPUBuffer;
   private readonly leaders: { local: GPUBuffer; global: GPUBuffer };
-  private readonly stepDispatches: Dispatch[] = [];
+  /** The dispatches of one step, in order (replayed by step(); timed one by one by bench/step_profile.ts). */
+  readonly stepDispatches: Dispatch[] = [];
   private readonly plans: ModelPlan[] = [];
   private readonly trainSplit: GpuSplit;
   private testSplit: GpuSplit | null = null;
@@ -253,15 +255,15 @@ export class Trainer {
   }
 
   private uploadSplit(split: DataSplit): GpuSplit {
-    const pixels = this.device.createBuffer({ size: Math.max(16, Math.ceil(split.pixels.length / 16) * 16), usage: STORAGE });
+    const pixels = this.device.createBuffer({ size: Math.max(16, Math.ceil(split.pixels.length / 16) * 16), usage: storageUsage() });
     this.device.queue.writeBuffer(pixels, 0, packBytes(split.pixels));
-    const labels = this.device.createBuffer({ size: Math.max(16, Math.ceil(split.labels.length / 16) * 16), usage: STORAGE });
+    const labels = this.device.createBuffer({ size: Math.max(16, Math.ceil(split.labels.length / 16) * 16), usage: storageUsage() });
     this.device.queue.writeBuffer(labels, 0, packBytes(split.labels));
     return { count: split.count, pixels, labels };
   }
 
   private buffer(floats: number): GPUBuffer {
-    const b = this.device.createBuffer({ size: Math.max(16, Math.ceil((floats * 4) / 16) * 16), usage: STORAGE });
+    const b = this.device.createBuffer({ size: Math.max(16, Math.ceil((floats * 4) / 16) * 16), usage: storageUsage() });
     this.buffers.push(b);
     return b;
   }
