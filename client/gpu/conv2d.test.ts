@@ -17,6 +17,13 @@ const SHAPES: ConvShape[] = [
   { batch: 3, height: 14, width: 14, inChannels: 16, outChannels: 32, kernel: 3 },
   { batch: 1, height: 5, width: 28, inChannels: 3, outChannels: 1, kernel: 5 },
   { batch: 3, height: 7, width: 1, inChannels: 5, outChannels: 16, kernel: 3 },
+  // The kernel-3 shaders: odd heights and widths around their 2 x 14 pixel blocks, channel counts that are not
+  // multiples of their channel blocks, and the narrow backward-filter for cin < 4.
+  { batch: 2, height: 9, width: 13, inChannels: 8, outChannels: 12, kernel: 3 },
+  { batch: 2, height: 5, width: 17, inChannels: 1, outChannels: 9, kernel: 3 },
+  { batch: 1, height: 3, width: 3, inChannels: 5, outChannels: 8, kernel: 3 },
+  { batch: 1, height: 15, width: 29, inChannels: 2, outChannels: 8, kernel: 3 },
+  { batch: 1, height: 1, width: 1, inChannels: 9, outChannels: 33, kernel: 3 },
 ];
 
 const describe = (s: ConvShape) => `${s.batch}x${s.height}x${s.width}x${s.inChannels}->${s.outChannels}k${s.kernel}`;

@@ -1,22 +1,35 @@
 // Conv2d kernels (NHWC activations, HWIO weights, stride 1, same padding): forward with fused bias and relu,
 // backward-data, and backward-filter with the bias gradient. See the shaders for the register blocking.
+// Kernel size 3 (the CNN preset) takes unrolled *_k3 shaders when the channel counts fill their blocks.
 import forwardCode from '../../shaders/conv2d_forward.wgsl?raw';
+import forwardK3Code from '../../shaders/conv2d_forward_k3.wgsl?raw';
 import backwardDataCode from '../../shaders/conv2d_backward_data.wgsl?raw';
+import backwardDataK3Code from '../../shaders/conv2d_backward_data_k3.wgsl?raw';
 import backwardFilterCode from '../../shaders/conv2d_backward_filter.wgsl?raw';
+import backwardFilterK3Code from '../../shaders/conv2d_backward_filter_k3.wgsl?raw';
+import backwardFilterK3NarrowCode from '../../shaders/conv2d_backward_filter_k3_narrow.wgsl?raw';
 import backwardFilterReduceCode from '../../shaders/conv2d_backward_filter_reduce.wgsl?raw';
-import { ceilDiv, type Binding, type Dispatch, type PipelineCache } from './dispatch.ts';
+import { ceilDiv, grid, type Binding, type Dispatch, type PipelineCache } from './dispatch.ts';
 import type { ConvShape } from '../../shared/reference/conv2d.ts';
 
 export type { ConvShape };
 
-/** Must match the shaders: workgroup size, and the pixels x channels (or rows x channels) each invocation owns. */
-const WORKGROUP = 64;
+/** Must match the shaders: the pixels x channels (or rows x channels) each invocation owns. */
 const PIXELS_PER_INVOCATION = 7;
 const CHANNELS_PER_INVOCATION = 8;
 const FILTER_ROWS_PER_INVOCATION = 12;
 /** Backward-filter splits its reduction until about this many invocations run, enough to keep CPU threads busy. */
 const FILTER_TARGET_INVOCATIONS = 2048;
 const FILTER_MIN_CHUNK_PIXELS = 32;
+/** conv2d_forward_k3 / conv2d_backward_data_k3: rows x pixels x channels per invocation. */
+const K3_ROWS = 2;
+const K3_PIXELS = 14;
+const K3_CHANNELS = 8;
+/** conv2d_backward_filter_k3 (input x output channels; all 9 taps) and its narrow variant for cin < 4. */
+const K3_FILTER = { inChannels: 4, outChannels: 4 };
+const K3_FILTER_NARROW = { inChannels: 1, outChannels: 8 };
+/** The k3 backward-filter splits the rows of the batch until about this many invocations run. */
+const K3_FILTER_TARGET_INVOCATIONS = 1024;
 
 export function conv2dForwardFlops(s: ConvShape): number {
   return 2 * s.batch * s.height * s.width * s.outChannels * s.kernel * s.kernel * s.inChannels;
@@ -24,12 +37,19 @@ export function conv2dForwardFlops(s: ConvShape): number {
 
 export function conv2dForwardDispatch(cache: PipelineCache, a: { shape: ConvShape; x: Binding; w: Binding; bias: Binding; y: Binding; relu: boolean }): Dispatch {
   const s = checkShape(a.shape);
+  const buffers = [a.x, a.w, a.bias, a.y];
+  if (s.kernel === 3 && s.outChannels >= K3_CHANNELS) {
+    return cache.dispatch('conv2d_forward_k3', forwardK3Code, { ...k3Constants(s), relu: a.relu ? 1 : 0 }, buffers, grid(k3Invocations(s, s.outChannels)));
+  }
   const invocations = s.batch * s.height * ceilDiv(s.width, PIXELS_PER_INVOCATION) * ceilDiv(s.outChannels, CHANNELS_PER_INVOCATION);
-  return cache.dispatch('conv2d_forward', forwardCode, { ...shapeConstants(s), relu: a.relu ? 1 : 0 }, [a.x, a.w, a.bias, a.y], grid(invocations));
+  return cache.dispatch('conv2d_forward', forwardCode, { ...shapeConstants(s), relu: a.relu ? 1 : 0 }, buffers, grid(invocations));
 }
 
 export function conv2dBackwardDataDispatch(cache: PipelineCache, a: { shape: ConvShape; dy: Binding; w: Binding; dx: Binding }): Dispatch {
   const s = checkShape(a.shape);
+  if (s.kernel === 3 && s.inChannels >= K3_CHANNELS) {
+    return cache.dispatch('conv2d_backward_data_k3', backwardDataK3Code, k3Constants(s), [a.dy, a.w, a.dx], grid(k3Invocations(s, s.inChannels)));
+  }
   const invocations = s.batch * s.height * ceilDiv(s.width, PIXELS_PER_INVOCATION) * ceilDiv(s.inChannels, CHANNELS_PER_INVOCATION);
   return cache.dispatch('conv2d_backward_data', backwardDataCode, shapeConstants(s), [a.dy, a.w, a.dx], grid(invocations));
 }
@@ -41,6 +61,8 @@ export function conv2dBackwardDataDispatch(cache: PipelineCache, a: { shape: Con
  */
 export function conv2dBackwardFilterDispatches(cache: PipelineCache, a: { shape: ConvShape; x: Binding; dy: Binding; dw: Binding; db: Binding }): Dispatch[] {
   const s = checkShape(a.shape);
+  const k3 = s.kernel !== 3 ? undefined : [K3_FILTER, K3_FILTER_NARROW].find((b) => s.inChannels >= b.inChannels && s.outChannels >= b.outChannels);
+  if (k3) return backwardFilterK3(cache, a, s, k3);
   const taps = s.kernel * s.kernel * s.inChannels;
   const pixels = s.batch * s.height * s.width;
   const blocks = ceilDiv(taps + 1, FILTER_ROWS_PER_INVOCATION) * ceilDiv(s.outChannels, CHANNELS_PER_INVOCATION);
@@ -55,6 +77,30 @@ export function conv2dBackwardFilterDispatches(cache: PipelineCache, a: { shape:
   ];
 }
 
+/** Split-K over chunks of image rows (each invocation: all 9 taps x a block of input x output channels). */
+function backwardFilterK3(cache: PipelineCache, a: { x: Binding; dy: Binding; dw: Binding; db: Binding }, s: ConvShape, block: { inChannels: number; outChannels: number }): Dispatch[] {
+  const rows = s.batch * s.height;
+  const blocks = ceilDiv(s.inChannels, block.inChannels) * ceilDiv(s.outChannels, block.outChannels);
+  const chunkRows = ceilDiv(rows, Math.min(rows, ceilDiv(K3_FILTER_TARGET_INVOCATIONS, blocks)));
+  const chunks = ceilDiv(rows, chunkRows);
+  const weights = 9 * s.inChannels * s.outChannels;
+  const entries = weights + s.outChannels;
+  const partial = cache.device.createBuffer({ label: 'conv2d backward-filter partial sums', size: chunks * entries * 4, usage: GPUBufferUsage.STORAGE });
+  const [label, code] = block === K3_FILTER ? ['conv2d_backward_filter_k3', backwardFilterK3Code] : ['conv2d_backward_filter_k3_narrow', backwardFilterK3NarrowCode];
+  return [
+    cache.dispatch(label, code, { ...k3Constants(s), chunkRows }, [a.x, a.dy, partial], grid(chunks * blocks)),
+    cache.dispatch('conv2d_backward_filter_reduce', backwardFilterReduceCode, { chunks, weights, cout: s.outChannels }, [partial, a.dw, a.db], grid(entries)),
+  ];
+}
+
+function k3Invocations(s: ConvShape, outChannels: number): number {
+  return s.batch * ceilDiv(s.height, K3_ROWS) * ceilDiv(s.width, K3_PIXELS) * ceilDiv(outChannels, K3_CHANNELS);
+}
+
+function k3Constants(s: ConvShape): Record<string, number> {
+  return { batch: s.batch, height: s.height, width: s.width, cin: s.inChannels, cout: s.outChannels };
+}
+
 function shapeConstants(s: ConvShape): Record<string, number> {
   return { batch: s.batch, height: s.height, width: s.width, cin: s.inChannels, cout: s.outChannels, kernel: s.kernel };
 }
@@ -65,11 +111,4 @@ function checkShape(s: ConvShape): ConvShape {
   }
   if (s.kernel % 2 !== 1) throw new Error(`conv2d shape: kernel must be odd for same padding, got ${s.kernel}`);
   return s;
-}
-
-/** Workgroups for a 1-D kernel of `invocations`, folded into y past the 65535-per-dimension limit. */
-function grid(invocations: number): [number, number] {
-  const groups = ceilDiv(invocations, WORKGROUP);
-  const rows = ceilDiv(groups, 65535);
-  return [ceilDiv(groups, rows), rows];
 }

@@ -53,3 +53,11 @@ export function encodeDispatches(pass: GPUComputePassEncoder, dispatches: Dispat
 }
 
 export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
+
+/** Workgroups of 64 for a 1-D kernel of `invocations`, folded into y past the 65535-per-dimension limit; the shader
+ * takes id = gid.x + gid.y * num_workgroups.x * 64 and returns past the end. */
+export function grid(invocations: number): [number, number] {
+  const groups = ceilDiv(invocations, 64);
+  const rows = ceilDiv(groups, 65535);
+  return [ceilDiv(groups, rows), rows];
+}

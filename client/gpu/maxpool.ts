@@ -1,12 +1,10 @@
 // 2x2 stride-2 max-pooling over NHWC: forward records the argmax, backward routes dy through it.
 import forwardCode from '../../shaders/maxpool2_forward.wgsl?raw';
 import backwardCode from '../../shaders/maxpool2_backward.wgsl?raw';
-import { ceilDiv, type Binding, type Dispatch, type PipelineCache } from './dispatch.ts';
+import { grid, type Binding, type Dispatch, type PipelineCache } from './dispatch.ts';
 import type { PoolShape } from '../../shared/reference/maxpool.ts';
 
 export type { PoolShape };
-
-const WORKGROUP = 64;
 
 /** argmax: u32 buffer, one per output, holding the index into x of the maximum (first one on ties). */
 export function maxpoolForwardDispatch(cache: PipelineCache, a: { shape: PoolShape; x: Binding; y: Binding; argmax: Binding }): Dispatch {
@@ -35,10 +33,4 @@ function checkShape(s: PoolShape): PoolShape {
   }
   if (s.height < 2 || s.width < 2) throw new Error(`maxpool needs at least 2x2 input, got ${s.height}x${s.width}`);
   return s;
-}
-
-function grid(invocations: number): [number, number] {
-  const groups = ceilDiv(invocations, WORKGROUP);
-  const rows = ceilDiv(groups, 65535);
-  return [ceilDiv(groups, rows), rows];
 }
