@@ -35,6 +35,7 @@ function jobFromAddress(): TrainJob {
     readbackEvery: numberParam('readback', 10),
     epochs: epochs === null ? undefined : numberParam('epochs', 1),
     evaluateEveryEpochs: numberParam('evalEvery', 1),
+    cosineDecay: params.get('decay') === 'cosine',
   };
 }
 

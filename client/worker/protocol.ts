@@ -20,9 +20,11 @@ export interface TrainJob {
   epochs?: number;
   /** Evaluate on the test split every this many epochs (and at the end). */
   evaluateEveryEpochs?: number;
+  /** Cosine decay of the learning rate to zero over `epochs` (needs `epochs`). */
+  cosineDecay?: boolean;
 }
 
-export interface BenchJob extends Omit<TrainJob, 'epochs' | 'evaluateEveryEpochs'> {
+export interface BenchJob extends Omit<TrainJob, 'epochs' | 'evaluateEveryEpochs' | 'cosineDecay'> {
   warmupSteps: number;
   windows: number;
   windowSteps: number;

@@ -67,6 +67,7 @@ async function train(job: TrainJob): Promise<void> {
     more: () => job.epochs === undefined || trainer.epochs < job.epochs,
     onWindow: (w) => post({ type: 'progress', steps: w.steps, epochs: trainer.epochs, samples: w.steps * job.batch, loss: w.loss, accuracy: w.accuracy, samplesPerSec: w.samplesPerSec }),
     afterStep: async () => {
+      if (job.cosineDecay && job.epochs) trainer.setHyper({ lr: (job.hyper.lr * (1 + Math.cos((Math.PI * Math.min(trainer.epochs, job.epochs)) / job.epochs))) / 2 });
       if (trainer.epochs < nextEvaluation) return;
       nextEvaluation += job.evaluateEveryEpochs ?? Infinity;
       await evaluate();
