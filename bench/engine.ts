@@ -1,5 +1,6 @@
 // npm run bench:engine — training throughput of one tab, in headless Chromium on this machine's WebGPU adapter.
-// Prints one JSON line per model: {"case","batch","samples_per_s","ms_per_step","gflops","adapter"}.
+// Prints one JSON line per model: {"case","batch","samples_per_s","ms_per_step","gflops","adapter"};
+// with --profile, first one line per dispatch of the step timed alone.
 import { launchBrowser } from '../e2e/browser.ts';
 import { buildClient, serveEngine } from '../e2e/engine_server.ts';
 import { median, round, runEnginePage } from './engine_page.ts';
@@ -21,6 +22,15 @@ try {
     const url = `${server.url}/engine.html?model=${c.name}&mode=bench&batch=${BATCH}&readback=10&warmup=${c.warmup}&windows=7&windowSteps=${c.windowSteps}`;
     const lines = await runEnginePage(page, url, 600_000);
     await page.close();
+    if (process.argv.includes('--profile')) {
+      const profile = await browser.newPage();
+      const [p] = await runEnginePage(profile, url.replace('mode=bench', 'mode=profile'), 600_000);
+      await profile.close();
+      for (const d of p.dispatches as { index: number; label: string; ms: number }[]) {
+        console.log(JSON.stringify({ case: c.name, where: 'chromium', index: d.index, dispatch: d.label, ms: round(d.ms, 3) }));
+      }
+      console.log(JSON.stringify({ case: c.name, where: 'chromium', step_ms: round(p.stepMs as number, 3) }));
+    }
     const result = lines.find((l) => 'windowMs' in l) as unknown as BenchResult | undefined;
     if (!result) throw new Error(`${c.name}: the page reported no benchmark result`);
     const msPerStep = median(result.windowMs) / result.windowSteps;

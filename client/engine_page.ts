@@ -68,15 +68,19 @@ function start(): void {
       case 'bench':
         log(JSON.stringify(m.result));
         break;
+      case 'profile':
+        log(JSON.stringify(m));
+        break;
       case 'error':
         showError(m.message);
         break;
     }
   };
   worker.onerror = (e) => showError(`the training worker failed: ${e.message}`);
-  if (params.get('mode') === 'bench') {
+  const mode = params.get('mode');
+  if (mode === 'bench' || mode === 'profile') {
     const bench: BenchJob = { ...job, warmupSteps: numberParam('warmup', 20), windows: numberParam('windows', 7), windowSteps: numberParam('windowSteps', 20) };
-    send({ type: 'bench', job: bench });
+    send({ type: mode, job: bench });
   } else {
     send({ type: 'train', job });
   }

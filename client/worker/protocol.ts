@@ -43,6 +43,8 @@ export interface BenchResult {
 export type ToWorker =
   | { type: 'train'; job: TrainJob }
   | { type: 'bench'; job: BenchJob }
+  /** Time each dispatch of one training step alone. */
+  | { type: 'profile'; job: BenchJob }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
@@ -58,6 +60,7 @@ export type FromWorker =
   | { type: 'progress'; steps: number; epochs: number; samples: number; loss: number; accuracy: number; samplesPerSec: number }
   | { type: 'evaluation'; steps: number; epochs: number; loss: number; accuracy: number }
   | { type: 'bench'; result: BenchResult }
+  | { type: 'profile'; adapter: string; stepMs: number; dispatches: { index: number; label: string; ms: number }[] }
   | { type: 'run'; runId: number; runName: string; model: string; dataset: string; batch: number }
   | { type: 'roles'; isLocalLeader: boolean; isGlobalLeader: boolean; quarantined: boolean }
   /** Something the volunteer should see but that does not stop training (a refused leader copy, a reconnect). */

@@ -5,6 +5,7 @@ import type { BenchJob, FromWorker, ToWorker, TrainJob } from './protocol.ts';
 import { openDevice } from '../gpu/device.ts';
 import { Trainer } from '../engine/trainer.ts';
 import { LoopControl, runTrainingLoop } from './training_loop.ts';
+import { profileStep } from '../engine/step_profile.ts';
 import { decodeDataset, type Dataset } from '../../shared/dataset.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -20,6 +21,9 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
       break;
     case 'bench':
       run(() => bench(m.job));
+      break;
+    case 'profile':
+      run(() => profile(m.job));
       break;
     case 'pause':
       control.pause();
@@ -101,6 +105,14 @@ async function bench(job: BenchJob): Promise<void> {
     type: 'bench',
     result: { adapter: trainer.adapterName, batch: job.batch, windowMs, windowSteps: job.windowSteps, lossFirst: losses[0], lossLast: losses[losses.length - 1] },
   });
+  post({ type: 'status', status: 'done' });
+  trainer.destroy();
+}
+
+async function profile(job: BenchJob): Promise<void> {
+  const { trainer } = await prepare(job);
+  const p = await profileStep(trainer);
+  post({ type: 'profile', adapter: trainer.adapterName, stepMs: p.stepMs, dispatches: p.dispatches });
   post({ type: 'status', status: 'done' });
   trainer.destroy();
 }
