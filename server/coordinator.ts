@@ -132,14 +132,18 @@ export class Coordinator {
     }
   }
 
-  /** What the dashboard shows about live workers. */
+  /** What the dashboard shows about the run's workers: the stored ones, overlaid with the live state of those connected since the start. */
   liveWorkers(runId: number) {
     const a = this.active?.run.id === runId ? this.active : null;
-    return [...this.workers.values()].map((w) => ({
+    const stored = this.store.workers(runId).filter((r) => !this.workers.has(r.workerId)).map((r) => ({
+      workerId: r.workerId, machineId: r.machineId, connected: false, step: null, loss: null, lastSeen: r.lastSeen, quarantined: r.quarantined,
+      bytesUp: r.bytesUp, bytesDown: r.bytesDown, malformed: r.malformed, isLocalLeader: false, isGlobalLeader: false,
+    }));
+    return [...stored, ...[...this.workers.values()].map((w) => ({
       workerId: w.workerId, machineId: w.machineId, connected: w.socket !== null, step: w.step, loss: w.loss,
       lastSeen: w.lastSeen, quarantined: w.quarantined, bytesUp: w.bytesUp, bytesDown: w.bytesDown, malformed: w.malformed,
       isLocalLeader: a?.leaders.local.get(w.machineId) === w.workerId, isGlobalLeader: a?.verifiedGlobal === w.workerId,
-    }));
+    }))];
   }
 
   close(): void {

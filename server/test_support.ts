@@ -56,18 +56,20 @@ export const linearEvaluator: LeaderEvaluator = {
 
 export const TEST_TOKEN = 'test-admin-token-0123456789';
 
-export async function startTestFlock(overrides: Partial<Config> = {}, dataDir = mkdtempSync(join(tmpdir(), 'flock-test-'))): Promise<Flock & { dataDir: string }> {
+/** A Flock on a free port; `data` and `evaluator` default to the tiny synthetic dataset and linearEvaluator. */
+export async function startTestFlock(
+  overrides: Partial<Config> = {}, dataDir = mkdtempSync(join(tmpdir(), 'flock-test-')), data: Dataset = syntheticDataset(), evaluator: LeaderEvaluator = linearEvaluator,
+): Promise<Flock & { dataDir: string }> {
   const config = configSchema.parse({
     port: 0, host: '127.0.0.1', dataDir, adminToken: TEST_TOKEN, buildClient: false, heartbeatMs: 200, heartbeatTimeoutMs: 1000,
     electionHysteresis: 0, claimMarginAbs: 2, evalSamples: 100, checkpointEveryRounds: 2, evalEveryRounds: 1, rateLimitPerSec: 200, rateLimitBurst: 400,
     ...overrides,
   });
-  const data = syntheticDataset();
-  const flock = await startFlock(config, { names: ['synthetic'], load: async () => data }, join(dataDir, 'no-dist'), linearEvaluator);
+  const flock = await startFlock(config, { names: ['synthetic'], load: async () => data }, join(dataDir, 'no-dist'), evaluator);
   return Object.assign(flock, { dataDir });
 }
 
-export async function api(flock: Flock, method: string, path: string, body?: unknown, token: string | null = TEST_TOKEN) {
+export async function api(flock: { url: string }, method: string, path: string, body?: unknown, token: string | null = TEST_TOKEN) {
   const res = await fetch(`${flock.url}${path}`, {
     method,
     headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -81,7 +83,7 @@ export function runBody(overrides: Record<string, unknown> = {}) {
   return { name: 'test run', model: TINY_SPEC, dataset: 'synthetic', hyper: { lr: 0.1, momentum: 0.9, batch: 8, tau: 5, lambdaL: 0.1, lambdaG: 0.1 }, stop: { steps: 100000 }, seed: 3, ...overrides };
 }
 
-export async function createAndStart(flock: Flock, overrides: Record<string, unknown> = {}): Promise<number> {
+export async function createAndStart(flock: { url: string }, overrides: Record<string, unknown> = {}): Promise<number> {
   const created = await api(flock, 'POST', '/api/runs', runBody(overrides));
   if (created.status !== 201) throw new Error(`create failed: ${JSON.stringify(created.body)}`);
   const started = await api(flock, 'POST', `/api/runs/${created.body.id}/start`);
@@ -102,11 +104,14 @@ export class TestWorker {
   step = 0;
   weights: () => Uint8Array;
 
+  readonly states: string[] = [];
+
   constructor(url: string, readonly machineId: string, readonly tabId: string, weights?: () => Uint8Array) {
     this.socket = io(`${url}${WORKER_NAMESPACE}`, { transports: ['websocket'], forceNew: true, reconnection: false });
     this.weights = weights ?? (() => weightsToBytes(initialParameters(TINY_SPEC, 3)));
     this.socket.on('assignment', (a) => (this.assignment = a));
     this.socket.on('roles', (r) => (this.roles = r));
+    this.socket.on('runState', (s) => this.states.push(s.state));
     this.socket.on('protocolError', (e) => this.errors.push(e.error));
     this.socket.on('leaderCopy', (meta, w) => {
       this.copies.push(meta);
