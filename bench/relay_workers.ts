@@ -22,6 +22,8 @@ const send = (m: ToParent) => process.send!(m);
 
 let tabs: { tab: Tab; socket: Socket<ServerToClientEvents, ClientToServerEvents>; runId: number }[] = [];
 const receipts = new Map<number, number[]>();
+/** The step of the current round: what the leader's upload carries. */
+let step = 0;
 
 function received(step: number, expected: number): void {
   const times = receipts.get(step) ?? [];
@@ -41,7 +43,7 @@ async function openTabs(m: Extract<ToChild, { type: 'tabs' }>): Promise<void> {
     // the copy stays the Buffer the socket decoded: only its arrival is recorded
     socket.on('leaderCopy', (meta) => received(meta.step, followers));
     socket.on('uploadRequest', (r) => {
-      send({ type: 'sent', step: step, t: now() });
+      send({ type: 'sent', step, t: now() });
       socket.emit('upload', { runId: r.runId, requestId: r.requestId, step, lossEstimate: tab.loss }, weights!, () => {});
     });
     const reply = await socket.timeout(30000).emitWithAck('hello', { machineId: tab.machineId, tabId: tab.tabId, adapter: { vendor: 'bench' }, limits: {} });
@@ -50,8 +52,6 @@ async function openTabs(m: Extract<ToChild, { type: 'tabs' }>): Promise<void> {
   }));
   send({ type: 'ready' });
 }
-
-let step = 0;
 
 async function round(s: number): Promise<void> {
   step = s;
