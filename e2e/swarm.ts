@@ -52,19 +52,22 @@ export async function openSwarm(options: { url: string; machines: number; tabs: 
   };
 }
 
+// A string, not a function: the TypeScript loader would add helper calls that do not exist in the page.
+const READ_TAB_STATE = `(() => {
+  const text = (id) => document.getElementById(id)?.textContent ?? '';
+  const number = (id) => Number(text(id).replace(/[^0-9.]/g, '')) || 0;
+  return {
+    status: text('status'),
+    samplesSession: number('samples-session'),
+    samplesPerSec: number('samples-per-sec'),
+    loss: text('loss'),
+    localLeader: !document.getElementById('badge-local')?.hidden,
+    globalLeader: !document.getElementById('badge-global')?.hidden,
+  };
+})()`;
+
 export function tabState(page: Page): Promise<TabState> {
-  return page.evaluate(() => {
-    const text = (id: string) => document.getElementById(id)?.textContent ?? '';
-    const number = (id: string) => Number(text(id).replace(/[^0-9.]/g, '')) || 0;
-    return {
-      status: text('status'),
-      samplesSession: number('samples-session'),
-      samplesPerSec: number('samples-per-sec'),
-      loss: text('loss'),
-      localLeader: !document.getElementById('badge-local')?.hidden,
-      globalLeader: !document.getElementById('badge-global')?.hidden,
-    };
-  });
+  return page.evaluate(READ_TAB_STATE) as Promise<TabState>;
 }
 
 function parseArgs(argv: string[]): { url: string; machines: number; tabs: number } {
