@@ -219,6 +219,7 @@ export class Coordinator {
     }
     Object.assign(w, { socket, machineId, adapter, lastSeen: now, heldLocal: 0, heldGlobal: 0, uploadRequest: null, dirty: true });
     socket.data.workerId = tabId;
+    if (this.active) this.store.addEvent(this.active.run.id, now, resumed ? 'rejoin' : 'join', tabId, `${resumed ? 'rejoined' : 'joined'} from machine ${machineId}`);
     const assignment = this.assignmentFor(w);
     ack?.({ ok: true, workerId: tabId, resumed, assignment, wait: assignment ? null : { reason: 'no run is active' } });
     if (!ack) this.assign(w);
@@ -322,6 +323,7 @@ export class Coordinator {
     w.socket = null;
     w.uploadRequest = null;
     w.dirty = true;
+    if (this.active) this.store.addEvent(this.active.run.id, this.now(), 'leave', w.workerId, `left machine ${w.machineId}`);
     this.reelect();
   }
 
