@@ -44,6 +44,18 @@ export const uploadMetaSchema = z.object({
 });
 export type UploadMeta = z.infer<typeof uploadMetaSchema>;
 
+/** easgd: sent every tau steps with the worker's weights; the ack carries the center the worker pulls toward. */
+export const pushMetaSchema = z.object({
+  runId: z.number().int().positive(),
+  step,
+  lossEstimate: z.number().finite().min(0).max(1e6),
+});
+export type PushMeta = z.infer<typeof pushMetaSchema>;
+
+/** sync-sgd: sent every step with the gradient of that step; `step` is the synchronous step it belongs to. */
+export const gradientMetaSchema = z.object({ runId: z.number().int().positive(), step });
+export type GradientMeta = z.infer<typeof gradientMetaSchema>;
+
 // ---- coordinator -> tab -------------------------------------------------------------------------------------
 
 export const datasetShardSchema = z.object({ url: z.string(), start: z.number().int(), count: z.number().int(), bytes: z.number().int(), etag: z.string() });
@@ -129,6 +141,23 @@ export const leaderCopyMetaSchema = z.object({
 });
 export type LeaderCopyMeta = z.infer<typeof leaderCopyMetaSchema>;
 
+export const pushReplySchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), version: z.number().int() }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+export type PushReply = z.infer<typeof pushReplySchema>;
+
+export const gradientReplySchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true) }),
+  /** `step`: the synchronous step the coordinator is waiting for, so a worker that fell out of step can tell. */
+  z.object({ ok: z.literal(false), error: z.string(), step: z.number().int().optional() }),
+]);
+export type GradientReply = z.infer<typeof gradientReplySchema>;
+
+/** sync-sgd: the aggregate of step `step` from `contributors` workers; every worker applies it. */
+export const averagedGradientMetaSchema = z.object({ runId: z.number().int().positive(), step, contributors: z.number().int().positive() });
+export type AveragedGradientMeta = z.infer<typeof averagedGradientMetaSchema>;
+
 export const runStateMessageSchema = z.object({ runId: z.number().int().positive(), state: runStateSchema });
 export type RunStateMessage = z.infer<typeof runStateMessageSchema>;
 
@@ -143,6 +172,8 @@ export interface ClientToServerEvents {
   report: (msg: Report, ack: (reply: ReportReply) => void) => void;
   upload: (meta: UploadMeta, weights: WeightBytes, ack: (reply: UploadReply) => void) => void;
   heartbeat: (msg: Heartbeat) => void;
+  push: (meta: PushMeta, weights: WeightBytes, ack: (reply: PushReply, center: WeightBytes | null) => void) => void;
+  gradient: (meta: GradientMeta, grad: WeightBytes, ack: (reply: GradientReply) => void) => void;
 }
 
 export interface ServerToClientEvents {
@@ -151,6 +182,7 @@ export interface ServerToClientEvents {
   roles: (r: Roles) => void;
   uploadRequest: (r: UploadRequest) => void;
   leaderCopy: (meta: LeaderCopyMeta, weights: WeightBytes) => void;
+  averagedGradient: (meta: AveragedGradientMeta, grad: WeightBytes) => void;
   runState: (s: RunStateMessage) => void;
   protocolError: (e: ProtocolError) => void;
 }

@@ -38,7 +38,12 @@ export function resolveModel(choice: ModelChoice): ModelSpec {
   return typeof choice === 'string' ? structuredClone(MODEL_PRESETS[choice]) as ModelSpec : choice;
 }
 
-export const ALGORITHMS = ['lsgd'] as const;
+/** lsgd: Leader SGD (this project's algorithm); easgd, sync-sgd and local: the baselines it is compared with. */
+export const ALGORITHMS = ['lsgd', 'easgd', 'sync-sgd', 'local'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+/** How sync-sgd combines the workers' gradients: the mean, or the coordinate-wise median (robust to a few liars). */
+export const AGGREGATES = ['mean', 'median'] as const;
 
 export const hyperSchema = z.object({
   lr: z.number().positive().max(10),
@@ -50,6 +55,10 @@ export const hyperSchema = z.object({
   lambdaL: z.number().min(0).max(100),
   /** Pull toward the global leader. */
   lambdaG: z.number().min(0).max(100),
+  /** easgd's elastic strength: each exchange moves worker and center this fraction of their difference. */
+  alpha: z.number().gt(0).max(1).optional(),
+  /** sync-sgd's gradient aggregate; the mean when absent. */
+  aggregate: z.enum(AGGREGATES).optional(),
 });
 export type Hyper = z.infer<typeof hyperSchema>;
 
@@ -73,7 +82,7 @@ export const runConfigSchema = z.object({
   hyper: hyperSchema,
   stop: stopConditionSchema,
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
-});
+}).refine((c) => c.algorithm !== 'easgd' || c.hyper.alpha !== undefined, { path: ['hyper', 'alpha'], message: 'easgd needs hyper.alpha, the elastic strength in (0, 1]' });
 export type RunConfig = z.infer<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 
