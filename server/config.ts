@@ -32,6 +32,8 @@ export const configSchema = z.object({
   /** Test samples for the periodic evaluation of the global leader. */
   evalSamples: z.coerce.number().int().positive().default(1000),
   evalEveryRounds: z.coerce.number().int().positive().default(5),
+  /** ... and at least this often (wall-clock ms): the baselines, whose rounds differ in kind, evaluate on this clock only. */
+  evalEveryMs: z.coerce.number().int().positive().default(10000),
   checkpointEveryRounds: z.coerce.number().int().positive().default(10),
   /** Per-socket token bucket: sustained messages per second and burst. */
   rateLimitPerSec: z.coerce.number().positive().default(50),

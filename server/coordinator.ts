@@ -6,10 +6,14 @@ import { parameterLayout } from '../shared/layout.ts';
 import { checkedLeaderCopy } from '../shared/leader_copy.ts';
 import type { ModelSpec } from '../shared/model.ts';
 import {
-  bytesToWeights, heartbeatSchema, helloSchema, reportSchema, uploadMetaSchema,
-  type Assignment, type ClientToServerEvents, type HelloReply, type LeaderCopyMeta, type ReportReply, type UploadReply, type InterServerEvents, type Roles, type ServerToClientEvents, type SocketData,
+  bytesToWeights, gradientMetaSchema, heartbeatSchema, helloSchema, pushMetaSchema, reportSchema, uploadMetaSchema,
+  type AveragedGradientMeta, type GradientReply, type PushReply, type Assignment, type ClientToServerEvents, type HelloReply, type LeaderCopyMeta, type ReportReply, type UploadReply, type InterServerEvents, type Roles, type ServerToClientEvents, type SocketData,
 } from '../shared/protocol.ts';
 import { resolveModel, type RunView } from '../shared/run_config.ts';
+import { Easgd } from './algorithms/easgd.ts';
+import type { AlgorithmHost } from './algorithms/host.ts';
+import { Local } from './algorithms/local.ts';
+import { SyncSgd } from './algorithms/sync_sgd.ts';
 import { claimHolds } from './claim.ts';
 import type { Config } from './config.ts';
 import type { DatasetService } from './dataset_service.ts';
@@ -52,9 +56,12 @@ interface ActiveRun {
   round: { n: number; uploads: number; downloads: number; bytesUp: number; bytesDown: number };
   runningSince: number | null;
   evaluating: boolean;
+  lastEvalAt: number;
+  /** The baseline algorithm of a non-lsgd run; null for lsgd, which the coordinator itself runs. */
+  baseline: Easgd | SyncSgd | Local | null;
 }
 
-const KNOWN_EVENTS = new Set(['hello', 'report', 'upload', 'heartbeat']);
+const KNOWN_EVENTS = new Set(['hello', 'report', 'upload', 'heartbeat', 'push', 'gradient']);
 
 export class Coordinator {
   private readonly workers = new Map<string, LiveWorker>();
@@ -88,8 +95,9 @@ export class Coordinator {
       run, spec, leaders: { local: new Map(), global: null }, verifiedGlobal: null, verifying: null, lastCheck: null, initial: null,
       groupCopies: new Map(), globalCopy, version: checkpoint?.version ?? 0,
       round: { n: run.rounds, uploads: 0, downloads: 0, bytesUp: 0, bytesDown: 0 },
-      runningSince: run.state === 'running' ? this.now() : null, evaluating: false,
+      runningSince: run.state === 'running' ? this.now() : null, evaluating: false, lastEvalAt: this.now(), baseline: null,
     };
+    this.active.baseline = this.baselineFor(this.active, checkpoint?.weights ?? null, checkpoint?.step ?? 0);
     for (const r of this.store.workers(run.id)) {
       const w = this.workers.get(r.workerId);
       if (w) w.quarantined = r.quarantined;
@@ -188,6 +196,8 @@ export class Coordinator {
     socket.on('report', (...args) => guard('report', args, (a) => this.onReport(socket, a, reject)));
     socket.on('upload', (...args) => guard('upload', args, (a) => this.onUpload(socket, a, reject)));
     socket.on('heartbeat', (...args) => guard('heartbeat', args, (a) => this.onHeartbeat(socket, a, reject)));
+    socket.on('push', (...args) => guard('push', args, (a) => this.onPush(socket, a, reject)));
+    socket.on('gradient', (...args) => guard('gradient', args, (a) => this.onGradient(socket, a, reject)));
     socket.on('disconnect', () => this.onDisconnect(socket));
   }
 
@@ -296,6 +306,11 @@ export class Coordinator {
       fail(`weights rejected: ${reason}`);
       return this.reelect();
     }
+    if (a.baseline) {
+      a.baseline.onUpload(w.workerId, weights, meta.step);
+      this.persist(a, false);
+      return ack?.({ ok: true, version: a.version });
+    }
     if (a.leaders.global === w.workerId && this.claimNeedsCheck(a, w)) {
       void this.verifyThenAccept(a, w, weights, meta.step, ack);
       return;
@@ -369,6 +384,7 @@ export class Coordinator {
   private reelect(): void {
     const a = this.active;
     if (!a || a.run.state !== 'running') return;
+    if (a.baseline) return a.baseline.membershipChanged();
     const now = this.now();
     const candidates = [...this.workers.values()].map((w) => ({ workerId: w.workerId, groupId: w.machineId, loss: w.loss, eligible: this.eligible(w, now) }));
     const before = a.leaders;
@@ -501,6 +517,13 @@ export class Coordinator {
     a.round.bytesUp += bytes;
   }
 
+  private countDown(a: ActiveRun, w: LiveWorker, bytes: number): void {
+    w.bytesDown += bytes;
+    w.dirty = true;
+    a.round.downloads++;
+    a.round.bytesDown += bytes;
+  }
+
   private quarantine(a: ActiveRun, w: LiveWorker, reason: string): void {
     w.quarantined = true;
     w.loss = null;
@@ -515,6 +538,121 @@ export class Coordinator {
       this.store.addEvent(a.run.id, this.now(), 'quarantine', w.workerId, reason);
       this.persist(a, false);
     });
+  }
+
+  // ---- baselines (easgd, sync-sgd, local): their rules live in server/algorithms, the coordinator hosts them
+
+  private baselineFor(a: ActiveRun, checkpoint: Float32Array | null, step: number): ActiveRun['baseline'] {
+    const start = () => checkpoint ?? initialParameters(a.spec, a.run.config.seed);
+    switch (a.run.config.algorithm) {
+      case 'lsgd': return null;
+      case 'easgd': return new Easgd(this.hostFor(a), start());
+      case 'sync-sgd': return new SyncSgd(this.hostFor(a), start(), step);
+      case 'local': return new Local(this.hostFor(a));
+    }
+  }
+
+  private hostFor(a: ActiveRun): AlgorithmHost {
+    const live = (id: string) => this.workers.get(id);
+    return {
+      runId: a.run.id,
+      paramLength: a.run.paramLength,
+      hyper: a.run.config.hyper,
+      members: () => {
+        const now = this.now();
+        return [...this.workers.values()].filter((w) => this.eligible(w, now)).map((w) => ({ workerId: w.workerId, loss: w.loss }));
+      },
+      countUp: (id, bytes) => this.countUp(a, live(id)!, bytes),
+      countDown: (id, bytes) => this.countDown(a, live(id)!, bytes),
+      closeRound: (step) => {
+        this.writeRound(a);
+        a.round = { n: a.round.n + 1, uploads: 0, downloads: 0, bytesUp: 0, bytesDown: 0 };
+        a.run = { ...a.run, rounds: a.round.n, step: Math.max(a.run.step, step) };
+        this.persist(a, false);
+        const stop = a.run.config.stop;
+        if (stop.steps !== undefined && a.run.step >= stop.steps && this.active === a) this.finish('finished', `reached ${stop.steps} steps`);
+      },
+      setModel: (weights, step, source) => {
+        a.globalCopy = { leaderId: source, version: ++a.version, step, weights };
+      },
+      evaluateModel: () => {
+        if (a.globalCopy) void this.evaluateGlobal(a, this.checkpoint(a, false));
+      },
+      broadcastGradient: (ids, meta, grad) => this.broadcastGradient(a, ids, meta, grad),
+      requestUpload: (id) => {
+        const w = live(id);
+        if (!w?.socket || w.uploadRequest) return;
+        w.uploadRequest = { id: ++this.requestSeq, at: this.now() };
+        w.socket.emit('uploadRequest', { runId: a.run.id, requestId: w.uploadRequest.id });
+      },
+    };
+  }
+
+  /** Counted first, then sent as ONE broadcast (encoded once), like leader copies. */
+  private broadcastGradient(a: ActiveRun, ids: readonly string[], meta: AveragedGradientMeta, grad: Float32Array): void {
+    const targets = ids.map((id) => this.workers.get(id)!).filter((w) => w.socket);
+    for (const w of targets) this.countDown(a, w, grad.byteLength);
+    this.persist(a, false);
+    this.nsp.to(targets.map((w) => w.socket!.id)).emit('averagedGradient', meta, Buffer.from(grad.buffer, grad.byteOffset, grad.byteLength));
+  }
+
+  /** The binary payload of a baseline message from a bound worker of the running run, counted as received. */
+  private baselinePayload(socket: WorkerSocket, event: string, meta: unknown, bytes: unknown, algorithm: string): { a: ActiveRun; w: LiveWorker; weights: Float32Array } | string {
+    const w = this.boundWorker(socket);
+    if (!w) return 'say hello first';
+    const a = this.active;
+    const runId = (meta as { runId?: unknown } | null)?.runId;
+    if (!a || a.run.id !== runId || a.run.state !== 'running') return `run ${String(runId)} is not running`;
+    if (a.run.config.algorithm !== algorithm) return `run ${a.run.id} trains with ${a.run.config.algorithm}, not ${algorithm}: no ${event} messages`;
+    if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) return `${event}: the payload must be binary (ArrayBuffer of f32)`;
+    this.countUp(a, w, bytes.byteLength);
+    w.lastSeen = this.now();
+    if (w.quarantined) return 'quarantined';
+    try {
+      return { a, w, weights: checkedLeaderCopy(bytesToWeights(bytes), a.run.paramLength) };
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  private onPush(socket: WorkerSocket, args: unknown[], reject: (e: string, m: string) => void): void {
+    const ack = ackOf<PushReply>(args[2]) as ((reply: PushReply, center: Buffer | null) => void) | null;
+    const fail = (error: string) => {
+      ack?.({ ok: false, error }, null);
+      reject('push', error);
+    };
+    const parsed = pushMetaSchema.safeParse(args[0]);
+    if (!parsed.success) return fail(issueText(parsed.error));
+    const got = this.baselinePayload(socket, 'push', parsed.data, args[1], 'easgd');
+    if (typeof got === 'string') return fail(got);
+    const { a, w, weights } = got;
+    const violation = normBoundViolation(weights, this.normReference(a), { factor: this.config.normBoundFactor, floor: this.config.normBoundFloor });
+    if (violation) {
+      this.quarantine(a, w, `push rejected: out of the norm bound: ${violation}`);
+      return fail(`weights rejected: out of the norm bound: ${violation}`);
+    }
+    w.step = parsed.data.step;
+    const { center, version } = (a.baseline as Easgd).onPush(w.workerId, weights, parsed.data.step);
+    ack?.({ ok: true, version }, Buffer.from(center.buffer, center.byteOffset, center.byteLength));
+  }
+
+  private onGradient(socket: WorkerSocket, args: unknown[], reject: (e: string, m: string) => void): void {
+    const ack = ackOf<GradientReply>(args[2]);
+    const parsed = gradientMetaSchema.safeParse(args[0]);
+    if (!parsed.success) {
+      ack?.({ ok: false, error: issueText(parsed.error) });
+      return reject('gradient', issueText(parsed.error));
+    }
+    const got = this.baselinePayload(socket, 'gradient', parsed.data, args[1], 'sync-sgd');
+    if (typeof got === 'string') {
+      ack?.({ ok: false, error: got });
+      return reject('gradient', got);
+    }
+    const sync = got.a.baseline as SyncSgd;
+    got.w.step = parsed.data.step;
+    // a refused step is the worker's cue to retry or resynchronise, not a protocol violation
+    const error = sync.onGradient(got.w.workerId, parsed.data.step, got.weights);
+    ack?.(error ? { ok: false, error, step: sync.step } : { ok: true });
   }
 
   // ---- roles
@@ -577,6 +715,7 @@ export class Coordinator {
     const c = a.globalCopy;
     if (!c || (a.evaluating && checkpointId === null)) return;
     a.evaluating = true;
+    a.lastEvalAt = this.now();
     try {
       const test = (await this.datasets.dataset(a.run.config.dataset)).test;
       const m = await this.evaluator.evaluate(a.spec, c.weights, test, 0, this.config.evalSamples);
@@ -625,6 +764,11 @@ export class Coordinator {
       if (w.uploadRequest && now - w.uploadRequest.at > this.config.heartbeatTimeoutMs) w.uploadRequest = null;
     }
     this.reelect();
+    if (now - a.lastEvalAt >= this.config.evalEveryMs) {
+      a.lastEvalAt = now;
+      if (a.baseline) a.baseline.evaluationDue();
+      else void this.evaluateGlobal(a, null);
+    }
     this.accountRunningTime(a);
     if (now - this.lastProgressSave >= 2000) {
       this.lastProgressSave = now;

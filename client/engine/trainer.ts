@@ -56,6 +56,8 @@ export class Trainer {
   private readonly leaders: { local: GPUBuffer; global: GPUBuffer };
   /** The dispatches of one step, in order (replayed by step(); timed one by one by bench/step_profile.ts). */
   readonly stepDispatches: Dispatch[] = [];
+  /** Set by buildStep: the gradient buffer, and the fused update that consumes it (the last step dispatch). */
+  private grads: GPUBuffer | null = null;
   private readonly plans: ModelPlan[] = [];
   private readonly trainSplit: GpuSplit;
   private testSplit: GpuSplit | null = null;
@@ -127,16 +129,28 @@ export class Trainer {
 
   /** Encodes one whole training step (gather, forward, loss, backward, update) into one command buffer. */
   step(): void {
-    const { batch } = this.options;
-    if (this.cursor + batch > this.order.length) this.newEpoch();
-    this.device.queue.writeBuffer(this.indices, 0, this.order, this.cursor, batch);
-    this.cursor += batch;
+    this.submitStep(this.stepDispatches);
+  }
+
+  /** Half a step for synchronous data parallelism: the gradient of the next minibatch at the current weights,
+   *  read back (the loss counts into the stats window as usual). Weights are left as they are. */
+  async computeGradient(): Promise<Float32Array> {
+    this.submitStep(this.stepDispatches.slice(0, -1));
+    return new Float32Array(await this.read(this.grads!, this.layout.length * 4));
+  }
+
+  /** The other half: the fused update (momentum, step) with `grad` in place of the local gradient and every
+   *  leader pull off, so all workers applying the same gradient to the same weights stay identical. */
+  applyGradient(grad: ArrayLike<number> | ArrayBuffer): void {
+    this.device.queue.writeBuffer(this.grads!, 0, checkedLeaderCopy(grad, this.layout.length));
+    const pulls = { useLocal: this.hyper.useLocal, useGlobal: this.hyper.useGlobal };
+    if (pulls.useLocal || pulls.useGlobal) writeUpdateHyper(this.device, this.hyperBuffer, { ...this.hyper, useLocal: false, useGlobal: false });
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    encodeDispatches(pass, this.stepDispatches);
+    encodeDispatches(pass, this.stepDispatches.slice(-1));
     pass.end();
     this.device.queue.submit([encoder.finish()]);
-    this.steps++;
+    if (pulls.useLocal || pulls.useGlobal) writeUpdateHyper(this.device, this.hyperBuffer, this.hyper);
   }
 
   /** Closes the current stats window: resolves with the mean loss and accuracy of the steps since the last call.
@@ -204,6 +218,7 @@ export class Trainer {
     const x = this.buffer(batch * sampleSize);
     const labels = this.buffer(batch);
     const grads = this.buffer(this.layout.length);
+    this.grads = grads;
     const velocity = this.buffer(this.layout.length);
     const planBuffers = { x, labels, params: this.params, grads, stats: this.stats };
     // The first build only lists the matmul shapes; the second uses the variant that won on this adapter.
@@ -223,6 +238,19 @@ export class Trainer {
       hyper: this.hyperBuffer,
     });
     this.stepDispatches.push(gather, ...plan.forward, plan.loss, ...plan.backward, update);
+  }
+
+  private submitStep(dispatches: Dispatch[]): void {
+    const { batch } = this.options;
+    if (this.cursor + batch > this.order.length) this.newEpoch();
+    this.device.queue.writeBuffer(this.indices, 0, this.order, this.cursor, batch);
+    this.cursor += batch;
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeDispatches(pass, dispatches);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+    this.steps++;
   }
 
   private newEpoch(): void {

@@ -41,6 +41,8 @@ export interface LoopHooks {
   /** Whether to go on after the current step. */
   more(): boolean;
   onWindow(w: TrainingWindow): void;
+  /** One training step; trainer.step() when absent. Awaited: sync-sgd's step waits for the averaged gradient. */
+  step?(): Promise<void> | void;
   /** After every step; awaited, so it can evaluate, report or swap weights without racing the loop. */
   afterStep?(): Promise<void> | void;
   onPause?(): void;
@@ -68,7 +70,8 @@ export async function runTrainingLoop(trainer: Trainer, control: LoopControl, re
       continue;
     }
     const t0 = performance.now();
-    trainer.step();
+    if (hooks.step) await hooks.step();
+    else trainer.step();
     if (trainer.steps % readbackEvery === 0) {
       // One window in flight: the GPU runs this window while we wait for the previous one's numbers.
       const next = trainer.readStats();

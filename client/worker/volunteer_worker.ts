@@ -1,5 +1,7 @@
 // A volunteer tab's worker: joins the coordinator that served the page, trains the run it is assigned with
-// Leader SGD (reports every tau steps, uploads only when asked, pulls toward the leader copies it is sent).
+// Leader SGD (reports every tau steps, uploads only when asked, pulls toward the leader copies it is sent), or
+// with the baseline the run names (client/worker/algorithms/: easgd's exchange, sync-sgd's gradient barrier;
+// local needs nothing beyond reports and the uploads asked for its evaluation).
 /// <reference lib="webworker" />
 import { io, type Socket } from 'socket.io-client';
 import type { FromWorker, ToWorker } from './protocol.ts';
@@ -7,6 +9,8 @@ import { loadDataset } from './dataset_cache.ts';
 import { LoopControl, runTrainingLoop } from './training_loop.ts';
 import { openDevice, type GpuHandle } from '../gpu/device.ts';
 import { Trainer } from '../engine/trainer.ts';
+import { elasticExchange } from './algorithms/easgd.ts';
+import { GradientExchange } from './algorithms/sync_sgd.ts';
 import { checkedLeaderCopy } from '../../shared/leader_copy.ts';
 import {
   bytesToWeights, weightsToBytes, WORKER_NAMESPACE,
@@ -32,6 +36,9 @@ interface ActiveRun {
   applied: { local: Float32Array | null; global: Float32Array | null };
   losses: number[];
   lastReportStep: number;
+  lastPushStep: number;
+  /** sync-sgd only: the gradient barrier. */
+  sync: GradientExchange | null;
   samplesSinceReport: number;
   samplesPerSec: number;
   /** Resolves with the first global copy, for a run joined mid-way (`start: 'global'`). */
@@ -105,6 +112,7 @@ function join(machineId: string, tabId: string): void {
   s.on('roles', (r) => onRoles(r));
   s.on('uploadRequest', ({ runId, requestId }) => void upload(runId, requestId));
   s.on('leaderCopy', (meta, bytes) => onLeaderCopy(meta, bytes));
+  s.on('averagedGradient', (meta, bytes) => active?.sync?.receive(meta, bytes));
   s.on('protocolError', (e) => post({ type: 'notice', message: `the coordinator refused a ${e.event} message: ${e.error}` }));
 }
 
@@ -114,7 +122,7 @@ async function assign(a: Assignment): Promise<void> {
   let gotGlobal: (w: Float32Array) => void = () => {};
   const firstGlobal = new Promise<Float32Array>((r) => (gotGlobal = r));
   const run: ActiveRun = {
-    assignment: a, control: new LoopControl(), trainer: null, roles: null, copies: {}, applied: { local: null, global: null }, losses: [], lastReportStep: a.startStep,
+    assignment: a, control: new LoopControl(), trainer: null, roles: null, copies: {}, applied: { local: null, global: null }, losses: [], lastReportStep: a.startStep, lastPushStep: a.startStep, sync: null,
     samplesSinceReport: 0, samplesPerSec: 0, firstGlobal, gotGlobal, finished: Promise.resolve(),
   };
   run.control.setIntensity(intensity);
@@ -132,12 +140,17 @@ async function train(run: ActiveRun): Promise<void> {
   if (run.control.stopped) return;
   post({ type: 'status', status: 'preparing' });
   gpu ??= await openDevice(scope.navigator.gpu);
-  const { lr, momentum, lambdaL, lambdaG, batch } = a.hyper;
+  const { lr, momentum, batch } = a.hyper;
+  // the leader pulls are LSGD's; the baselines couple workers through their own messages
+  const lsgd = a.algorithm === 'lsgd';
+  const lambdaL = lsgd ? a.hyper.lambdaL : 0;
+  const lambdaG = lsgd ? a.hyper.lambdaG : 0;
   const tabSeed = hashString(`${a.runId}:${a.seed}:${socket?.id ?? ''}:${Math.random()}`);
   const initial = a.start === 'global' ? await run.firstGlobal : undefined;
   if (run.control.stopped) return;
   const trainer = await Trainer.create(gpu, { spec: a.spec, batch, seed: a.seed, shuffleSeed: tabSeed, hyper: { lr, momentum, lambdaL, lambdaG }, train: dataset.train, initial });
   run.trainer = trainer;
+  if (a.algorithm === 'sync-sgd' && socket) run.sync = new GradientExchange(socket, a.runId, a.paramLength, a.startStep, (message) => post({ type: 'notice', message }));
   applyCopies(run);
   post({ type: 'status', status: run.control.paused ? 'paused' : 'training', adapter: gpu.adapterName });
   await runTrainingLoop(trainer, run.control, READBACK_EVERY, {
@@ -149,7 +162,11 @@ async function train(run: ActiveRun): Promise<void> {
       run.samplesPerSec = w.samplesPerSec;
       post({ type: 'progress', steps: a.startStep + w.steps, epochs: trainer.epochs, samples: w.samples, loss: w.loss, accuracy: w.accuracy, samplesPerSec: w.samplesPerSec });
     },
-    afterStep: () => report(run),
+    step: run.sync ? () => run.sync!.stepOnce(trainer) : undefined,
+    afterStep: async () => {
+      report(run);
+      if (a.algorithm === 'easgd') await pushIfDue(run);
+    },
     onPause: () => post({ type: 'status', status: 'paused' }),
     onResume: () => post({ type: 'status', status: 'training' }),
   });
@@ -160,13 +177,27 @@ function report(run: ActiveRun): void {
   const step = run.assignment.startStep + (run.trainer?.steps ?? 0);
   if (step - run.lastReportStep < run.assignment.hyper.tau || run.losses.length === 0 || !socket?.connected) return;
   run.lastReportStep = step;
-  const lossEstimate = run.losses.reduce((a, b) => a + b, 0) / run.losses.length;
+  const lossEstimate = lossEstimateOf(run);
   const samples = Math.round(run.samplesSinceReport);
   run.samplesSinceReport = 0;
   socket.emit('report', { runId: run.assignment.runId, step, lossEstimate, samplesPerSec: run.samplesPerSec, samples }, (reply) => {
     if (reply.ok) onRoles(reply.roles);
     else post({ type: 'notice', message: `report refused: ${reply.error}` });
   });
+}
+
+function lossEstimateOf(run: ActiveRun): number {
+  return run.losses.length ? run.losses.reduce((a, b) => a + b, 0) / run.losses.length : 0;
+}
+
+/** easgd: the elastic exchange every tau steps; the loop waits for it (one round trip per period). */
+async function pushIfDue(run: ActiveRun): Promise<void> {
+  const a = run.assignment;
+  const step = a.startStep + (run.trainer?.steps ?? 0);
+  if (!run.trainer || step - run.lastPushStep < a.hyper.tau || !socket?.connected) return;
+  run.lastPushStep = step;
+  const error = await elasticExchange(socket, run.trainer, { runId: a.runId, step, lossEstimate: lossEstimateOf(run), alpha: a.hyper.alpha ?? 0 });
+  if (error) post({ type: 'notice', message: `elastic exchange refused: ${error}` });
 }
 
 function onRoles(r: Roles): void {
@@ -195,7 +226,7 @@ function onLeaderCopy(meta: LeaderCopyMeta, bytes: WeightBytes): void {
 /** Pull toward the leaders held; a leader gets no pull toward itself (nor toward its predecessor's copy). */
 function applyCopies(run: ActiveRun): void {
   const t = run.trainer;
-  if (!t) return;
+  if (!t || run.assignment.algorithm !== 'lsgd') return;
   const want = {
     local: run.roles?.isLocalLeader ? null : (run.copies.local ?? null),
     global: run.roles?.isGlobalLeader ? null : (run.copies.global ?? null),
@@ -211,7 +242,7 @@ async function upload(runId: number, requestId: number): Promise<void> {
   const run = active;
   if (!run?.trainer || run.assignment.runId !== runId || !socket) return;
   const weights = await run.trainer.getParams();
-  const lossEstimate = run.losses.length ? run.losses.reduce((a, b) => a + b, 0) / run.losses.length : 0;
+  const lossEstimate = lossEstimateOf(run);
   const step = run.assignment.startStep + run.trainer.steps;
   socket.emit('upload', { runId, requestId, step, lossEstimate }, weightsToBytes(weights), (reply) => {
     if (!reply.ok) post({ type: 'notice', message: `upload refused: ${reply.error}` });
@@ -223,6 +254,7 @@ async function endRun(): Promise<void> {
   if (!run) return;
   active = null;
   run.control.stop();
+  run.sync?.cancel();
   await run.finished;
 }
 
