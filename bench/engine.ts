@@ -3,7 +3,8 @@
 // with --profile, first one line per dispatch of the step timed alone.
 import { launchBrowser } from '../e2e/browser.ts';
 import { buildClient, serveEngine } from '../e2e/engine_server.ts';
-import { median, round, runEnginePage } from './engine_page.ts';
+import { round, runEnginePage } from './engine_page.ts';
+import { median } from '../client/gpu/timing.ts';
 import { MODEL_PRESETS, trainingFlopsPerSample } from '../shared/model.ts';
 import type { BenchResult } from '../client/worker/protocol.ts';
 

@@ -13,10 +13,4 @@ export async function runEnginePage(page: Page, url: string, timeoutMs: number):
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
 export const round = (x: number, digits = 2) => Number(x.toFixed(digits));

@@ -3,16 +3,20 @@
 // DISPATCHES_PER_BATCH dispatches (fewer for slow kernels, so a batch stays near BATCH_TARGET_MS), after a
 // warm-up, waiting on queue.onSubmittedWorkDone().
 import { openNodeDevice } from '../client/gpu/node_device.ts';
-import { encodeDispatches, PipelineCache, type Dispatch } from '../client/gpu/dispatch.ts';
+import { PipelineCache, type Dispatch } from '../client/gpu/dispatch.ts';
 import { bufferFrom, emptyBuffer, randomArray } from '../client/gpu/test_support.ts';
 import { matmulDispatch, matmulFlops, MATMUL_VARIANTS, type MatmulShape } from '../client/gpu/matmul.ts';
+import { conv2dBackwardDataDispatch, conv2dBackwardFilterDispatches, conv2dForwardDispatch, conv2dForwardFlops, type ConvShape } from '../client/gpu/conv2d.ts';
+import { maxpoolBackwardDispatch, maxpoolForwardDispatch } from '../client/gpu/maxpool.ts';
+import { median, submitMs } from '../client/gpu/timing.ts';
 
 interface KernelCase {
   kernel: string;
   variant: string;
   /** Printed as-is before the timings: form and sizes. */
   shape: Record<string, string | number>;
-  flops: number;
+  /** GFLOP/s are printed only for kernels with a FLOP count (those of the forward pass for convolutions). */
+  flops?: number;
   /** The dispatches of one repetition; buffers are made here, once. */
   build(cache: PipelineCache): Dispatch[];
 }
@@ -53,18 +57,39 @@ function matmulCases(): KernelCase[] {
   );
 }
 
-const CASES: KernelCase[] = [...matmulCases()];
+/** The CNN preset's two convolutions and pools at batch 64 (the wrapper picks the kernel-3 or generic shader). */
+const CONV_SHAPES: ConvShape[] = [
+  { batch: 64, height: 28, width: 28, inChannels: 1, outChannels: 16, kernel: 3 },
+  { batch: 64, height: 14, width: 14, inChannels: 16, outChannels: 32, kernel: 3 },
+];
 
-async function submitMs(device: GPUDevice, dispatches: Dispatch[], repeat: number): Promise<number> {
-  const start = performance.now();
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  for (let i = 0; i < repeat; i++) encodeDispatches(pass, dispatches);
-  pass.end();
-  device.queue.submit([encoder.finish()]);
-  await device.queue.onSubmittedWorkDone();
-  return performance.now() - start;
+function convCases(): KernelCase[] {
+  return CONV_SHAPES.flatMap((s) => {
+    const name = `${s.batch}x${s.height}x${s.width}x${s.inChannels}->${s.outChannels}k${s.kernel}`;
+    const sizes = { x: s.batch * s.height * s.width * s.inChannels, y: s.batch * s.height * s.width * s.outChannels, w: s.kernel * s.kernel * s.inChannels * s.outChannels };
+    const pooled = s.batch * Math.floor(s.height / 2) * Math.floor(s.width / 2) * s.outChannels;
+    const pool = { batch: s.batch, height: s.height, width: s.width, channels: s.outChannels };
+    const poolName = `${s.batch}x${s.height}x${s.width}x${s.outChannels}`;
+    const conv = (kernel: string, build: (device: GPUDevice, cache: PipelineCache) => Dispatch[]): KernelCase => ({
+      kernel, variant: 'auto', shape: { shape: name }, flops: conv2dForwardFlops(s), build: (cache) => build(cache.device, cache),
+    });
+    return [
+      conv('conv2d_forward', (d, cache) => [conv2dForwardDispatch(cache, { shape: s, x: bufferFrom(d, randomArray(sizes.x, 1)), w: bufferFrom(d, randomArray(sizes.w, 2)), bias: bufferFrom(d, randomArray(s.outChannels, 3)), y: emptyBuffer(d, sizes.y), relu: true })]),
+      conv('conv2d_backward_data', (d, cache) => [conv2dBackwardDataDispatch(cache, { shape: s, dy: bufferFrom(d, randomArray(sizes.y, 4)), w: bufferFrom(d, randomArray(sizes.w, 2)), dx: emptyBuffer(d, sizes.x) })]),
+      conv('conv2d_backward_filter', (d, cache) => conv2dBackwardFilterDispatches(cache, { shape: s, x: bufferFrom(d, randomArray(sizes.x, 1)), dy: bufferFrom(d, randomArray(sizes.y, 4)), dw: emptyBuffer(d, sizes.w), db: emptyBuffer(d, s.outChannels) })),
+      {
+        kernel: 'maxpool2_forward', variant: 'auto', shape: { shape: poolName },
+        build: (cache) => [maxpoolForwardDispatch(cache, { shape: pool, x: bufferFrom(cache.device, randomArray(sizes.y, 5)), y: emptyBuffer(cache.device, pooled), argmax: emptyBuffer(cache.device, pooled) })],
+      },
+      {
+        kernel: 'maxpool2_backward', variant: 'auto', shape: { shape: poolName },
+        build: (cache) => [maxpoolBackwardDispatch(cache, { shape: pool, dy: bufferFrom(cache.device, randomArray(pooled, 6)), argmax: emptyBuffer(cache.device, pooled), dx: emptyBuffer(cache.device, sizes.y) })],
+      },
+    ];
+  });
 }
+
+const CASES: KernelCase[] = [...matmulCases(), ...convCases()];
 
 const { device, adapterName } = await openNodeDevice();
 const cache = new PipelineCache(device);
@@ -75,9 +100,9 @@ for (const c of CASES) {
   const repeat = Math.max(1, Math.min(DISPATCHES_PER_BATCH, Math.round(BATCH_TARGET_MS / once)));
   const times: number[] = [];
   for (let i = 0; i < BATCHES; i++) times.push((await submitMs(device, dispatches, repeat)) / repeat);
-  times.sort((x, y) => x - y);
-  const ms = times[Math.floor(times.length / 2)];
-  const line = { kernel: c.kernel, variant: c.variant, ...c.shape, ms: +ms.toFixed(3), gflops: +(c.flops / ms / 1e6).toFixed(2), adapter: adapterName };
+  const ms = median(times);
+  const gflops = c.flops === undefined ? undefined : +(c.flops / ms / 1e6).toFixed(2);
+  const line = { kernel: c.kernel, variant: c.variant, ...c.shape, ms: +ms.toFixed(3), gflops, adapter: adapterName };
   console.log(JSON.stringify(line));
 }
 device.destroy();

@@ -1,7 +1,8 @@
 // Picks the fastest matmul variant per shape on this adapter at start-up: SwiftShader wants the
 // register-blocked kernel, real GPUs may want shared-memory tiles.
 import { matmulDispatch, matmulFlops, MATMUL_VARIANTS, type MatmulShape, type MatmulVariant } from './matmul.ts';
-import { encodeDispatches, type Dispatch, type PipelineCache } from './dispatch.ts';
+import type { Dispatch, PipelineCache } from './dispatch.ts';
+import { submitMs } from './timing.ts';
 
 /** Timed submissions per variant and shape; the median decides. */
 const TIMED_RUNS = 3;
@@ -64,23 +65,12 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: MatmulShape[]
 /** Median wall time of TIMED_RUNS submissions after one untimed warm-up submission.
  *  Stops early when the first timed run is already far slower than `bestMs`. */
 async function medianRunMs(device: GPUDevice, dispatches: Dispatch[], bestMs = Infinity): Promise<number> {
-  await timeRun(device, dispatches);
+  await submitMs(device, dispatches);
   const times: number[] = [];
   for (let i = 0; i < TIMED_RUNS; i++) {
-    times.push(await timeRun(device, dispatches));
+    times.push(await submitMs(device, dispatches));
     if (times[0] > GIVE_UP_FACTOR * bestMs) return times[0];
   }
   times.sort((x, y) => x - y);
   return times[Math.floor(times.length / 2)];
-}
-
-async function timeRun(device: GPUDevice, dispatches: Dispatch[]): Promise<number> {
-  const start = performance.now();
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  encodeDispatches(pass, dispatches);
-  pass.end();
-  device.queue.submit([encoder.finish()]);
-  await device.queue.onSubmittedWorkDone();
-  return performance.now() - start;
 }
