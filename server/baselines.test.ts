@@ -122,6 +122,12 @@ test('local: the lowest-loss worker alone is asked to upload when an evaluation 
     const { eval: evals } = (await api(flock, 'GET', `/api/runs/${runId}/metrics`)).body as { eval: { workerId: string }[] };
     assert.ok(evals.length > 0 && evals.every((e) => e.workerId === 'b1'));
     assert.equal(a.copies.length + b.copies.length, 0, 'local moves no weights to workers');
+
+    // tabs that stay connected into the next run start it with its own byte counters and no loss
+    assert.equal((await api(flock, 'POST', `/api/runs/${runId}/stop`)).status, 200);
+    const next = await createAndStart(flock, { algorithm: 'local' });
+    const counters = (await api(flock, 'GET', `/api/runs/${next}/workers`)).body as { workerId: string; bytesUp: number; loss: number | null }[];
+    assert.deepEqual(counters.map((w) => [w.workerId, w.bytesUp, w.loss]).sort(), [['a1', 0, null], ['b1', 0, null]]);
     [a, b].forEach((x) => x.close());
   } finally {
     await flock.close();

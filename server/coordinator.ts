@@ -98,9 +98,15 @@ export class Coordinator {
       runningSince: run.state === 'running' ? this.now() : null, evaluating: false, lastEvalAt: this.now(), baseline: null,
     };
     this.active.baseline = this.baselineFor(this.active, checkpoint?.weights ?? null, checkpoint?.step ?? 0);
-    for (const r of this.store.workers(run.id)) {
-      const w = this.workers.get(r.workerId);
-      if (w) w.quarantined = r.quarantined;
+    // A tab that stayed connected from an earlier run starts this one with this run's counters and no loss:
+    // bytes are per run, and a loss from another run must not elect a leader here.
+    const stored = new Map(this.store.workers(run.id).map((r) => [r.workerId, r]));
+    for (const w of this.workers.values()) {
+      const r = stored.get(w.workerId);
+      Object.assign(w, {
+        bytesUp: r?.bytesUp ?? 0, bytesDown: r?.bytesDown ?? 0, malformed: r?.malformed ?? 0, quarantined: r?.quarantined ?? false,
+        step: 0, loss: null, heldLocal: 0, heldGlobal: 0, uploadRequest: null, dirty: true,
+      });
     }
     for (const w of this.workers.values()) if (w.socket) this.assign(w);
   }
