@@ -45,7 +45,13 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     layerOutputShapes(spec);
     const paramLength = paramLengthOf(spec);
     if (paramLength > config.maxParams) return reply.code(400).send({ error: 'invalid request', issues: [{ field: 'model', reason: `${paramLength} parameters, at most ${config.maxParams}` }] });
-    const ds = await datasets.dataset(cfg.dataset);
+    let ds;
+    try {
+      ds = await datasets.dataset(cfg.dataset);
+    } catch (err) {
+      // e.g. Fashion-MNIST without its Debian package: the message names the package to install
+      return reply.code(400).send({ error: 'invalid request', issues: [{ field: 'dataset', reason: (err as Error).message }] });
+    }
     const { height, width, channels } = ds.sampleShape;
     if (spec.input.height !== height || spec.input.width !== width || spec.input.channels !== channels || spec.classes !== ds.classes) {
       return reply.code(400).send({ error: 'invalid request', issues: [{ field: 'model', reason: `model takes ${spec.input.height}x${spec.input.width}x${spec.input.channels} into ${spec.classes} classes; ${cfg.dataset} is ${height}x${width}x${channels} with ${ds.classes}` }] });
