@@ -1,7 +1,8 @@
 // npm run bench:accuracy — test accuracy after a fixed number of epochs in one headless Chromium tab.
 // Prints one JSON line per case: {"case","dataset","epochs","test_acc","test_loss","seconds","adapter"}.
 import { launchBrowser } from '../e2e/browser.ts';
-import { buildClient, serveEngine } from '../e2e/engine_server.ts';
+import { buildClient } from '../e2e/client_build.ts';
+import { startE2eFlock } from '../e2e/flock_server.ts';
 import { round, runEnginePage } from './engine_page.ts';
 
 const CASES = [
@@ -18,13 +19,13 @@ const selected = picks.length === 0 ? CASES : picks.map(([model, dataset, lr, ba
 });
 
 await buildClient();
-const server = await serveEngine();
+const server = await startE2eFlock();
 const browser = await launchBrowser();
 try {
   for (const c of selected) {
     const page = await browser.newPage();
     const started = performance.now();
-    const url = `${server.url}/engine.html?model=${c.model}&dataset=/api/datasets/${c.dataset}/data.bin&epochs=${c.epochs}&evalEvery=${c.epochs}&lr=${c.lr}&batch=${c.batch}&momentum=0.9&decay=${c.decay}`;
+    const url = `${server.url}/engine.html?model=${c.model}&dataset=${c.dataset}&epochs=${c.epochs}&evalEvery=${c.epochs}&lr=${c.lr}&batch=${c.batch}&momentum=0.9&decay=${c.decay}`;
     const lines = await runEnginePage(page, url, 1_800_000);
     const adapter = await page.locator('#adapter').textContent();
     await page.close();

@@ -2,7 +2,8 @@
 // Prints one JSON line per model: {"case","batch","samples_per_s","ms_per_step","gflops","adapter"};
 // with --profile, first one line per dispatch of the step timed alone.
 import { launchBrowser } from '../e2e/browser.ts';
-import { buildClient, serveEngine } from '../e2e/engine_server.ts';
+import { buildClient } from '../e2e/client_build.ts';
+import { startE2eFlock } from '../e2e/flock_server.ts';
 import { round, runEnginePage } from './engine_page.ts';
 import { median } from '../client/gpu/timing.ts';
 import { MODEL_PRESETS, trainingFlopsPerSample } from '../shared/model.ts';
@@ -15,7 +16,7 @@ const CASES = [
 ] as const;
 
 await buildClient();
-const server = await serveEngine();
+const server = await startE2eFlock();
 const browser = await launchBrowser();
 try {
   for (const c of CASES) {

@@ -28,7 +28,7 @@ function jobFromAddress(): TrainJob {
   const epochs = params.get('epochs');
   return {
     spec: MODEL_PRESETS[model],
-    datasetUrl: params.get('dataset') ?? '/api/datasets/mnist/data.bin',
+    datasetManifestUrl: `/api/datasets/${encodeURIComponent(params.get('dataset') ?? 'mnist')}`,
     batch: numberParam('batch', 64),
     seed: numberParam('seed', 1),
     hyper: { lr: numberParam('lr', 0.05), momentum: numberParam('momentum', 0.9), lambdaL: 0, lambdaG: 0 },

@@ -4,16 +4,18 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright';
 import { launchBrowser } from './browser.ts';
-import { buildClient, serveEngine, type EngineServer } from './engine_server.ts';
+import { buildClient } from './client_build.ts';
+import { startE2eFlock } from './flock_server.ts';
+import type { Flock } from '../server/app.ts';
 import { runEnginePage } from '../bench/engine_page.ts';
 import { WEBGPU_MISSING } from '../client/gpu/device.ts';
 
-let server: EngineServer;
+let server: Flock;
 let browser: Browser;
 
 before(async () => {
   await buildClient();
-  server = await serveEngine();
+  server = await startE2eFlock();
   browser = await launchBrowser();
 });
 

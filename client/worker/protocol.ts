@@ -10,7 +10,8 @@ export interface TrainHyper {
 
 export interface TrainJob {
   spec: ModelSpec;
-  datasetUrl: string;
+  /** The coordinator's dataset manifest (shard list), e.g. /api/datasets/mnist. */
+  datasetManifestUrl: string;
   batch: number;
   seed: number;
   hyper: TrainHyper;

@@ -6,7 +6,9 @@ import { openDevice } from '../gpu/device.ts';
 import { Trainer } from '../engine/trainer.ts';
 import { LoopControl, runTrainingLoop } from './training_loop.ts';
 import { profileStep } from '../engine/step_profile.ts';
-import { decodeDataset, type Dataset } from '../../shared/dataset.ts';
+import type { Dataset } from '../../shared/dataset.ts';
+import { datasetManifestSchema } from '../../shared/protocol.ts';
+import { loadDataset } from './dataset_cache.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => scope.postMessage(m);
@@ -44,15 +46,15 @@ function run(job: () => Promise<void>): void {
   job().catch((e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
 }
 
-async function fetchDataset(url: string): Promise<Dataset> {
+async function fetchDataset(manifestUrl: string): Promise<Dataset> {
   post({ type: 'status', status: 'downloading' });
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`downloading the dataset from ${url} failed: HTTP ${response.status}`);
-  return decodeDataset(new Uint8Array(await response.arrayBuffer()));
+  const response = await fetch(manifestUrl);
+  if (!response.ok) throw new Error(`the dataset manifest ${manifestUrl} could not be read: HTTP ${response.status} ${await response.text()}`);
+  return loadDataset(datasetManifestSchema.parse(await response.json()));
 }
 
 async function prepare(job: TrainJob | BenchJob): Promise<{ trainer: Trainer; dataset: Dataset }> {
-  const dataset = await fetchDataset(job.datasetUrl);
+  const dataset = await fetchDataset(job.datasetManifestUrl);
   post({ type: 'status', status: 'preparing' });
   const handle = await openDevice(scope.navigator.gpu);
   const trainer = await Trainer.create(handle, { spec: job.spec, batch: job.batch, seed: job.seed, hyper: job.hyper, train: dataset.train });
