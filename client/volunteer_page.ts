@@ -63,7 +63,8 @@ function showSamples(): void {
 
 function addSamples(n: number): void {
   totals.session += n;
-  totals.total += n;
+  // The total is the browser's: other tabs add to it too, so read it back before adding.
+  totals.total = Number(localStorage.getItem('flock.samplesTotal') ?? 0) + n;
   sessionStorage.setItem('flock.samplesSession', String(totals.session));
   localStorage.setItem('flock.samplesTotal', String(totals.total));
   showSamples();
