@@ -1,6 +1,7 @@
 // One model training on one GPU device: owns the parameter, gradient, momentum and leader buffers, the
 // dataset on the GPU, and the replayed dispatches of a training step.
 import { autotuneMatmul, matmulKey } from '../gpu/autotune.ts';
+import type { MatmulVariant } from '../gpu/matmul.ts';
 import type { GpuHandle } from '../gpu/device.ts';
 import { encodeDispatches, PipelineCache, type Dispatch } from '../gpu/dispatch.ts';
 import { gatherBatchDispatch, packBytes } from '../gpu/gather_batch.ts';
@@ -210,7 +211,7 @@ export class Trainer {
   }
 
   private variantFor = (s: Parameters<typeof matmulKey>[0]) => this.variants.get(matmulKey(s)) ?? 'vec4';
-  private variants = new Map<string, 'vec4' | 'tiled'>();
+  private variants = new Map<string, MatmulVariant>();
 
   private async buildStep(): Promise<void> {
     const { spec, batch } = this.options;
