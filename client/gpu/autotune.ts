@@ -1,13 +1,14 @@
 // Picks the fastest matmul variant per shape on this adapter at start-up: SwiftShader wants the
 // register-blocked kernel, real GPUs may want shared-memory tiles.
-import { matmulDispatch, matmulFlops, MATMUL_VARIANTS, type MatmulShape, type MatmulVariant } from './matmul.ts';
+import { matmulDispatch, matmulFlops, matmulVariantsFor, MATMUL_VARIANTS, type MatmulShape, type MatmulVariant } from './matmul.ts';
 import type { Dispatch, PipelineCache } from './dispatch.ts';
 import { submitMs } from './timing.ts';
 
 /** Timed submissions per variant and shape; the median decides. */
 const TIMED_RUNS = 3;
-/** Dispatches per submission are repeated until about this much work, so tiny shapes time more than overhead. */
-const FLOPS_PER_RUN = 4e6;
+/** Dispatches per submission are repeated until about this much work (~10-20 ms on SwiftShader), so a run
+ *  times more than submission overhead and the few-ms granularity of onSubmittedWorkDone in Node's Dawn. */
+const FLOPS_PER_RUN = 2e7;
 const MAX_DISPATCHES_PER_RUN = 16;
 /** A variant this many times slower than the best so far on its first timed run gets no more runs... */
 const GIVE_UP_FACTOR = 2;
@@ -38,21 +39,26 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: MatmulShape[]
   const c = scratch(floats((s) => s.m * s.n));
   try {
     for (const [key, shape] of biggestFirst) {
-      if (candidates.length === 1) {
-        best.set(key, candidates[0]);
+      const fitting = matmulVariantsFor(shape);
+      const kept = candidates.filter((v) => fitting.includes(v));
+      // When every survivor so far is one that does not fit this shape, the fitting ones compete afresh.
+      const eligible = kept.length > 0 ? kept : fitting;
+      if (eligible.length === 1) {
+        best.set(key, eligible[0]);
         continue;
       }
       const count = Math.min(MAX_DISPATCHES_PER_RUN, Math.max(1, Math.ceil(FLOPS_PER_RUN / matmulFlops(shape))));
       const times = new Map<MatmulVariant, number>();
       let bestMs = Infinity;
-      for (const variant of candidates) {
+      for (const variant of eligible) {
         const dispatches = new Array<Dispatch>(count).fill(matmulDispatch(cache, { ...shape, variant, a, b, c }));
         const ms = await medianRunMs(cache.device, dispatches, bestMs);
         times.set(variant, ms);
         bestMs = Math.min(bestMs, ms);
       }
-      best.set(key, candidates.find((v) => times.get(v) === bestMs)!);
-      candidates = candidates.filter((v) => times.get(v)! <= DROP_FACTOR * bestMs);
+      best.set(key, eligible.find((v) => times.get(v) === bestMs)!);
+      // Variants not timed here (not worth it on this shape) stay candidates for the shapes that follow.
+      candidates = candidates.filter((v) => !times.has(v) || times.get(v)! <= DROP_FACTOR * bestMs);
     }
   } finally {
     a.destroy();

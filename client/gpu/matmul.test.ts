@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { openNodeDevice } from './node_device.ts';
 import { PipelineCache } from './dispatch.ts';
 import { bufferFrom, emptyBuffer, randomArray, readF32, relativeError, run, STORAGE } from './test_support.ts';
-import { matmulDispatch, matmulFlops, MATMUL_VARIANTS, type MatmulShape } from './matmul.ts';
+import { readFileSync } from 'node:fs';
+import { matmulDispatch, matmulFlops, matmulVariantsFor, MATMUL_VARIANTS, WIDE_BLOCK, type MatmulShape, type MatmulVariant } from './matmul.ts';
 import { addBias, matmul } from '../../shared/reference/matmul.ts';
+import { matmulWideWgsl, WIDE_BLOCK as GENERATED_BLOCK } from '../../shaders/gen/matmul_wide.ts';
 
 const { device } = await openNodeDevice();
 const cache = new PipelineCache(device);
@@ -25,12 +27,24 @@ const SIZES: [number, number, number][] = [
   [64, 64, 64],
 ];
 
+interface Epilogue {
+  bias: boolean;
+  relu: boolean;
+}
+
 /** Epilogues rotate over the sizes so every form meets each of them. */
-const EPILOGUES = [
+const EPILOGUES: Epilogue[] = [
   { bias: false, relu: false },
   { bias: true, relu: false },
   { bias: false, relu: true },
   { bias: true, relu: true },
+];
+
+/** The wide kernel takes ~1 s per shape to compile on SwiftShader, so it gets one odd shape (partial 16x16
+ *  blocks in both directions, odd k for the remainder loop) and one aligned shape per form. */
+const WIDE_CASES: { size: [number, number, number]; epilogue: Epilogue }[] = [
+  { size: [35, 33, 17], epilogue: { bias: true, relu: true } },
+  { size: [32, 64, 48], epilogue: { bias: false, relu: false } },
 ];
 
 function expected(a: Float32Array, b: Float32Array, s: MatmulShape, bias?: Float32Array, relu = false): Float64Array {
@@ -57,33 +71,55 @@ test('shared/reference matmul agrees with a naive triple loop in every transpose
   assert.equal(matmulFlops({ m, k, n, transA: false, transB: false }), 2 * m * k * n);
 });
 
+async function checkAgainstReference(variant: MatmulVariant, shape: MatmulShape, epilogue: Epilogue, seed: number): Promise<void> {
+  const { m, k, n } = shape;
+  const a = randomArray(m * k, seed);
+  const b = randomArray(k * n, seed + 1);
+  const bias = epilogue.bias ? randomArray(n, seed + 2) : undefined;
+  const c = emptyBuffer(device, m * n);
+  const d = matmulDispatch(cache, {
+    ...shape,
+    variant,
+    a: bufferFrom(device, a),
+    b: bufferFrom(device, b),
+    c,
+    bias: bias && bufferFrom(device, bias),
+    relu: epilogue.relu,
+  });
+  run(device, [d]);
+  const err = relativeError(await readF32(device, c, m * n), expected(a, b, shape, bias, epilogue.relu));
+  assert.ok(err <= 1e-4, `${d.label} bias=${epilogue.bias} relu=${epilogue.relu}: relative error ${err}`);
+}
+
 for (const variant of MATMUL_VARIANTS) {
   for (const { form, transA, transB } of FORMS) {
     test(`matmul ${variant} ${form} matches the CPU reference on odd and aligned sizes, with bias and relu`, async () => {
+      if (variant === 'wide') {
+        for (const [index, { size: [m, k, n], epilogue }] of WIDE_CASES.entries()) {
+          await checkAgainstReference(variant, { m, k, n, transA, transB }, epilogue, 100 * index + 7);
+        }
+        return;
+      }
       for (const [index, [m, k, n]] of SIZES.entries()) {
-        const shape = { m, k, n, transA, transB };
-        const epilogue = EPILOGUES[index % EPILOGUES.length];
-        const seed = 100 * index + 7;
-        const a = randomArray(m * k, seed);
-        const b = randomArray(k * n, seed + 1);
-        const bias = epilogue.bias ? randomArray(n, seed + 2) : undefined;
-        const c = emptyBuffer(device, m * n);
-        const d = matmulDispatch(cache, {
-          ...shape,
-          variant,
-          a: bufferFrom(device, a),
-          b: bufferFrom(device, b),
-          c,
-          bias: bias && bufferFrom(device, bias),
-          relu: epilogue.relu,
-        });
-        run(device, [d]);
-        const err = relativeError(await readF32(device, c, m * n), expected(a, b, shape, bias, epilogue.relu));
-        assert.ok(err <= 1e-4, `${d.label} bias=${epilogue.bias} relu=${epilogue.relu}: relative error ${err}`);
+        await checkAgainstReference(variant, { m, k, n, transA, transB }, EPILOGUES[index % EPILOGUES.length], 100 * index + 7);
       }
     });
   }
 }
+
+test('matmul_wide.wgsl is what its generator writes, with the block size the wrapper dispatches for', () => {
+  const committed = readFileSync(new URL('../../shaders/matmul_wide.wgsl', import.meta.url), 'utf8');
+  assert.equal(committed, matmulWideWgsl(GENERATED_BLOCK), 'rerun: node --import tsx shaders/gen/matmul_wide.ts');
+  assert.deepEqual(WIDE_BLOCK, { rows: GENERATED_BLOCK.rows, cols: GENERATED_BLOCK.cols });
+});
+
+test('the wide variant is offered only for shapes big enough to repay its compile time', () => {
+  const big = { m: 64, k: 784, n: 256, transA: false, transB: false };
+  assert.ok(matmulVariantsFor(big).includes('wide'));
+  assert.ok(!matmulVariantsFor({ ...big, n: 10 }).includes('wide'), 'n below the block width');
+  assert.ok(!matmulVariantsFor({ ...big, k: 10 }).includes('wide'), 'too little work');
+  assert.ok(matmulVariantsFor({ ...big, n: 10 }).includes('vec4'));
+});
 
 test('matmul reads and writes GPUBufferBinding sub-ranges at 256-byte offsets and touches nothing else', async () => {
   const [m, k, n] = [5, 9, 6];

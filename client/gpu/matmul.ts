@@ -2,11 +2,14 @@
 // forward NN (x · W), input gradient NT (dY · W^T), weight gradient TN (X^T · dY).
 import vec4Code from '../../shaders/matmul_vec4.wgsl?raw';
 import tiledCode from '../../shaders/matmul_tiled.wgsl?raw';
+import wideCode from '../../shaders/matmul_wide.wgsl?raw';
 import { ceilDiv, type Binding, type Dispatch, type PipelineCache } from './dispatch.ts';
 
-/** vec4: register-blocked, no shared memory (fast on SwiftShader); tiled: shared-memory tiles with barriers. */
-export type MatmulVariant = 'vec4' | 'tiled';
-export const MATMUL_VARIANTS: MatmulVariant[] = ['vec4', 'tiled'];
+/** vec4: register-blocked 8x8, no shared memory (fast on SwiftShader); wide: the same idea with a 16x16 block,
+ *  half the loads per multiply-add (faster still on SwiftShader for big shapes, but ~1 s to compile there);
+ *  tiled: shared-memory tiles with barriers. */
+export type MatmulVariant = 'vec4' | 'tiled' | 'wide';
+export const MATMUL_VARIANTS: MatmulVariant[] = ['vec4', 'tiled', 'wide'];
 
 export interface MatmulShape {
   m: number;
@@ -33,6 +36,12 @@ export interface MatmulArgs extends MatmulShape {
 const MAX_GROUPS_PER_DIM = 65535;
 /** Output block per invocation of matmul_vec4.wgsl (TM x TN there). */
 const VEC4_BLOCK = 8;
+/** Output block per invocation of matmul_wide.wgsl (BM x BN there, set in shaders/gen/matmul_wide.ts). */
+export const WIDE_BLOCK = { rows: 16, cols: 16 };
+/** The wide kernel is worth its compile time (~1 s per shape on SwiftShader) only from this many multiply-adds
+ *  up (it gained ~1.3x on 64x784x256 but only ~1.1x on 64x256x128), and only where its 16x16 blocks are not
+ *  mostly padding. */
+const WIDE_MIN_MACS = 1 << 22;
 /** Output tile per workgroup of matmul_tiled.wgsl (T there). */
 const TILED_TILE = 32;
 /** SwiftShader gives each workgroup to one CPU thread: keep at least this many workgroups in flight. */
@@ -42,6 +51,12 @@ const MIN_WORKGROUP_SIZE = 4;
 
 export function matmulFlops(s: MatmulShape): number {
   return 2 * s.m * s.k * s.n;
+}
+
+/** The variants worth timing for a shape: all of them, except 'wide' on small or thin shapes. */
+export function matmulVariantsFor(s: MatmulShape): MatmulVariant[] {
+  const wideFits = s.m * s.k * s.n >= WIDE_MIN_MACS && s.m >= WIDE_BLOCK.rows && s.n >= WIDE_BLOCK.cols;
+  return MATMUL_VARIANTS.filter((v) => v !== 'wide' || wideFits);
 }
 
 export function matmulDispatch(cache: PipelineCache, args: MatmulArgs): Dispatch {
@@ -60,11 +75,12 @@ export function matmulDispatch(cache: PipelineCache, args: MatmulArgs): Dispatch
     RELU: args.relu ? 1 : 0,
   };
   const buffers = [args.a, args.b, args.c, args.bias ?? dummyBias(cache.device)];
-  if (args.variant === 'vec4') {
-    const blocks = ceilDiv(m, VEC4_BLOCK) * ceilDiv(n, VEC4_BLOCK);
+  if (args.variant === 'vec4' || args.variant === 'wide') {
+    const [rows, cols, code] = args.variant === 'vec4' ? [VEC4_BLOCK, VEC4_BLOCK, vec4Code] : [WIDE_BLOCK.rows, WIDE_BLOCK.cols, wideCode];
+    const blocks = ceilDiv(m, rows) * ceilDiv(n, cols);
     const wg = workgroupSize(blocks);
     const [x, y] = foldGroups(ceilDiv(blocks, wg));
-    return cache.dispatch(label, vec4Code, { ...shared, WG: wg, GROUPS_X: x }, buffers, [x, y]);
+    return cache.dispatch(label, code, { ...shared, WG: wg, GROUPS_X: x }, buffers, [x, y]);
   }
   const [x, y] = foldGroups(ceilDiv(m, TILED_TILE) * ceilDiv(n, TILED_TILE));
   return cache.dispatch(label, tiledCode, { ...shared, GROUPS_X: x }, buffers, [x, y]);
