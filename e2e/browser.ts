@@ -3,11 +3,14 @@ import { chromium, type Browser } from 'playwright';
 
 export const CHROMIUM_PATH = process.env.FLOCK_CHROMIUM ?? '/usr/bin/chromium';
 
-export function launchBrowser(options: { webgpu?: boolean } = {}): Promise<Browser> {
+export function launchBrowser(options: { webgpu?: boolean; ownSignalHandling?: boolean } = {}): Promise<Browser> {
   const webgpu = options.webgpu ?? true;
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
+    // A caller that closes its pages itself on Ctrl-C (the swarm CLI) must not have Playwright kill the browser first.
+    handleSIGINT: !options.ownSignalHandling,
+    handleSIGTERM: !options.ownSignalHandling,
     args: [
       ...(webgpu ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan'] : []),
       '--no-sandbox',

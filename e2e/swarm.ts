@@ -32,8 +32,8 @@ export async function openTab(context: BrowserContext, url: string, machine: num
   return { machine, tab, page };
 }
 
-export async function openSwarm(options: { url: string; machines: number; tabs: number; browser?: Browser }): Promise<Swarm> {
-  const browser = options.browser ?? (await launchBrowser());
+export async function openSwarm(options: { url: string; machines: number; tabs: number; browser?: Browser; ownSignalHandling?: boolean }): Promise<Swarm> {
+  const browser = options.browser ?? (await launchBrowser({ ownSignalHandling: options.ownSignalHandling }));
   const contexts: BrowserContext[] = [];
   const tabs: SwarmTab[] = [];
   for (let m = 0; m < options.machines; m++) {
@@ -85,7 +85,7 @@ function parseArgs(argv: string[]): { url: string; machines: number; tabs: numbe
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const swarm = await openSwarm(args);
+  const swarm = await openSwarm({ ...args, ownSignalHandling: true });
   console.log(`opened ${args.machines} machines x ${args.tabs} tabs on ${args.url}; Ctrl-C to close them`);
   let closing = false;
   const shutdown = async () => {
@@ -101,11 +101,13 @@ async function main(): Promise<void> {
   const timer = setInterval(async () => {
     const states = await Promise.all(swarm.tabs.map((t) => tabState(t.page).catch(() => null)));
     const live = states.filter((s): s is TabState => s !== null);
-    const training = live.filter((s) => s.status === 'training').length;
+    const byStatus = new Map<string, number>();
+    for (const s of live) byStatus.set(s.status, (byStatus.get(s.status) ?? 0) + 1);
+    const statuses = [...byStatus].map(([status, n]) => `${n} ${status}`).join(', ') || 'no tabs';
     const rate = live.reduce((a, s) => a + s.samplesPerSec, 0);
     const samples = live.reduce((a, s) => a + s.samplesSession, 0);
     const leaders = swarm.tabs.map((t, i) => (states[i]?.globalLeader ? `G:m${t.machine}t${t.tab}` : states[i]?.localLeader ? `L:m${t.machine}t${t.tab}` : '')).filter(Boolean);
-    console.log(`${new Date().toISOString()} training ${training}/${swarm.tabs.length} · ${Math.round(rate)} samples/s · ${samples} samples · leaders ${leaders.join(' ') || '-'}`);
+    console.log(`${new Date().toISOString()} ${statuses} · ${Math.round(rate)} samples/s · ${samples} samples · leaders ${leaders.join(' ') || '-'}`);
   }, 1000);
 }
 
