@@ -33,7 +33,7 @@ const flock = await startFlock(config, {
 }, dist);
 
 console.log(`flock: volunteers open ${flock.url}/`);
-console.log(`flock: admin dashboard ${flock.url}/admin.html`);
+console.log(`flock: admin dashboard ${flock.url}/admin`);
 if (flock.tokenGenerated) console.log(`flock: admin token (printed once, kept in ${config.dataDir}/admin-token): ${flock.token}`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
