@@ -14,9 +14,10 @@ export interface Panel {
 }
 
 const COLORS = ['#1b6ef3', '#e8590c', '#2f9e44', '#ae3ec9', '#868e96', '#f03e3e'];
-const W = 520;
+const W = 620;
 const H = 340;
-const M = { left: 56, right: 16, top: 32, bottom: 48 };
+// The legend sits in the right margin, clear of the lines.
+const M = { left: 56, right: 136, top: 32, bottom: 48 };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const fmt = (v: number) => (Math.abs(v) >= 1e6 ? `${(v / 1e6).toPrecision(3)}M` : Math.abs(v) >= 1e3 ? `${(v / 1e3).toPrecision(3)}k` : `${Number(v.toPrecision(3))}`);
@@ -25,7 +26,8 @@ function panelSvg(p: Panel, dx: number): string {
   const pts = p.series.flatMap((s) => s.points).filter((q) => !p.logX || q.x > 0);
   const tx = (x: number) => (p.logX ? Math.log10(x) : x);
   const xs = pts.map((q) => tx(q.x));
-  const x0 = xs.length ? Math.min(...xs) : 0;
+  // Time axes start at the run's start; a log axis starts at its smallest value.
+  const x0 = p.logX ? (xs.length ? Math.min(...xs) : 0) : 0;
   const x1 = xs.length ? Math.max(...xs, x0 + 1e-9) : 1;
   const ys = pts.map((q) => q.y);
   const y0 = Math.max(0, Math.floor((ys.length ? Math.min(...ys) : 0) * 10) / 10);
@@ -45,7 +47,8 @@ function panelSvg(p: Panel, dx: number): string {
     const line = s.points.filter((q) => !p.logX || q.x > 0).map((q) => `${px(q.x).toFixed(1)},${py(q.y).toFixed(1)}`).join(' ');
     const color = COLORS[i % COLORS.length];
     if (line) out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${line}"/>`);
-    out.push(`<rect x="${dx + M.left + 8}" y="${M.top + 6 + i * 16}" width="10" height="10" fill="${color}"/>`, `<text x="${dx + M.left + 22}" y="${M.top + 15 + i * 16}">${esc(s.label)}</text>`);
+    const lx = dx + W - M.right + 12;
+    out.push(`<rect x="${lx}" y="${M.top + 6 + i * 16}" width="10" height="10" fill="${color}"/>`, `<text x="${lx + 14}" y="${M.top + 15 + i * 16}">${esc(s.label)}</text>`);
   });
   return out.join('\n');
 }
