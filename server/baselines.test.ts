@@ -133,3 +133,46 @@ test('local: the lowest-loss worker alone is asked to upload when an evaluation 
     await flock.close();
   }
 });
+
+test('sync-sgd: a paused tab is not waited for, and when it comes back behind it is sent the run\'s model to catch up', async () => {
+  const flock = await startTestFlock();
+  try {
+    const runId = await createAndStart(flock, { algorithm: 'sync-sgd' });
+    const [a, b] = ['a1', 'b1'].map((id) => new TestWorker(flock.url, id[0].toUpperCase(), id));
+    const aggregates = new Map<string, AveragedGradientMeta[]>([['a1', []], ['b1', []]]);
+    const copies: { step: number; weights: Float32Array }[] = [];
+    for (const x of [a, b]) {
+      x.socket.on('averagedGradient', (meta) => aggregates.get(x.tabId)!.push(meta));
+      assert.equal((await x.hello()).ok, true);
+    }
+    a.socket.on('leaderCopy', (meta, bytes) => copies.push({ step: meta.step, weights: bytesToWeights(bytes).slice() }));
+    const n = a.assignment!.paramLength;
+    const grad = Float32Array.from({ length: n }, (_, i) => Math.cos(i));
+    const send = (x: TestWorker, step: number) => x.socket.timeout(2000).emitWithAck('gradient', { runId, step }, weightsToBytes(grad));
+
+    a.socket.emit('heartbeat', { runId, paused: true });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await send(b, 0), { ok: true });
+    await until('b1 gets step 0 without waiting for the paused a1', () => aggregates.get('b1')!.length === 1);
+    assert.deepEqual(aggregates.get('b1')![0], { runId, step: 0, contributors: 1 });
+    assert.equal(aggregates.get('a1')!.length, 0, 'a paused tab is not a member of the step');
+
+    a.socket.emit('heartbeat', { runId, paused: false });
+    const behind = await send(a, 0);
+    assert.equal(behind.ok, false);
+    assert.equal(!behind.ok && behind.step, 1);
+    await until('a1 is sent the model of step 1', () => copies.length === 1);
+    assert.equal(copies[0].step, 1);
+    // lr 0.1, momentum 0.9, one step from the seeded start: x1 = x0 - 0.1 * g
+    const x0 = initialParameters(TINY_SPEC, 3);
+    near(copies[0].weights, x0.map((v, i) => v - 0.1 * grad[i]));
+
+    assert.deepEqual(await send(a, 1), { ok: true });
+    assert.deepEqual(await send(b, 1), { ok: true });
+    await until('both get step 1 from both', () => aggregates.get('a1')!.length === 1 && aggregates.get('b1')!.length === 2);
+    assert.equal(aggregates.get('a1')![0].contributors, 2);
+    [a, b].forEach((x) => x.close());
+  } finally {
+    await flock.close();
+  }
+});

@@ -35,6 +35,8 @@ interface LiveWorker extends WorkerRecord {
   heldGlobal: number;
   uploadRequest: { id: number; at: number } | null;
   dirty: boolean;
+  /** Paused by its volunteer (said in heartbeats): not training, so neither a leader nor a sync-sgd member. */
+  paused: boolean;
 }
 
 interface StoredCopy extends CopyRef { weights: Float32Array }
@@ -229,11 +231,11 @@ export class Coordinator {
         workerId: tabId, machineId, adapter, firstSeen: known?.firstSeen ?? now, lastSeen: now,
         bytesUp: known?.bytesUp ?? 0, bytesDown: known?.bytesDown ?? 0, malformed: known?.malformed ?? 0,
         quarantined: known?.quarantined ?? false, socket: null, step: 0, loss: null, heldLocal: 0, heldGlobal: 0,
-        uploadRequest: null, dirty: true,
+        uploadRequest: null, dirty: true, paused: false,
       };
       this.workers.set(tabId, w);
     }
-    Object.assign(w, { socket, machineId, adapter, lastSeen: now, heldLocal: 0, heldGlobal: 0, uploadRequest: null, dirty: true });
+    Object.assign(w, { socket, machineId, adapter, lastSeen: now, heldLocal: 0, heldGlobal: 0, uploadRequest: null, dirty: true, paused: false });
     socket.data.workerId = tabId;
     if (this.active) this.store.addEvent(this.active.run.id, now, resumed ? 'rejoin' : 'join', tabId, `${resumed ? 'rejoined' : 'joined'} from machine ${machineId}`);
     const assignment = this.assignmentFor(w);
@@ -274,6 +276,12 @@ export class Coordinator {
     const w = this.boundWorker(socket);
     if (!parsed.success || !w) return reject('heartbeat', !w ? 'say hello first' : issueText(parsed.error!));
     w.lastSeen = this.now();
+    const paused = parsed.data.paused ?? false;
+    if (paused !== w.paused) {
+      w.paused = paused;
+      w.dirty = true;
+      this.reelect();
+    }
   }
 
   private onUpload(socket: WorkerSocket, args: unknown[], reject: (e: string, m: string) => void): void {
@@ -384,7 +392,7 @@ export class Coordinator {
   // ---- election, uploads, relay
 
   private eligible(w: LiveWorker, now: number): boolean {
-    return w.socket !== null && !w.quarantined && now - w.lastSeen <= this.config.heartbeatTimeoutMs;
+    return w.socket !== null && !w.quarantined && !w.paused && now - w.lastSeen <= this.config.heartbeatTimeoutMs;
   }
 
   private reelect(): void {
@@ -658,7 +666,17 @@ export class Coordinator {
     got.w.step = parsed.data.step;
     // a refused step is the worker's cue to retry or resynchronise, not a protocol violation
     const error = sync.onGradient(got.w.workerId, parsed.data.step, got.weights);
+    // A worker behind the run (it was paused or reconnected mid-step) gets the shared model to catch up from.
+    if (error && parsed.data.step < sync.step) this.resync(got.a, got.w);
     ack?.(error ? { ok: false, error, step: sync.step } : { ok: true });
+  }
+
+  /** The run's current model, sent to one worker as a global copy (its step tells the worker where the run is). */
+  private resync(a: ActiveRun, w: LiveWorker): void {
+    const c = a.globalCopy;
+    if (!c || !w.socket) return;
+    this.countDown(a, w, c.weights.byteLength);
+    w.socket.emit('leaderCopy', { runId: a.run.id, kind: 'global', leaderId: c.leaderId, version: c.version, step: c.step }, Buffer.from(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength));
   }
 
   // ---- roles

@@ -32,7 +32,12 @@ export const reportSchema = z.object({
 });
 export type Report = z.infer<typeof reportSchema>;
 
-export const heartbeatSchema = z.object({ runId: z.number().int().positive().nullable(), step: step.optional() });
+export const heartbeatSchema = z.object({
+  runId: z.number().int().positive().nullable(),
+  step: step.optional(),
+  /** The volunteer paused this tab: it keeps its identity but trains nothing until it says otherwise. */
+  paused: z.boolean().optional(),
+});
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
 /** Sent with the weights, only in answer to an uploadRequest. */

@@ -63,11 +63,13 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'pause':
       userPaused = true;
       active?.control.pause();
+      sendHeartbeat();
       post({ type: 'status', status: 'paused' });
       break;
     case 'resume':
       userPaused = false;
       if (active && active.assignment.state === 'running') active.control.resume();
+      sendHeartbeat();
       break;
     case 'stop':
       socket?.disconnect();
@@ -212,6 +214,12 @@ function onLeaderCopy(meta: LeaderCopyMeta, bytes: WeightBytes): void {
   if (!run || run.assignment.runId !== meta.runId) return;
   try {
     const weights = checkedLeaderCopy(bytesToWeights(bytes), run.assignment.paramLength);
+    // sync-sgd: a copy is the run's model at meta.step, sent when this tab fell behind (after a pause or a reconnect).
+    if (run.sync && run.trainer && meta.step > run.sync.step) {
+      run.trainer.setParams(weights);
+      run.sync.step = meta.step;
+      post({ type: 'notice', message: `caught up with the run at step ${meta.step}` });
+    }
     if (meta.kind !== 'global') run.copies.local = weights;
     if (meta.kind !== 'local') {
       run.copies.global = weights;
@@ -260,10 +268,13 @@ async function endRun(): Promise<void> {
 
 function startHeartbeat(ms: number): void {
   if (heartbeat) clearInterval(heartbeat);
-  heartbeat = setInterval(() => {
-    const step = active ? active.assignment.startStep + (active.trainer?.steps ?? 0) : undefined;
-    socket?.emit('heartbeat', { runId: active?.assignment.runId ?? null, step });
-  }, Math.max(250, ms / 2));
+  heartbeat = setInterval(sendHeartbeat, Math.max(250, ms / 2));
+}
+
+/** Also says whether the volunteer paused this tab, so the coordinator does not wait on it or elect it. */
+function sendHeartbeat(): void {
+  const step = active ? active.assignment.startStep + (active.trainer?.steps ?? 0) : undefined;
+  socket?.emit('heartbeat', { runId: active?.assignment.runId ?? null, step, paused: userPaused });
 }
 
 function hashString(s: string): number {
