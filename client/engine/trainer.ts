@@ -4,6 +4,7 @@ import { autotuneMatmul, matmulKey } from '../gpu/autotune.ts';
 import type { MatmulVariant } from '../gpu/matmul.ts';
 import type { GpuHandle } from '../gpu/device.ts';
 import { encodeDispatches, PipelineCache, type Dispatch } from '../gpu/dispatch.ts';
+import { readBuffer } from '../gpu/readback.ts';
 import { gatherBatchDispatch, packBytes } from '../gpu/gather_batch.ts';
 import { lsgdUpdateDispatch, UPDATE_HYPER_BYTES, writeUpdateHyper } from '../gpu/lsgd_update.ts';
 import { STATS_FLOATS } from '../gpu/softmax_xent.ts';
@@ -137,7 +138,7 @@ export class Trainer {
    *  read back (the loss counts into the stats window as usual). Weights are left as they are. */
   async computeGradient(): Promise<Float32Array> {
     this.submitStep(this.stepDispatches.slice(0, -1));
-    return new Float32Array(await this.read(this.grads!, this.layout.length * 4));
+    return new Float32Array(await readBuffer(this.device, this.grads!, this.layout.length * 4));
   }
 
   /** The other half: the fused update (momentum, step) with `grad` in place of the local gradient and every
@@ -191,7 +192,7 @@ export class Trainer {
   }
 
   async getParams(): Promise<Float32Array> {
-    return new Float32Array(await this.read(this.params, this.layout.length * 4));
+    return new Float32Array(await readBuffer(this.device, this.params, this.layout.length * 4));
   }
 
   setParams(weights: ArrayLike<number> | ArrayBuffer): void {
@@ -261,26 +262,9 @@ export class Trainer {
   }
 
   private async takeStats(stats: GPUBuffer): Promise<WindowStats> {
-    const staging = this.device.createBuffer({ size: STATS_FLOATS * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const encoder = this.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(stats, 0, staging, 0, STATS_FLOATS * 4);
-    encoder.clearBuffer(stats);
-    this.device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    const [lossSum, correct, samples] = new Float32Array(staging.getMappedRange());
-    staging.destroy();
+    const bytes = await readBuffer(this.device, stats, STATS_FLOATS * 4, (encoder) => encoder.clearBuffer(stats));
+    const [lossSum, correct, samples] = new Float32Array(bytes);
     return { samples, loss: samples > 0 ? lossSum / samples : NaN, accuracy: samples > 0 ? correct / samples : NaN };
-  }
-
-  private async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
-    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const encoder = this.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
-    this.device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    const copy = staging.getMappedRange().slice(0);
-    staging.destroy();
-    return copy;
   }
 
   private uploadSplit(split: DataSplit): GpuSplit {

@@ -1,6 +1,7 @@
 // Helpers for kernel tests and benchmarks in Node: buffers in and out, run a list of dispatches, compare.
 import './node_device.ts';
 import { encodeDispatches, type Dispatch } from './dispatch.ts';
+import { readBuffer } from './readback.ts';
 import { seededRandom } from '../../shared/random.ts';
 
 export const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -15,19 +16,8 @@ export function emptyBuffer(device: GPUDevice, floats: number, usage = STORAGE):
   return device.createBuffer({ size: Math.max(16, Math.ceil((floats * 4) / 16) * 16), usage });
 }
 
-export async function readBuffer(device: GPUDevice, buffer: GPUBuffer, bytes = buffer.size): Promise<ArrayBuffer> {
-  const staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const enc = device.createCommandEncoder();
-  enc.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
-  device.queue.submit([enc.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const copy = staging.getMappedRange().slice(0);
-  staging.destroy();
-  return copy;
-}
-
 export async function readF32(device: GPUDevice, buffer: GPUBuffer, length: number): Promise<Float32Array> {
-  return new Float32Array(await readBuffer(device, buffer, Math.ceil((length * 4) / 4) * 4));
+  return new Float32Array(await readBuffer(device, buffer, length * 4));
 }
 
 export async function readU32(device: GPUDevice, buffer: GPUBuffer, length: number): Promise<Uint32Array> {
