@@ -2,7 +2,7 @@
 // size. Buffers and bind groups are created here once; the trainer only replays the dispatches.
 import { conv2dBackwardDataDispatch, conv2dBackwardFilterDispatches, conv2dForwardDispatch } from '../gpu/conv2d.ts';
 import { biasGradDispatches } from '../gpu/bias_grad.ts';
-import type { Binding, Dispatch, PipelineCache } from '../gpu/dispatch.ts';
+import { bufferBytes, type Binding, type Dispatch, type PipelineCache } from '../gpu/dispatch.ts';
 import { matmulDispatch, type MatmulShape, type MatmulVariant } from '../gpu/matmul.ts';
 import { maxpoolBackwardDispatch, maxpoolForwardDispatch } from '../gpu/maxpool.ts';
 import { reluBackwardDispatch, reluForwardDispatch } from '../gpu/relu.ts';
@@ -50,7 +50,7 @@ export function buildModelPlan(
   const device = cache.device;
   const owned: GPUBuffer[] = [];
   const newBuffer = (floats: number) => {
-    const b = device.createBuffer({ size: Math.max(16, floats * 4), usage: storageUsage() });
+    const b = device.createBuffer({ size: bufferBytes(floats * 4), usage: storageUsage() });
     owned.push(b);
     return b;
   };

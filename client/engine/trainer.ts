@@ -3,7 +3,7 @@
 import { autotuneMatmul, matmulKey } from '../gpu/autotune.ts';
 import type { MatmulVariant } from '../gpu/matmul.ts';
 import type { GpuHandle } from '../gpu/device.ts';
-import { encodeDispatches, PipelineCache, type Dispatch } from '../gpu/dispatch.ts';
+import { bufferBytes, encodeDispatches, PipelineCache, type Dispatch } from '../gpu/dispatch.ts';
 import { readBuffer } from '../gpu/readback.ts';
 import { gatherBatchDispatch, packBytes } from '../gpu/gather_batch.ts';
 import { lsgdUpdateDispatch, UPDATE_HYPER_BYTES, writeUpdateHyper } from '../gpu/lsgd_update.ts';
@@ -268,15 +268,15 @@ export class Trainer {
   }
 
   private uploadSplit(split: DataSplit): GpuSplit {
-    const pixels = this.device.createBuffer({ size: Math.max(16, Math.ceil(split.pixels.length / 16) * 16), usage: storageUsage() });
+    const pixels = this.device.createBuffer({ size: bufferBytes(split.pixels.length), usage: storageUsage() });
     this.device.queue.writeBuffer(pixels, 0, packBytes(split.pixels));
-    const labels = this.device.createBuffer({ size: Math.max(16, Math.ceil(split.labels.length / 16) * 16), usage: storageUsage() });
+    const labels = this.device.createBuffer({ size: bufferBytes(split.labels.length), usage: storageUsage() });
     this.device.queue.writeBuffer(labels, 0, packBytes(split.labels));
     return { count: split.count, pixels, labels };
   }
 
   private buffer(floats: number): GPUBuffer {
-    const b = this.device.createBuffer({ size: Math.max(16, Math.ceil((floats * 4) / 16) * 16), usage: storageUsage() });
+    const b = this.device.createBuffer({ size: bufferBytes(floats * 4), usage: storageUsage() });
     this.buffers.push(b);
     return b;
   }

@@ -1,7 +1,7 @@
 // Picks the fastest matmul variant per shape on this adapter at start-up: SwiftShader wants the
 // register-blocked kernel, real GPUs may want shared-memory tiles.
 import { matmulDispatch, matmulFlops, matmulVariantsFor, MATMUL_VARIANTS, type MatmulShape, type MatmulVariant } from './matmul.ts';
-import type { Dispatch, PipelineCache } from './dispatch.ts';
+import { bufferBytes, type Dispatch, type PipelineCache } from './dispatch.ts';
 import { submitMs } from './timing.ts';
 
 /** Timed submissions per variant and shape; the median decides. */
@@ -33,7 +33,7 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: MatmulShape[]
   // One set of scratch operands, big enough for every shape; their contents do not change the timing.
   const floats = (f: (s: MatmulShape) => number) => Math.max(...biggestFirst.map(([, s]) => f(s)));
   const scratch = (n: number) =>
-    cache.device.createBuffer({ label: 'matmul autotune', size: Math.ceil((n * 4) / 16) * 16, usage: GPUBufferUsage.STORAGE });
+    cache.device.createBuffer({ label: 'matmul autotune', size: bufferBytes(n * 4), usage: GPUBufferUsage.STORAGE });
   const a = scratch(floats((s) => s.m * s.k));
   const b = scratch(floats((s) => s.k * s.n));
   const c = scratch(floats((s) => s.m * s.n));

@@ -54,6 +54,9 @@ export function encodeDispatches(pass: GPUComputePassEncoder, dispatches: Dispat
 
 export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 
+/** A buffer size for `bytes` of data: a multiple of 16 and never 0, which every binding accepts. */
+export const bufferBytes = (bytes: number) => Math.max(16, ceilDiv(bytes, 16) * 16);
+
 /** Workgroups of 64 for a 1-D kernel of `invocations`, folded into y past the 65535-per-dimension limit; the shader
  * takes id = gid.x + gid.y * num_workgroups.x * 64 and returns past the end. */
 export function grid(invocations: number): [number, number] {

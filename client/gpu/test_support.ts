@@ -1,19 +1,19 @@
 // Helpers for kernel tests and benchmarks in Node: buffers in and out, run a list of dispatches, compare.
 import './node_device.ts';
-import { encodeDispatches, type Dispatch } from './dispatch.ts';
+import { bufferBytes, encodeDispatches, type Dispatch } from './dispatch.ts';
 import { readBuffer } from './readback.ts';
 import { seededRandom } from '../../shared/random.ts';
 
 export const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export function bufferFrom(device: GPUDevice, data: Float32Array | Uint32Array | Int32Array, usage = STORAGE): GPUBuffer {
-  const buffer = device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage });
+  const buffer = device.createBuffer({ size: bufferBytes(data.byteLength), usage });
   device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   return buffer;
 }
 
 export function emptyBuffer(device: GPUDevice, floats: number, usage = STORAGE): GPUBuffer {
-  return device.createBuffer({ size: Math.max(16, Math.ceil((floats * 4) / 16) * 16), usage });
+  return device.createBuffer({ size: bufferBytes(floats * 4), usage });
 }
 
 export async function readF32(device: GPUDevice, buffer: GPUBuffer, length: number): Promise<Float32Array> {
