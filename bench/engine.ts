@@ -1,6 +1,6 @@
 // npm run bench:engine — training throughput of one tab, in headless Chromium on this machine's WebGPU adapter.
 // Prints one JSON line per model: {"case","batch","samples_per_s","ms_per_step","gflops","adapter"};
-// with --profile, first one line per dispatch of the step timed alone.
+// with --profile, first one line per dispatch of the step timed alone; --case mlp|cnn runs one model only.
 import { launchBrowser } from '../e2e/browser.ts';
 import { buildClient } from '../e2e/client_build.ts';
 import { startE2eFlock } from '../e2e/flock_server.ts';
@@ -15,11 +15,14 @@ const CASES = [
   { name: 'cnn', windowSteps: 10, warmup: 8 },
 ] as const;
 
+const only = process.argv.includes('--case') ? process.argv[process.argv.indexOf('--case') + 1] : undefined;
+if (only !== undefined && !CASES.some((c) => c.name === only)) throw new Error(`--case must be one of ${CASES.map((c) => c.name).join(', ')}`);
+
 await buildClient();
 const server = await startE2eFlock();
 const browser = await launchBrowser();
 try {
-  for (const c of CASES) {
+  for (const c of CASES.filter((c) => only === undefined || c.name === only)) {
     const page = await browser.newPage();
     const url = `${server.url}/engine.html?model=${c.name}&mode=bench&batch=${BATCH}&readback=10&warmup=${c.warmup}&windows=7&windowSteps=${c.windowSteps}`;
     const lines = await runEnginePage(page, url, 600_000);

@@ -1,12 +1,12 @@
 // One model training on one GPU device: owns the parameter, gradient, momentum and leader buffers, the
 // dataset on the GPU, and the replayed dispatches of a training step.
-import { autotuneMatmul, matmulKey } from '../gpu/autotune.ts';
+import { autotuneGridStride, autotuneMatmul, matmulKey } from '../gpu/autotune.ts';
 import type { MatmulVariant } from '../gpu/matmul.ts';
 import type { GpuHandle } from '../gpu/device.ts';
 import { bufferBytes, encodeDispatches, PipelineCache, type Dispatch } from '../gpu/dispatch.ts';
 import { readBuffer } from '../gpu/readback.ts';
 import { gatherBatchDispatch, packBytes } from '../gpu/gather_batch.ts';
-import { lsgdUpdateDispatch, UPDATE_HYPER_BYTES, writeUpdateHyper } from '../gpu/lsgd_update.ts';
+import { lsgdUpdateDispatch, UPDATE_HYPER_BYTES, writeUpdateHyper, type UpdatePulls } from '../gpu/lsgd_update.ts';
 import { STATS_FLOATS } from '../gpu/softmax_xent.ts';
 import { buildModelPlan, type ModelPlan } from './model_plan.ts';
 import type { DataSplit } from '../../shared/dataset.ts';
@@ -56,9 +56,11 @@ export class Trainer {
   private readonly stats: GPUBuffer;
   private readonly hyperBuffer: GPUBuffer;
   private readonly leaders: { local: GPUBuffer; global: GPUBuffer };
-  /** The dispatches of one step, in order (replayed by step(); timed one by one by bench/step_profile.ts). */
-  readonly stepDispatches: Dispatch[] = [];
-  /** Set by buildStep: the gradient buffer, and the fused update that consumes it (the last step dispatch). */
+  /** The dispatches of a step up to the gradient (gather, forward, loss, backward), in order. */
+  private readonly gradientDispatches: Dispatch[] = [];
+  /** The fused update for each combination of leader pulls ('' none, 'L', 'G', 'LG'): one pipeline each. */
+  private readonly updates = new Map<string, Dispatch>();
+  /** Set by buildStep: the gradient buffer the update consumes. */
   private grads: GPUBuffer | null = null;
   private readonly plans: ModelPlan[] = [];
   private readonly trainSplit: GpuSplit;
@@ -126,7 +128,11 @@ export class Trainer {
       this.device.queue.writeBuffer(this.leaders[kind], 0, copy);
       this.hyper = { ...this.hyper, [use]: true };
     }
-    writeUpdateHyper(this.device, this.hyperBuffer, this.hyper);
+  }
+
+  /** The dispatches of one step, in order (replayed by step(); timed one by one by bench/step_profile.ts). */
+  get stepDispatches(): Dispatch[] {
+    return [...this.gradientDispatches, this.update(this.hyper)];
   }
 
   /** Encodes one whole training step (gather, forward, loss, backward, update) into one command buffer. */
@@ -137,7 +143,7 @@ export class Trainer {
   /** Half a step for synchronous data parallelism: the gradient of the next minibatch at the current weights,
    *  read back (the loss counts into the stats window as usual). Weights are left as they are. */
   async computeGradient(): Promise<Float32Array> {
-    this.submitStep(this.stepDispatches.slice(0, -1));
+    this.submitStep(this.gradientDispatches);
     return new Float32Array(await readBuffer(this.device, this.grads!, this.layout.length * 4));
   }
 
@@ -145,14 +151,11 @@ export class Trainer {
    *  leader pull off, so all workers applying the same gradient to the same weights stay identical. */
   applyGradient(grad: ArrayLike<number> | ArrayBuffer): void {
     this.device.queue.writeBuffer(this.grads!, 0, checkedLeaderCopy(grad, this.layout.length));
-    const pulls = { useLocal: this.hyper.useLocal, useGlobal: this.hyper.useGlobal };
-    if (pulls.useLocal || pulls.useGlobal) writeUpdateHyper(this.device, this.hyperBuffer, { ...this.hyper, useLocal: false, useGlobal: false });
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    encodeDispatches(pass, this.stepDispatches.slice(-1));
+    encodeDispatches(pass, [this.update({ useLocal: false, useGlobal: false })]);
     pass.end();
     this.device.queue.submit([encoder.finish()]);
-    if (pulls.useLocal || pulls.useGlobal) writeUpdateHyper(this.device, this.hyperBuffer, this.hyper);
   }
 
   /** Closes the current stats window: resolves with the mean loss and accuracy of the steps since the last call.
@@ -211,6 +214,10 @@ export class Trainer {
     this.testSplit?.labels.destroy();
   }
 
+  private update(pulls: UpdatePulls): Dispatch {
+    return this.updates.get(pullsKey(pulls))!;
+  }
+
   private variantFor = (s: Parameters<typeof matmulKey>[0]) => this.variants.get(matmulKey(s)) ?? 'vec4';
   private variants = new Map<string, MatmulVariant>();
 
@@ -227,19 +234,27 @@ export class Trainer {
     const probe = buildModelPlan(this.cache, spec, this.layout, batch, planBuffers, () => 'vec4');
     probe.destroy();
     this.variants = await autotuneMatmul(this.cache, probe.matmuls);
+    await autotuneGridStride(this.cache, this.layout.length);
     const plan = buildModelPlan(this.cache, spec, this.layout, batch, planBuffers, this.variantFor);
     this.plans.push(plan);
     const gather = gatherBatchDispatch(this.cache, { batch, sampleSize, pixels: this.trainSplit.pixels, labels: this.trainSplit.labels, indices: this.indices, x, y: labels });
-    const update = lsgdUpdateDispatch(this.cache, {
-      length: this.layout.length,
-      params: this.params,
-      grads,
-      velocity,
-      localLeader: this.leaders.local,
-      globalLeader: this.leaders.global,
-      hyper: this.hyperBuffer,
-    });
-    this.stepDispatches.push(gather, ...plan.forward, plan.loss, ...plan.backward, update);
+    for (const useLocal of [false, true]) {
+      for (const useGlobal of [false, true]) {
+        const pulls = { useLocal, useGlobal };
+        const update = lsgdUpdateDispatch(this.cache, {
+          length: this.layout.length,
+          pulls,
+          params: this.params,
+          grads,
+          velocity,
+          localLeader: this.leaders.local,
+          globalLeader: this.leaders.global,
+          hyper: this.hyperBuffer,
+        });
+        this.updates.set(pullsKey(pulls), update);
+      }
+    }
+    this.gradientDispatches.push(gather, ...plan.forward, plan.loss, ...plan.backward);
   }
 
   private submitStep(dispatches: Dispatch[]): void {
@@ -280,4 +295,8 @@ export class Trainer {
     this.buffers.push(b);
     return b;
   }
+}
+
+function pullsKey(p: UpdatePulls): string {
+  return `${p.useLocal ? 'L' : ''}${p.useGlobal ? 'G' : ''}`;
 }

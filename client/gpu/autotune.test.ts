@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openNodeDevice } from './node_device.ts';
-import { PipelineCache } from './dispatch.ts';
+import { ceilDiv, MAX_WORKGROUPS_PER_DIM, PipelineCache } from './dispatch.ts';
 import { bufferFrom, emptyBuffer, randomArray, readF32, relativeError, run } from './test_support.ts';
 import { matmulDispatch, MATMUL_VARIANTS, type MatmulShape } from './matmul.ts';
-import { autotuneMatmul, matmulKey } from './autotune.ts';
+import { autotuneGridStride, autotuneMatmul, matmulKey } from './autotune.ts';
+import { lsgdUpdateDispatch } from './lsgd_update.ts';
 import { matmul } from '../../shared/reference/matmul.ts';
 
 const { device } = await openNodeDevice();
@@ -44,4 +45,27 @@ test('autotuneMatmul picks a valid variant for every shape, and the picked pipel
 
 test('autotuneMatmul of no shapes is an empty map', async () => {
   assert.equal((await autotuneMatmul(cache, [])).size, 0);
+});
+
+test('autotuneGridStride sets a workgroup cap that the grid-stride dispatches built afterwards obey', async () => {
+  const own = new PipelineCache(device);
+  assert.equal(own.maxGridStrideWorkgroups, MAX_WORKGROUPS_PER_DIM, 'uncapped until tuned');
+  const length = 235_520;
+  const cap = await autotuneGridStride(own, length);
+  assert.equal(own.maxGridStrideWorkgroups, cap);
+  assert.ok(Number.isInteger(cap) && cap >= 1 && cap <= MAX_WORKGROUPS_PER_DIM, `cap ${cap}`);
+  const placeholder = emptyBuffer(device, 4);
+  const hyper = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM });
+  const vector = () => emptyBuffer(device, length);
+  const update = lsgdUpdateDispatch(own, {
+    length,
+    pulls: { useLocal: false, useGlobal: false },
+    params: vector(),
+    grads: vector(),
+    velocity: vector(),
+    localLeader: placeholder,
+    globalLeader: placeholder,
+    hyper,
+  });
+  assert.equal(update.workgroups[0], Math.min(cap, ceilDiv(length / 4, 64)));
 });

@@ -1,7 +1,9 @@
-// Picks the fastest matmul variant per shape on this adapter at start-up: SwiftShader wants the
-// register-blocked kernel, real GPUs may want shared-memory tiles.
+// Start-up choices timed on this adapter: the fastest matmul variant per shape (SwiftShader wants the
+// register-blocked kernel, real GPUs may want shared-memory tiles) and how many workgroups the grid-stride
+// kernels get (SwiftShader wants a few, a GPU many).
 import { matmulDispatch, matmulFlops, matmulVariantsFor, MATMUL_VARIANTS, type MatmulShape, type MatmulVariant } from './matmul.ts';
-import { bufferBytes, type Dispatch, type PipelineCache } from './dispatch.ts';
+import { bufferBytes, ceilDiv, MAX_WORKGROUPS_PER_DIM, type Dispatch, type PipelineCache } from './dispatch.ts';
+import { lsgdUpdateDispatch, UPDATE_HYPER_BYTES } from './lsgd_update.ts';
 import { submitMs } from './timing.ts';
 
 /** Timed submissions per variant and shape; the median decides. */
@@ -66,6 +68,46 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: MatmulShape[]
     c.destroy();
   }
   return best;
+}
+
+/** Workgroup caps tried for the grid-stride kernels. */
+const GRID_STRIDE_CAPS = [4, 16, 64, 256, 1024, MAX_WORKGROUPS_PER_DIM];
+/** Updates per timed submission, so a run is well above the timer's granularity. */
+const UPDATES_PER_RUN = 8;
+
+/** Times the parameter update (the biggest grid-stride kernel) over `length` floats with each workgroup cap
+ *  and sets the fastest as cache.maxGridStrideWorkgroups, before the step's dispatches are built. Caps at or
+ *  above what the update needs all dispatch the same grid, so only the first of them is timed. */
+export async function autotuneGridStride(cache: PipelineCache, length: number): Promise<number> {
+  const { device } = cache;
+  const needed = ceilDiv(length, 4 * 64);
+  const caps = GRID_STRIDE_CAPS.filter((cap, i) => i === 0 || GRID_STRIDE_CAPS[i - 1] < needed);
+  const vector = () => device.createBuffer({ label: 'grid-stride autotune', size: bufferBytes(length * 4), usage: GPUBufferUsage.STORAGE });
+  const [params, grads, velocity, placeholder] = [vector(), vector(), vector(), vector()];
+  const hyper = device.createBuffer({ label: 'grid-stride autotune', size: UPDATE_HYPER_BYTES, usage: GPUBufferUsage.UNIFORM });
+  const saved = cache.maxGridStrideWorkgroups;
+  let best = { cap: saved, ms: Infinity };
+  try {
+    for (const cap of caps) {
+      cache.maxGridStrideWorkgroups = cap;
+      const update = lsgdUpdateDispatch(cache, {
+        length,
+        pulls: { useLocal: false, useGlobal: false },
+        params,
+        grads,
+        velocity,
+        localLeader: placeholder,
+        globalLeader: placeholder,
+        hyper,
+      });
+      const ms = await medianRunMs(device, new Array<Dispatch>(UPDATES_PER_RUN).fill(update), best.ms);
+      if (ms < best.ms) best = { cap, ms };
+    }
+  } finally {
+    for (const b of [params, grads, velocity, placeholder, hyper]) b.destroy();
+  }
+  cache.maxGridStrideWorkgroups = best.cap;
+  return best.cap;
 }
 
 /** Median wall time of TIMED_RUNS submissions after one untimed warm-up submission.

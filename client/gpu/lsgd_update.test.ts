@@ -24,9 +24,9 @@ function setup(length: number, seed: number, h: UpdateHyper, local: Float32Array
     localLeader: bufferFrom(device, local),
     globalLeader: bufferFrom(device, global),
   };
-  const dispatch = lsgdUpdateDispatch(cache, { length, ...gpu, hyper });
+  const dispatchFor = (pulls: UpdateHyper) => lsgdUpdateDispatch(cache, { length, pulls, ...gpu, hyper });
   const read = async () => ({ params: await readF32(device, gpu.params, length), velocity: await readF32(device, gpu.velocity, length) });
-  return { host, gpu, hyper, dispatch, read };
+  return { host, gpu, hyper, dispatch: dispatchFor(h), dispatchFor, read };
 }
 
 test('one step matches the reference for every length', async () => {
@@ -112,7 +112,7 @@ test('consecutive steps with new gradients and a hyper change match the referenc
       }
       const grads = randomArray(length, 100 + step);
       device.queue.writeBuffer(s.gpu.grads, 0, grads);
-      run(device, [s.dispatch]);
+      run(device, [s.dispatchFor(h)]);
       ref = lsgdUpdate(ref.params, grads, ref.velocity, s.host.local, s.host.global, h);
     }
     const got = await s.read();
@@ -136,6 +136,7 @@ test('params, grads and velocity may be ranges of the flat vectors', async () =>
     writeUpdateHyper(device, hyper, PULL);
     const d = lsgdUpdateDispatch(cache, {
       length,
+      pulls: PULL,
       params: at(params),
       grads: at(padded(host.grads)),
       velocity: at(velocity),
@@ -149,5 +150,24 @@ test('params, grads and velocity may be ranges of the flat vectors', async () =>
     assert.ok(relativeError(all.subarray(64, 64 + length), ref.params) <= 1e-4);
     assert.ok(all.subarray(0, 64).every((v) => v === 9) && all.subarray(64 + length).every((v) => v === 9), 'floats outside the range are untouched');
     assert.ok(relativeError((await readF32(device, velocity, 64 + length)).subarray(64), ref.velocity) <= 1e-4);
+  }
+});
+
+test('a capped grid (a few workgroups looping over the vector) gives the same step', async () => {
+  for (const cap of [1, 3]) {
+    for (const length of [1000, 50177]) {
+      const s = setup(length, 71, PULL);
+      const uncapped = cache.maxGridStrideWorkgroups;
+      cache.maxGridStrideWorkgroups = cap;
+      try {
+        run(device, [s.dispatchFor(PULL)]);
+      } finally {
+        cache.maxGridStrideWorkgroups = uncapped;
+      }
+      const got = await s.read();
+      const ref = lsgdUpdate(s.host.params, s.host.grads, s.host.velocity, s.host.local, s.host.global, PULL);
+      assert.ok(relativeError(got.params, ref.params) <= 1e-4, `cap ${cap}, length ${length}: params`);
+      assert.ok(relativeError(got.velocity, ref.velocity) <= 1e-4, `cap ${cap}, length ${length}: velocity`);
+    }
   }
 });

@@ -3,7 +3,7 @@
 import vec4Code from '../../shaders/matmul_vec4.wgsl?raw';
 import tiledCode from '../../shaders/matmul_tiled.wgsl?raw';
 import wideCode from '../../shaders/matmul_wide.wgsl?raw';
-import { ceilDiv, type Binding, type Dispatch, type PipelineCache } from './dispatch.ts';
+import { ceilDiv, MAX_WORKGROUPS_PER_DIM, type Binding, type Dispatch, type PipelineCache } from './dispatch.ts';
 
 /** vec4: register-blocked 8x8, no shared memory (fast on SwiftShader); wide: the same idea with a 16x16 block,
  *  half the loads per multiply-add (faster still on SwiftShader for big shapes, but ~1 s to compile there);
@@ -33,7 +33,6 @@ export interface MatmulArgs extends MatmulShape {
   relu?: boolean;
 }
 
-const MAX_GROUPS_PER_DIM = 65535;
 /** Output block per invocation of matmul_vec4.wgsl (TM x TN there). */
 const VEC4_BLOCK = 8;
 /** Output block per invocation of matmul_wide.wgsl (BM x BN there, set in shaders/gen/matmul_wide.ts). */
@@ -94,7 +93,7 @@ function workgroupSize(invocations: number): number {
 }
 
 function foldGroups(groups: number): [number, number] {
-  const y = ceilDiv(groups, MAX_GROUPS_PER_DIM);
+  const y = ceilDiv(groups, MAX_WORKGROUPS_PER_DIM);
   return [ceilDiv(groups, y), y];
 }
 
