@@ -13,8 +13,13 @@ override TRANS_A: bool = false; // A stored [K, M]
 override TRANS_B: bool = false; // B stored [N, K]
 override HAS_BIAS: bool = false;
 override RELU: bool = false;
+// With SPARSE_K, nz lists the columns of opA, nonzero ones first, and nz[K] counts those: the k loop visits
+// only them. With SPARSE_M, nz lists the rows of opA (and C) the same way, nz[M] counting the nonzero ones:
+// rows beyond the count are all zero in C, and a block of only such rows skips its k loop.
+override SPARSE_K: bool = false;
+override SPARSE_M: bool = false;
 override WG: u32 = 64;
-override GROUPS_X: u32 = 1; // workgroups along x; the flat block index folds y into x
+override GROUPS_X: u32 = 1; // workgroups along x; the flat index folds y into x
 
 const BM = 16u;
 const BN = 16u;
@@ -29,10 +34,38 @@ override B_STEP: u32 = select(N, 1u, TRANS_B);
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read> nz: array<u32>;
 
-fn aBase(row: u32) -> u32 {
-  let r = min(row, M - 1u);
-  return select(r * K, r, TRANS_A);
+// The k of loop step t.
+fn kAt(t: u32) -> u32 {
+  if (SPARSE_K) {
+    return nz[t];
+  }
+  return t;
+}
+
+// Row of opA and C that the r-th row of the iteration space stands for (r < M).
+fn rowAt(r: u32) -> u32 {
+  if (SPARSE_M) {
+    return nz[r];
+  }
+  return r;
+}
+
+// k loop steps for a block whose first row (in iteration order) is firstRow.
+fn stepsFrom(firstRow: u32) -> u32 {
+  if (SPARSE_M && firstRow >= nz[M]) {
+    return 0u;
+  }
+  if (SPARSE_K) {
+    return nz[K];
+  }
+  return K;
+}
+
+fn aBase(r: u32) -> u32 {
+  let row = rowAt(min(r, M - 1u));
+  return select(row * K, row, TRANS_A);
 }
 
 fn bBase(col: u32) -> u32 {
@@ -100,11 +133,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var c13_0 = 0.0; var c13_1 = 0.0; var c13_2 = 0.0; var c13_3 = 0.0; var c13_4 = 0.0; var c13_5 = 0.0; var c13_6 = 0.0; var c13_7 = 0.0; var c13_8 = 0.0; var c13_9 = 0.0; var c13_10 = 0.0; var c13_11 = 0.0; var c13_12 = 0.0; var c13_13 = 0.0; var c13_14 = 0.0; var c13_15 = 0.0;
   var c14_0 = 0.0; var c14_1 = 0.0; var c14_2 = 0.0; var c14_3 = 0.0; var c14_4 = 0.0; var c14_5 = 0.0; var c14_6 = 0.0; var c14_7 = 0.0; var c14_8 = 0.0; var c14_9 = 0.0; var c14_10 = 0.0; var c14_11 = 0.0; var c14_12 = 0.0; var c14_13 = 0.0; var c14_14 = 0.0; var c14_15 = 0.0;
   var c15_0 = 0.0; var c15_1 = 0.0; var c15_2 = 0.0; var c15_3 = 0.0; var c15_4 = 0.0; var c15_5 = 0.0; var c15_6 = 0.0; var c15_7 = 0.0; var c15_8 = 0.0; var c15_9 = 0.0; var c15_10 = 0.0; var c15_11 = 0.0; var c15_12 = 0.0; var c15_13 = 0.0; var c15_14 = 0.0; var c15_15 = 0.0;
-  var k = 0u;
-  for (; k + 2u <= K; k += 2u) {
+  let steps = stepsFrom(row0);
+  var t = 0u;
+  for (; t + 2u <= steps; t += 2u) {
     {
-      let ka = (k) * A_STEP;
-      let kb = (k) * B_STEP;
+      let k = kAt(t);
+      let ka = k * A_STEP;
+      let kb = k * B_STEP;
       let b0 = b[bb0 + kb];
       let b1 = b[bb1 + kb];
       let b2 = b[bb2 + kb];
@@ -395,8 +430,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       c15_15 += a15 * b15;
     }
     {
-      let ka = (k + 1u) * A_STEP;
-      let kb = (k + 1u) * B_STEP;
+      let k = kAt(t + 1u);
+      let ka = k * A_STEP;
+      let kb = k * B_STEP;
       let b0 = b[bb0 + kb];
       let b1 = b[bb1 + kb];
       let b2 = b[bb2 + kb];
@@ -687,10 +723,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       c15_15 += a15 * b15;
     }
   }
-  for (; k < K; k++) {
+  for (; t < steps; t++) {
     {
-      let ka = (k) * A_STEP;
-      let kb = (k) * B_STEP;
+      let k = kAt(t);
+      let ka = k * A_STEP;
+      let kb = k * B_STEP;
       let b0 = b[bb0 + kb];
       let b1 = b[bb1 + kb];
       let b2 = b[bb2 + kb];
@@ -1017,7 +1054,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     bias15 = bias[min(col0 + 15u, N - 1u)];
   }
   if (row0 + 0u < M) {
-    let base = (row0 + 0u) * N + col0;
+    let base = rowAt(row0 + 0u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c0_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c0_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c0_2, bias2); }
@@ -1036,7 +1073,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (col0 + 15u < N) { c[base + 15u] = epilogue(c0_15, bias15); }
   }
   if (row0 + 1u < M) {
-    let base = (row0 + 1u) * N + col0;
+    let base = rowAt(row0 + 1u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c1_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c1_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c1_2, bias2); }
@@ -1055,7 +1092,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (col0 + 15u < N) { c[base + 15u] = epilogue(c1_15, bias15); }
   }
   if (row0 + 2u < M) {
-    let base = (row0 + 2u) * N + col0;
+    let base = rowAt(row0 + 2u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c2_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c2_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c2_2, bias2); }
@@ -1074,7 +1111,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (col0 + 15u < N) { c[base + 15u] = epilogue(c2_15, bias15); }
   }
   if (row0 + 3u < M) {
-    let base = (row0 + 3u) * N + col0;
+    let base = rowAt(row0 + 3u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c3_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c3_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c3_2, bias2); }
@@ -1093,7 +1130,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (col0 + 15u < N) { c[base + 15u] = epilogue(c3_15, bias15); }
   }
   if (row0 + 4u < M) {
-    let base = (row0 + 4u) * N + col0;
+    let base = rowAt(row0 + 4u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c4_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c4_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c4_2, bias2); }
@@ -1112,7 +1149,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (col0 + 15u < N) { c[base + 15u] = epilogue(c4_15, bias15); }
   }
   if (row0 + 5u < M) {
-    let base = (row0 + 5u) * N + col0;
+    let base = rowAt(row0 + 5u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c5_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c5_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c5_2, bias2); }
@@ -1131,7 +1168,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (col0 + 15u < N) { c[base + 15u] = epilogue(c5_15, bias15); }
   }
   if (row0 + 6u < M) {
-    let base = (row0 + 6u) * N + col0;
+    let base = rowAt(row0 + 6u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c6_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c6_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c6_2, bias2); }
@@ -1150,7 +1187,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (col0 + 15u < N) { c[base + 15u] = epilogue(c6_15, bias15); }
   }
   if (row0 + 7u < M) {
-    let base = (row0 + 7u) * N + col0;
+    let base = rowAt(row0 + 7u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c7_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c7_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c7_2, bias2); }
@@ -1169,7 +1206,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (col0 + 15u < N) { c[base + 15u] = epilogue(c7_15, bias15); }
   }
   if (row0 + 8u < M) {
-    let base = (row0 + 8u) * N + col0;
+    let base = rowAt(row0 + 8u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c8_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c8_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c8_2, bias2); }
@@ -1188,7 +1225,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (col0 + 15u < N) { c[base + 15u] = epilogue(c8_15, bias15); }
   }
   if (row0 + 9u < M) {
-    let base = (row0 + 9u) * N + col0;
+    let base = rowAt(row0 + 9u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c9_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c9_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c9_2, bias2); }
@@ -1207,7 +1244,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (col0 + 15u < N) { c[base + 15u] = epilogue(c9_15, bias15); }
   }
   if (row0 + 10u < M) {
-    let base = (row0 + 10u) * N + col0;
+    let base = rowAt(row0 + 10u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c10_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c10_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c10_2, bias2); }
@@ -1226,7 +1263,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (col0 + 15u < N) { c[base + 15u] = epilogue(c10_15, bias15); }
   }
   if (row0 + 11u < M) {
-    let base = (row0 + 11u) * N + col0;
+    let base = rowAt(row0 + 11u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c11_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c11_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c11_2, bias2); }
@@ -1245,7 +1282,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (col0 + 15u < N) { c[base + 15u] = epilogue(c11_15, bias15); }
   }
   if (row0 + 12u < M) {
-    let base = (row0 + 12u) * N + col0;
+    let base = rowAt(row0 + 12u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c12_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c12_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c12_2, bias2); }
@@ -1264,7 +1301,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (col0 + 15u < N) { c[base + 15u] = epilogue(c12_15, bias15); }
   }
   if (row0 + 13u < M) {
-    let base = (row0 + 13u) * N + col0;
+    let base = rowAt(row0 + 13u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c13_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c13_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c13_2, bias2); }
@@ -1283,7 +1320,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (col0 + 15u < N) { c[base + 15u] = epilogue(c13_15, bias15); }
   }
   if (row0 + 14u < M) {
-    let base = (row0 + 14u) * N + col0;
+    let base = rowAt(row0 + 14u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c14_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c14_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c14_2, bias2); }
@@ -1302,7 +1339,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (col0 + 15u < N) { c[base + 15u] = epilogue(c14_15, bias15); }
   }
   if (row0 + 15u < M) {
-    let base = (row0 + 15u) * N + col0;
+    let base = rowAt(row0 + 15u) * N + col0;
     if (col0 + 0u < N) { c[base + 0u] = epilogue(c15_0, bias0); }
     if (col0 + 1u < N) { c[base + 1u] = epilogue(c15_1, bias1); }
     if (col0 + 2u < N) { c[base + 2u] = epilogue(c15_2, bias2); }

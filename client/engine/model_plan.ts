@@ -1,9 +1,10 @@
 // Turns a model spec into the dispatches of one training step (forward, loss, backward) for a fixed batch
 // size. Buffers and bind groups are created here once; the trainer only replays the dispatches.
+import { activeColumnsDispatch, activeColumnsLength, MAX_ACTIVE_COLUMNS } from '../gpu/active_columns.ts';
 import { conv2dBackwardDataDispatch, conv2dBackwardFilterDispatches, conv2dForwardDispatch } from '../gpu/conv2d.ts';
 import { biasGradDispatches } from '../gpu/bias_grad.ts';
 import { bufferBytes, type Binding, type Dispatch, type PipelineCache } from '../gpu/dispatch.ts';
-import { matmulDispatch, type MatmulShape, type MatmulVariant } from '../gpu/matmul.ts';
+import { matmulDispatch, type MatmulArgs, type MatmulShape, type MatmulVariant } from '../gpu/matmul.ts';
 import { maxpoolBackwardDispatch, maxpoolForwardDispatch } from '../gpu/maxpool.ts';
 import { reluBackwardDispatch, reluForwardDispatch } from '../gpu/relu.ts';
 import { softmaxXentDispatch } from '../gpu/softmax_xent.ts';
@@ -67,10 +68,19 @@ export function buildModelPlan(
   const argmax: (GPUBuffer | null)[] = [];
   const forward: Dispatch[] = [];
   const matmuls: MatmulShape[] = [];
-  const matmul = (s: MatmulShape, a: Binding, b: Binding, c: Binding, bias?: Binding, relu?: boolean) => {
+  const matmul = (s: MatmulShape, a: Binding, b: Binding, c: Binding, more: Pick<MatmulArgs, 'bias' | 'relu' | 'nonzero'> = {}) => {
     matmuls.push(s);
-    return matmulDispatch(cache, { ...s, variant: variantFor(s), a, b, c, bias, relu });
+    return matmulDispatch(cache, { ...s, variant: variantFor(s), a, b, c, ...more });
   };
+  // A dense first layer sees the raw batch, where many input columns (MNIST: ~37% of the pixels of a batch of
+  // 64) are zero in every sample: list them once per step so its forward product and weight gradient skip them.
+  const firstDense = spec.layers.findIndex((l) => l.kind !== 'flatten');
+  const inputSize = shapeSize(spec.input);
+  let inputNonzero: GPUBuffer | null = null;
+  if (spec.layers[firstDense]?.kind === 'dense' && inputSize <= MAX_ACTIVE_COLUMNS) {
+    inputNonzero = device.createBuffer({ label: 'nonzero input columns', size: bufferBytes(activeColumnsLength(inputSize) * 4), usage: GPUBufferUsage.STORAGE });
+    owned.push(inputNonzero);
+  }
 
   for (let i = 0; i < n; i++) {
     const layer = spec.layers[i];
@@ -83,7 +93,10 @@ export function buildModelPlan(
       case 'dense': {
         out = newBuffer(outSize);
         const s = { m: batch, k: shapeSize(inShapes[i]), n: layer.units, transA: false, transB: false };
-        forward.push(matmul(s, input, param(buffers.params, i, 'weight'), out, param(buffers.params, i, 'bias'), fuseRelu));
+        const skipZeros = i === firstDense && inputNonzero !== null;
+        if (skipZeros) forward.push(activeColumnsDispatch(cache, { rows: batch, cols: s.k, x: input, perm: inputNonzero! }));
+        const nonzero = skipZeros ? { list: inputNonzero!, axis: 'k' as const } : undefined;
+        forward.push(matmul(s, input, param(buffers.params, i, 'weight'), out, { bias: param(buffers.params, i, 'bias'), relu: fuseRelu, nonzero }));
         break;
       }
       case 'conv2d':
@@ -134,7 +147,9 @@ export function buildModelPlan(
         case 'dense': {
           const k = shapeSize(inShapes[i]);
           const dW = { m: k, k: batch, n: layer.units, transA: true, transB: false };
-          backward.push(matmul(dW, input, dy, param(grads, i, 'weight')));
+          // Zero input columns are zero rows of X^T: their weight-gradient rows are written as zeros, not computed.
+          const nonzero = i === firstDense && inputNonzero !== null ? { list: inputNonzero, axis: 'm' as const } : undefined;
+          backward.push(matmul(dW, input, dy, param(grads, i, 'weight'), { nonzero }));
           backward.push(...biasGradDispatches(cache, { rows: batch, cols: layer.units, dy, db: param(grads, i, 'bias') }));
           if (wantInput) {
             const dx = newBuffer(inSize);

@@ -2,9 +2,11 @@
 // register-blocked kernel, real GPUs may want shared-memory tiles) and how many workgroups the grid-stride
 // kernels get (SwiftShader wants a few, a GPU many).
 import { matmulDispatch, matmulFlops, matmulVariantsFor, MATMUL_VARIANTS, type MatmulShape, type MatmulVariant } from './matmul.ts';
-import { bufferBytes, ceilDiv, MAX_WORKGROUPS_PER_DIM, type Dispatch, type PipelineCache } from './dispatch.ts';
+import { bufferBytes, ceilDiv, encodeDispatches, MAX_WORKGROUPS_PER_DIM, type Dispatch, type PipelineCache } from './dispatch.ts';
 import { lsgdUpdateDispatch, UPDATE_HYPER_BYTES } from './lsgd_update.ts';
 import { submitMs } from './timing.ts';
+import { readBuffer } from './readback.ts';
+import { seededRandom } from '../../shared/random.ts';
 
 /** Timed submissions per variant and shape; the median decides. */
 const TIMED_RUNS = 3;
@@ -35,13 +37,15 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: MatmulShape[]
   // One set of scratch operands, big enough for every shape; their contents do not change the timing.
   const floats = (f: (s: MatmulShape) => number) => Math.max(...biggestFirst.map(([, s]) => f(s)));
   const scratch = (n: number) =>
-    cache.device.createBuffer({ label: 'matmul autotune', size: bufferBytes(n * 4), usage: GPUBufferUsage.STORAGE });
+    cache.device.createBuffer({ label: 'matmul autotune', size: bufferBytes(n * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
   const a = scratch(floats((s) => s.m * s.k));
   const b = scratch(floats((s) => s.k * s.n));
   const c = scratch(floats((s) => s.m * s.n));
+  /** The quad variant assumes how the adapter groups invocations into subgroups: checked once, before it is timed. */
+  let quadChecked: boolean | undefined;
   try {
     for (const [key, shape] of biggestFirst) {
-      const fitting = matmulVariantsFor(shape);
+      const fitting = matmulVariantsFor(shape, cache.device.features).filter((v) => v !== 'quad' || quadChecked !== false);
       const kept = candidates.filter((v) => fitting.includes(v));
       // When every survivor so far is one that does not fit this shape, the fitting ones compete afresh.
       const eligible = kept.length > 0 ? kept : fitting;
@@ -52,6 +56,13 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: MatmulShape[]
       const count = Math.min(MAX_DISPATCHES_PER_RUN, Math.max(1, Math.ceil(FLOPS_PER_RUN / matmulFlops(shape))));
       const times = new Map<MatmulVariant, number>();
       let bestMs = Infinity;
+      if (eligible.includes('quad') && quadChecked === undefined) {
+        quadChecked = await agreesWithVec4(cache, shape, 'quad', { a, b, c });
+        if (!quadChecked) {
+          eligible.splice(eligible.indexOf('quad'), 1);
+          candidates = candidates.filter((v) => v !== 'quad');
+        }
+      }
       for (const variant of eligible) {
         const dispatches = new Array<Dispatch>(count).fill(matmulDispatch(cache, { ...shape, variant, a, b, c }));
         const ms = await medianRunMs(cache.device, dispatches, bestMs);
@@ -68,6 +79,32 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: MatmulShape[]
     c.destroy();
   }
   return best;
+}
+
+/** Runs `variant` and vec4 on random operands of `shape` and compares the results (relative error <= 1e-4). */
+async function agreesWithVec4(cache: PipelineCache, shape: MatmulShape, variant: MatmulVariant, scratch: { a: GPUBuffer; b: GPUBuffer; c: GPUBuffer }): Promise<boolean> {
+  const { device } = cache;
+  const random = seededRandom(1);
+  const fill = (buffer: GPUBuffer, floats: number) => device.queue.writeBuffer(buffer, 0, Float32Array.from({ length: floats }, () => random() * 2 - 1));
+  fill(scratch.a, shape.m * shape.k);
+  fill(scratch.b, shape.k * shape.n);
+  const results: Float32Array[] = [];
+  for (const v of ['vec4', variant] as const) {
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeDispatches(pass, [matmulDispatch(cache, { ...shape, variant: v, ...scratch })]);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    results.push(new Float32Array(await readBuffer(device, scratch.c, shape.m * shape.n * 4)));
+  }
+  const [expected, got] = results;
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return Number.isFinite(diff) && diff <= 1e-4 * Math.max(scale, 1e-12);
 }
 
 /** Workgroup caps tried for the grid-stride kernels. */

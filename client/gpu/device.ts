@@ -12,7 +12,10 @@ export async function openDevice(gpu: GPU | undefined): Promise<GpuHandle> {
   if (!gpu) throw new Error(WEBGPU_MISSING);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error(`${WEBGPU_MISSING} (no GPU adapter was offered)`);
+  // Subgroups let the quad matmul share loads across SIMD lanes; it is only offered where the device has them.
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has('subgroups') ? ['subgroups'] : [];
   const device = await adapter.requestDevice({
+    requiredFeatures,
     requiredLimits: {
       maxStorageBuffersPerShaderStage: Math.min(10, adapter.limits.maxStorageBuffersPerShaderStage),
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,

@@ -4,9 +4,10 @@ import { openNodeDevice } from './node_device.ts';
 import { PipelineCache } from './dispatch.ts';
 import { bufferFrom, emptyBuffer, randomArray, readF32, relativeError, run, STORAGE } from './test_support.ts';
 import { readFileSync } from 'node:fs';
-import { matmulDispatch, matmulFlops, matmulVariantsFor, MATMUL_VARIANTS, WIDE_BLOCK, type MatmulShape, type MatmulVariant } from './matmul.ts';
+import { matmulDispatch, matmulFlops, matmulVariantsFor, MATMUL_VARIANTS, QUAD_TILE, WIDE_BLOCK, type MatmulShape, type MatmulVariant } from './matmul.ts';
 import { addBias, matmul } from '../../shared/reference/matmul.ts';
 import { matmulWideWgsl, WIDE_BLOCK as GENERATED_BLOCK } from '../../shaders/gen/matmul_wide.ts';
+import { matmulQuadWgsl, QUAD_LANE_BLOCK } from '../../shaders/gen/matmul_quad.ts';
 
 const { device } = await openNodeDevice();
 const cache = new PipelineCache(device);
@@ -40,8 +41,8 @@ const EPILOGUES: Epilogue[] = [
   { bias: true, relu: true },
 ];
 
-/** The wide kernel takes ~1 s per shape to compile on SwiftShader, so it gets one odd shape (partial 16x16
- *  blocks in both directions, odd k for the remainder loop) and one aligned shape per form. */
+/** The wide and quad kernels take ~1 s per shape to compile on SwiftShader, so they get one odd shape (partial
+ *  blocks and quad tiles in both directions, odd k for the remainder loop) and one aligned shape per form. */
 const WIDE_CASES: { size: [number, number, number]; epilogue: Epilogue }[] = [
   { size: [35, 33, 17], epilogue: { bias: true, relu: true } },
   { size: [32, 64, 48], epilogue: { bias: false, relu: false } },
@@ -94,7 +95,7 @@ async function checkAgainstReference(variant: MatmulVariant, shape: MatmulShape,
 for (const variant of MATMUL_VARIANTS) {
   for (const { form, transA, transB } of FORMS) {
     test(`matmul ${variant} ${form} matches the CPU reference on odd and aligned sizes, with bias and relu`, async () => {
-      if (variant === 'wide') {
+      if (variant === 'wide' || variant === 'quad') {
         for (const [index, { size: [m, k, n], epilogue }] of WIDE_CASES.entries()) {
           await checkAgainstReference(variant, { m, k, n, transA, transB }, epilogue, 100 * index + 7);
         }
@@ -113,12 +114,58 @@ test('matmul_wide.wgsl is what its generator writes, with the block size the wra
   assert.deepEqual(WIDE_BLOCK, { rows: GENERATED_BLOCK.rows, cols: GENERATED_BLOCK.cols });
 });
 
-test('the wide variant is offered only for shapes big enough to repay its compile time', () => {
+test('matmul_quad.wgsl is what its generator writes, with the tile the wrapper dispatches for', () => {
+  const committed = readFileSync(new URL('../../shaders/matmul_quad.wgsl', import.meta.url), 'utf8');
+  assert.equal(committed, matmulQuadWgsl(), 'rerun: node --import tsx shaders/gen/matmul_quad.ts');
+  assert.equal(QUAD_TILE, 2 * QUAD_LANE_BLOCK);
+});
+
+test('the wide and quad variants are offered only for shapes big enough to repay their compile time, quad only with subgroups', () => {
   const big = { m: 64, k: 784, n: 256, transA: false, transB: false };
-  assert.ok(matmulVariantsFor(big).includes('wide'));
-  assert.ok(!matmulVariantsFor({ ...big, n: 10 }).includes('wide'), 'n below the block width');
-  assert.ok(!matmulVariantsFor({ ...big, k: 10 }).includes('wide'), 'too little work');
-  assert.ok(matmulVariantsFor({ ...big, n: 10 }).includes('vec4'));
+  const features = device.features;
+  assert.ok(features.has('subgroups'), 'Dawn on SwiftShader offers subgroups, which the quad tests here need');
+  assert.deepEqual(matmulVariantsFor(big, features), MATMUL_VARIANTS);
+  assert.ok(!matmulVariantsFor(big, new Set<string>() as GPUSupportedFeatures).includes('quad'), 'no subgroups');
+  assert.ok(!matmulVariantsFor({ ...big, n: 10 }, features).includes('wide'), 'n below the block width');
+  assert.ok(!matmulVariantsFor({ ...big, n: 20 }, features).includes('quad'), 'n below the quad tile');
+  assert.ok(!matmulVariantsFor({ ...big, k: 10 }, features).includes('wide'), 'too little work');
+  assert.ok(matmulVariantsFor({ ...big, n: 10 }, features).includes('vec4'));
+});
+
+/** Zeroes `zeroed` of opA's columns (axis k) or rows (axis m) and returns the list the hint wants: the nonzero
+ *  ones ascending, then the zero ones, then their count. */
+function withZeroLines(a: Float32Array, shape: MatmulShape, axis: 'k' | 'm', zeroed: (line: number) => boolean): Uint32Array {
+  const lines = axis === 'k' ? shape.k : shape.m;
+  for (let i = 0; i < shape.m; i++) {
+    for (let p = 0; p < shape.k; p++) {
+      if (zeroed(axis === 'k' ? p : i)) a[shape.transA ? p * shape.m + i : i * shape.k + p] = 0;
+    }
+  }
+  const all = Array.from({ length: lines }, (_, i) => i);
+  const nonzero = all.filter((i) => !zeroed(i));
+  return Uint32Array.from([...nonzero, ...all.filter((i) => zeroed(i)), nonzero.length]);
+}
+
+test('the nonzero hint: every variant gives the reference result when opA has all-zero columns or rows, and C rows of zero opA rows are overwritten', async () => {
+  const cases = [
+    { shape: { m: 35, k: 70, n: 40, transA: false, transB: false }, axis: 'k' as const, zeroed: (i: number) => i % 3 !== 1 || i > 60 },
+    { shape: { m: 70, k: 19, n: 33, transA: true, transB: false }, axis: 'm' as const, zeroed: (i: number) => i < 5 || i % 4 === 0 || i > 40 },
+    { shape: { m: 40, k: 9, n: 36, transA: true, transB: false }, axis: 'm' as const, zeroed: () => true },
+    { shape: { m: 33, k: 8, n: 34, transA: false, transB: false }, axis: 'k' as const, zeroed: () => true },
+  ];
+  for (const [index, { shape, axis, zeroed }] of cases.entries()) {
+    const a = randomArray(shape.m * shape.k, 300 + index);
+    const list = withZeroLines(a, shape, axis, zeroed);
+    const b = randomArray(shape.k * shape.n, 400 + index);
+    const bias = randomArray(shape.n, 500 + index);
+    for (const variant of MATMUL_VARIANTS) {
+      const c = bufferFrom(device, new Float32Array(shape.m * shape.n).fill(NaN));
+      const args = { ...shape, variant, a: bufferFrom(device, a), b: bufferFrom(device, b), c, bias: bufferFrom(device, bias), relu: index % 2 === 0 };
+      run(device, [matmulDispatch(cache, { ...args, nonzero: { list: bufferFrom(device, list), axis } })]);
+      const err = relativeError(await readF32(device, c, shape.m * shape.n), expected(a, b, shape, bias, args.relu));
+      assert.ok(err <= 1e-4, `${variant}, zero ${axis === 'k' ? 'columns' : 'rows'} of opA, case ${index}: relative error ${err}`);
+    }
+  }
 });
 
 test('matmul reads and writes GPUBufferBinding sub-ranges at 256-byte offsets and touches nothing else', async () => {

@@ -3,13 +3,15 @@
 import vec4Code from '../../shaders/matmul_vec4.wgsl?raw';
 import tiledCode from '../../shaders/matmul_tiled.wgsl?raw';
 import wideCode from '../../shaders/matmul_wide.wgsl?raw';
+import quadCode from '../../shaders/matmul_quad.wgsl?raw';
 import { ceilDiv, MAX_WORKGROUPS_PER_DIM, type Binding, type Dispatch, type PipelineCache } from './dispatch.ts';
 
 /** vec4: register-blocked 8x8, no shared memory (fast on SwiftShader); wide: the same idea with a 16x16 block,
  *  half the loads per multiply-add (faster still on SwiftShader for big shapes, but ~1 s to compile there);
+ *  quad: wide blocks whose 4 lanes of a quad share their loads (needs `subgroups`; for 4-wide SIMD adapters);
  *  tiled: shared-memory tiles with barriers. */
-export type MatmulVariant = 'vec4' | 'tiled' | 'wide';
-export const MATMUL_VARIANTS: MatmulVariant[] = ['vec4', 'tiled', 'wide'];
+export type MatmulVariant = 'vec4' | 'tiled' | 'wide' | 'quad';
+export const MATMUL_VARIANTS: MatmulVariant[] = ['vec4', 'tiled', 'wide', 'quad'];
 
 export interface MatmulShape {
   m: number;
@@ -31,12 +33,18 @@ export interface MatmulArgs extends MatmulShape {
   bias?: Binding;
   /** Fused epilogue after the bias: c = max(c, 0). */
   relu?: boolean;
+  /** A hint: opA's columns (axis 'k') or rows (axis 'm') listed nonzero ones first, their count after the list
+   *  (client/gpu/active_columns.ts writes it). `wide` and `quad` skip the all-zero ones; the other variants
+   *  ignore it and compute everything, with the same result. */
+  nonzero?: { list: Binding; axis: 'k' | 'm' };
 }
 
 /** Output block per invocation of matmul_vec4.wgsl (TM x TN there). */
 const VEC4_BLOCK = 8;
 /** Output block per invocation of matmul_wide.wgsl (BM x BN there, set in shaders/gen/matmul_wide.ts). */
 export const WIDE_BLOCK = { rows: 16, cols: 16 };
+/** Output tile per quad of matmul_quad.wgsl (2x2 lane blocks of QUAD_LANE_BLOCK, set in shaders/gen/matmul_quad.ts). */
+export const QUAD_TILE = 32;
 /** The wide kernel is worth its compile time (~1 s per shape on SwiftShader) only from this many multiply-adds
  *  up (it gained ~1.3x on 64x784x256 but only ~1.1x on 64x256x128), and only where its 16x16 blocks are not
  *  mostly padding. */
@@ -52,10 +60,17 @@ export function matmulFlops(s: MatmulShape): number {
   return 2 * s.m * s.k * s.n;
 }
 
-/** The variants worth timing for a shape: all of them, except 'wide' on small or thin shapes. */
-export function matmulVariantsFor(s: MatmulShape): MatmulVariant[] {
-  const wideFits = s.m * s.k * s.n >= WIDE_MIN_MACS && s.m >= WIDE_BLOCK.rows && s.n >= WIDE_BLOCK.cols;
-  return MATMUL_VARIANTS.filter((v) => v !== 'wide' || wideFits);
+/** The variants worth timing for a shape on a device: all of them, except 'wide' and 'quad' on small or thin
+ *  shapes, and 'quad' without subgroups. */
+export function matmulVariantsFor(s: MatmulShape, features: GPUSupportedFeatures): MatmulVariant[] {
+  const big = s.m * s.k * s.n >= WIDE_MIN_MACS;
+  const fits = {
+    vec4: true,
+    tiled: true,
+    wide: big && s.m >= WIDE_BLOCK.rows && s.n >= WIDE_BLOCK.cols,
+    quad: big && s.m >= QUAD_TILE && s.n >= QUAD_TILE && features.has('subgroups'),
+  };
+  return MATMUL_VARIANTS.filter((v) => fits[v]);
 }
 
 export function matmulDispatch(cache: PipelineCache, args: MatmulArgs): Dispatch {
@@ -74,12 +89,21 @@ export function matmulDispatch(cache: PipelineCache, args: MatmulArgs): Dispatch
     RELU: args.relu ? 1 : 0,
   };
   const buffers = [args.a, args.b, args.c, args.bias ?? dummyBias(cache.device)];
-  if (args.variant === 'vec4' || args.variant === 'wide') {
-    const [rows, cols, code] = args.variant === 'vec4' ? [VEC4_BLOCK, VEC4_BLOCK, vec4Code] : [WIDE_BLOCK.rows, WIDE_BLOCK.cols, wideCode];
-    const blocks = ceilDiv(m, rows) * ceilDiv(n, cols);
+  if (args.variant === 'wide' || args.variant === 'quad') {
+    const sparse = { SPARSE_K: args.nonzero?.axis === 'k' ? 1 : 0, SPARSE_M: args.nonzero?.axis === 'm' ? 1 : 0 };
+    const nz = args.nonzero?.list ?? dummyBias(cache.device);
+    // A quad's four lanes share one tile: invocations come in fours, and workgroups are multiples of 4.
+    const invocations = args.variant === 'wide' ? ceilDiv(m, WIDE_BLOCK.rows) * ceilDiv(n, WIDE_BLOCK.cols) : 4 * ceilDiv(m, QUAD_TILE) * ceilDiv(n, QUAD_TILE);
+    const wg = workgroupSize(invocations);
+    const [x, y] = foldGroups(ceilDiv(invocations, wg));
+    const code = args.variant === 'wide' ? wideCode : quadCode;
+    return cache.dispatch(label, code, { ...shared, ...sparse, WG: wg, GROUPS_X: x }, [...buffers, nz], [x, y]);
+  }
+  if (args.variant === 'vec4') {
+    const blocks = ceilDiv(m, VEC4_BLOCK) * ceilDiv(n, VEC4_BLOCK);
     const wg = workgroupSize(blocks);
     const [x, y] = foldGroups(ceilDiv(blocks, wg));
-    return cache.dispatch(label, code, { ...shared, WG: wg, GROUPS_X: x }, buffers, [x, y]);
+    return cache.dispatch(label, vec4Code, { ...shared, WG: wg, GROUPS_X: x }, buffers, [x, y]);
   }
   const [x, y] = foldGroups(ceilDiv(m, TILED_TILE) * ceilDiv(n, TILED_TILE));
   return cache.dispatch(label, tiledCode, { ...shared, GROUPS_X: x }, buffers, [x, y]);
@@ -97,7 +121,8 @@ function foldGroups(groups: number): [number, number] {
   return [ceilDiv(groups, y), y];
 }
 
-/** One 16-byte storage buffer per device, bound where a dispatch has no bias (HAS_BIAS = 0 never reads it). */
+/** One 16-byte storage buffer per device, bound where a dispatch has no bias or no nonzero list (HAS_BIAS = 0
+ *  and SPARSE_K = SPARSE_M = 0 never read it). */
 const dummyBiases = new WeakMap<GPUDevice, GPUBuffer>();
 
 function dummyBias(device: GPUDevice): GPUBuffer {

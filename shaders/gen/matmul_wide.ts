@@ -2,6 +2,7 @@
 // Run: node --import tsx shaders/gen/matmul_wide.ts
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { kLoop, matmulPreamble, range } from './matmul_common.ts';
 
 export interface WideBlock {
   /** Rows of C per invocation. */
@@ -14,11 +15,9 @@ export interface WideBlock {
 
 export const WIDE_BLOCK: WideBlock = { rows: 16, cols: 16, unroll: 2 };
 
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-
 /** One k step: rows + cols scalar loads, then rows x cols multiply-adds into the scalar accumulators. */
-function kStep(block: WideBlock, k: string, indent: string): string[] {
-  const lines = [`${indent}{`, `${indent}  let ka = (${k}) * A_STEP;`, `${indent}  let kb = (${k}) * B_STEP;`];
+function kStep(block: WideBlock, t: string, indent: string): string[] {
+  const lines = [`${indent}{`, `${indent}  let k = kAt(${t});`, `${indent}  let ka = k * A_STEP;`, `${indent}  let kb = k * B_STEP;`];
   for (const j of range(block.cols)) lines.push(`${indent}  let b${j} = b[bb${j} + kb];`);
   for (const i of range(block.rows)) {
     lines.push(`${indent}  let a${i} = a[ab${i} + ka];`);
@@ -39,44 +38,13 @@ export function matmulWideWgsl(block: WideBlock): string {
     `// Straight-line code (k unrolled by ${unroll}), plain multiply-add (fma() is emulated there), no shared memory,`,
     '// no barriers. Load indices are clamped into range at the edges; stores outside C are skipped.',
     '',
-    'override M: u32;',
-    'override K: u32;',
-    'override N: u32;',
-    'override TRANS_A: bool = false; // A stored [K, M]',
-    'override TRANS_B: bool = false; // B stored [N, K]',
-    'override HAS_BIAS: bool = false;',
-    'override RELU: bool = false;',
-    'override WG: u32 = 64;',
-    'override GROUPS_X: u32 = 1; // workgroups along x; the flat block index folds y into x',
-    '',
-    `const BM = ${rows}u;`,
-    `const BN = ${cols}u;`,
-    '// Derived from the sizes above; not meant to be set by the caller.',
-    'override COL_BLOCKS: u32 = (N + BN - 1u) / BN;',
-    'override BLOCKS: u32 = ((M + BM - 1u) / BM) * COL_BLOCKS;',
-    '// Distance between consecutive k of one row of opA / one column of opB.',
-    'override A_STEP: u32 = select(1u, M, TRANS_A);',
-    'override B_STEP: u32 = select(N, 1u, TRANS_B);',
-    '',
-    '@group(0) @binding(0) var<storage, read> a: array<f32>;',
-    '@group(0) @binding(1) var<storage, read> b: array<f32>;',
-    '@group(0) @binding(2) var<storage, read_write> c: array<f32>;',
-    '@group(0) @binding(3) var<storage, read> bias: array<f32>;',
-    '',
-    'fn aBase(row: u32) -> u32 {',
-    '  let r = min(row, M - 1u);',
-    '  return select(r * K, r, TRANS_A);',
-    '}',
-    '',
-    'fn bBase(col: u32) -> u32 {',
-    '  let j = min(col, N - 1u);',
-    '  return select(j, j * K, TRANS_B);',
-    '}',
-    '',
-    'fn epilogue(v: f32, biasValue: f32) -> f32 {',
-    '  return select(v + biasValue, max(v + biasValue, 0.0), RELU);',
-    '}',
-    '',
+    ...matmulPreamble([
+      `const BM = ${rows}u;`,
+      `const BN = ${cols}u;`,
+      '// Derived from the sizes above; not meant to be set by the caller.',
+      'override COL_BLOCKS: u32 = (N + BN - 1u) / BN;',
+      'override BLOCKS: u32 = ((M + BM - 1u) / BM) * COL_BLOCKS;',
+    ]),
     '@compute @workgroup_size(WG)',
     'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {',
     '  let block = (wid.y * GROUPS_X + wid.x) * WG + lid;',
@@ -89,16 +57,15 @@ export function matmulWideWgsl(block: WideBlock): string {
   for (const i of range(rows)) out.push(`  let ab${i} = aBase(row0 + ${i}u);`);
   for (const j of range(cols)) out.push(`  let bb${j} = bBase(col0 + ${j}u);`);
   for (const i of range(rows)) out.push(`  ${range(cols).map((j) => `var c${i}_${j} = 0.0;`).join(' ')}`);
-  out.push('  var k = 0u;', `  for (; k + ${unroll}u <= K; k += ${unroll}u) {`);
-  for (const u of range(unroll)) out.push(...kStep(block, u === 0 ? 'k' : `k + ${u}u`, '    '));
-  out.push('  }', '  for (; k < K; k++) {', ...kStep(block, 'k', '    '), '  }');
+  out.push('  let steps = stepsFrom(row0);');
+  out.push(...kLoop(unroll, (t, indent) => kStep(block, t, indent)));
   out.push('  // Bias per column, read once; 0 without bias (the bias binding is then a dummy that is never read).');
   for (const j of range(cols)) out.push(`  var bias${j} = 0.0;`);
   out.push('  if (HAS_BIAS) {');
   for (const j of range(cols)) out.push(`    bias${j} = bias[min(col0 + ${j}u, N - 1u)];`);
   out.push('  }');
   for (const i of range(rows)) {
-    out.push(`  if (row0 + ${i}u < M) {`, `    let base = (row0 + ${i}u) * N + col0;`);
+    out.push(`  if (row0 + ${i}u < M) {`, `    let base = rowAt(row0 + ${i}u) * N + col0;`);
     for (const j of range(cols)) {
       out.push(`    if (col0 + ${j}u < N) { c[base + ${j}u] = epilogue(c${i}_${j}, bias${j}); }`);
     }
