@@ -4,7 +4,7 @@ import { activeColumnsDispatch, activeColumnsLength, MAX_ACTIVE_COLUMNS } from '
 import { conv2dBackwardDataDispatch, conv2dBackwardFilterDispatches, conv2dForwardDispatch } from '../gpu/conv2d.ts';
 import { biasGradDispatches } from '../gpu/bias_grad.ts';
 import { bufferBytes, type Binding, type Dispatch, type PipelineCache } from '../gpu/dispatch.ts';
-import { matmulDispatch, type MatmulArgs, type MatmulShape, type MatmulVariant } from '../gpu/matmul.ts';
+import { matmulDispatch, variantSkipsZeros, type MatmulArgs, type MatmulShape, type MatmulVariant } from '../gpu/matmul.ts';
 import { maxpoolBackwardDispatch, maxpoolForwardDispatch } from '../gpu/maxpool.ts';
 import { reluBackwardDispatch, reluForwardDispatch } from '../gpu/relu.ts';
 import { softmaxXentDispatch } from '../gpu/softmax_xent.ts';
@@ -73,11 +73,18 @@ export function buildModelPlan(
     return matmulDispatch(cache, { ...s, variant: variantFor(s), a, b, c, ...more });
   };
   // A dense first layer sees the raw batch, where many input columns (MNIST: ~37% of the pixels of a batch of
-  // 64) are zero in every sample: list them once per step so its forward product and weight gradient skip them.
+  // 64) are zero in every sample: list them once per step so its forward product and weight gradient skip them,
+  // if the variants picked for those products can (on a GPU the listing would cost more than it saves).
   const firstDense = spec.layers.findIndex((l) => l.kind !== 'flatten');
+  const first = spec.layers[firstDense];
   const inputSize = shapeSize(spec.input);
   let inputNonzero: GPUBuffer | null = null;
-  if (spec.layers[firstDense]?.kind === 'dense' && inputSize <= MAX_ACTIVE_COLUMNS) {
+  const skips = (s: MatmulShape) => variantSkipsZeros(variantFor(s));
+  if (
+    first?.kind === 'dense' &&
+    inputSize <= MAX_ACTIVE_COLUMNS &&
+    (skips({ m: batch, k: inputSize, n: first.units, transA: false, transB: false }) || skips({ m: inputSize, k: batch, n: first.units, transA: true, transB: false }))
+  ) {
     inputNonzero = device.createBuffer({ label: 'nonzero input columns', size: bufferBytes(activeColumnsLength(inputSize) * 4), usage: GPUBufferUsage.STORAGE });
     owned.push(inputNonzero);
   }

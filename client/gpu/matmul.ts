@@ -56,6 +56,11 @@ const MIN_WORKGROUPS = 8;
 /** SwiftShader runs 4 invocations as one SIMD group: smaller workgroups would leave lanes idle. */
 const MIN_WORKGROUP_SIZE = 4;
 
+/** Whether a variant uses the `nonzero` hint (the others compute every product). */
+export function variantSkipsZeros(v: MatmulVariant): boolean {
+  return v === 'wide' || v === 'quad';
+}
+
 export function matmulFlops(s: MatmulShape): number {
   return 2 * s.m * s.k * s.n;
 }
