@@ -14,6 +14,10 @@ const TIMED_RUNS = 3;
  *  times more than submission overhead and the few-ms granularity of onSubmittedWorkDone in Node's Dawn. */
 const FLOPS_PER_RUN = 2e7;
 const MAX_DISPATCHES_PER_RUN = 16;
+/** On a fast GPU that much work takes well under a millisecond, below the timer's resolution: the first
+ *  variant's run then sets a repetition count that makes a run last about this long, for all variants. */
+const MIN_RUN_MS = 4;
+const MAX_CALIBRATED_DISPATCHES = 1024;
 /** A variant this many times slower than the best so far on its first timed run gets no more runs... */
 const GIVE_UP_FACTOR = 2;
 /** ...and one this many times slower than the winner is not tried on the (smaller) shapes that follow;
@@ -53,7 +57,7 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: MatmulShape[]
         best.set(key, eligible[0]);
         continue;
       }
-      const count = Math.min(MAX_DISPATCHES_PER_RUN, Math.max(1, Math.ceil(FLOPS_PER_RUN / matmulFlops(shape))));
+      let count = Math.min(MAX_DISPATCHES_PER_RUN, Math.max(1, Math.ceil(FLOPS_PER_RUN / matmulFlops(shape))));
       const times = new Map<MatmulVariant, number>();
       let bestMs = Infinity;
       if (eligible.includes('quad') && quadChecked === undefined) {
@@ -64,7 +68,9 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: MatmulShape[]
         }
       }
       for (const variant of eligible) {
-        const dispatches = new Array<Dispatch>(count).fill(matmulDispatch(cache, { ...shape, variant, a, b, c }));
+        const dispatch = matmulDispatch(cache, { ...shape, variant, a, b, c });
+        if (variant === eligible[0]) count = await calibratedCount(cache.device, dispatch, count);
+        const dispatches = new Array<Dispatch>(count).fill(dispatch);
         const ms = await medianRunMs(cache.device, dispatches, bestMs);
         times.set(variant, ms);
         bestMs = Math.min(bestMs, ms);
@@ -124,6 +130,7 @@ export async function autotuneGridStride(cache: PipelineCache, length: number): 
   const hyper = device.createBuffer({ label: 'grid-stride autotune', size: UPDATE_HYPER_BYTES, usage: GPUBufferUsage.UNIFORM });
   const saved = cache.maxGridStrideWorkgroups;
   let best = { cap: saved, ms: Infinity };
+  let count = UPDATES_PER_RUN;
   try {
     for (const cap of caps) {
       cache.maxGridStrideWorkgroups = cap;
@@ -137,7 +144,8 @@ export async function autotuneGridStride(cache: PipelineCache, length: number): 
         globalLeader: placeholder,
         hyper,
       });
-      const ms = await medianRunMs(device, new Array<Dispatch>(UPDATES_PER_RUN).fill(update), best.ms);
+      if (cap === caps[0]) count = await calibratedCount(device, update, count);
+      const ms = await medianRunMs(device, new Array<Dispatch>(count).fill(update), best.ms);
       if (ms < best.ms) best = { cap, ms };
     }
   } finally {
@@ -145,6 +153,14 @@ export async function autotuneGridStride(cache: PipelineCache, length: number): 
   }
   cache.maxGridStrideWorkgroups = best.cap;
   return best.cap;
+}
+
+/** `count` repetitions of `dispatch`, or more if those take under MIN_RUN_MS (after a warm-up run). */
+async function calibratedCount(device: GPUDevice, dispatch: Dispatch, count: number): Promise<number> {
+  await submitMs(device, [dispatch]);
+  const ms = await submitMs(device, new Array<Dispatch>(count).fill(dispatch));
+  if (ms >= MIN_RUN_MS) return count;
+  return Math.min(MAX_CALIBRATED_DISPATCHES, Math.ceil((count * MIN_RUN_MS) / Math.max(ms, 0.01)));
 }
 
 /** Median wall time of TIMED_RUNS submissions after one untimed warm-up submission.
