@@ -4,7 +4,7 @@ import { activeColumnsDispatch, activeColumnsLength, MAX_ACTIVE_COLUMNS } from '
 import { conv2dBackwardDataDispatch, conv2dBackwardFilterDispatches, conv2dForwardDispatch } from '../gpu/conv2d.ts';
 import { biasGradDispatches } from '../gpu/bias_grad.ts';
 import { bufferBytes, type Binding, type Dispatch, type PipelineCache } from '../gpu/dispatch.ts';
-import { matmulDispatch, variantSkipsZeros, type MatmulArgs, type MatmulShape, type MatmulVariant } from '../gpu/matmul.ts';
+import { matmulDispatch, variantSkipsZeros, type MatmulArgs, type MatmulShape, type MatmulVariant, type PlannedMatmul } from '../gpu/matmul.ts';
 import { maxpoolBackwardDispatch, maxpoolForwardDispatch } from '../gpu/maxpool.ts';
 import { reluBackwardDispatch, reluForwardDispatch } from '../gpu/relu.ts';
 import { softmaxXentDispatch } from '../gpu/softmax_xent.ts';
@@ -30,8 +30,8 @@ export interface ModelPlan {
   loss: Dispatch;
   /** Empty for a forward-only plan. */
   backward: Dispatch[];
-  /** Every matmul shape the plan uses, for autotuning. */
-  matmuls: MatmulShape[];
+  /** Every matmul the plan uses, for autotuning. */
+  matmuls: PlannedMatmul[];
   destroy(): void;
 }
 
@@ -67,10 +67,13 @@ export function buildModelPlan(
   const acts: GPUBuffer[] = [buffers.x];
   const argmax: (GPUBuffer | null)[] = [];
   const forward: Dispatch[] = [];
-  const matmuls: MatmulShape[] = [];
-  const matmul = (s: MatmulShape, a: Binding, b: Binding, c: Binding, more: Pick<MatmulArgs, 'bias' | 'relu' | 'nonzero'> = {}) => {
-    matmuls.push(s);
-    return matmulDispatch(cache, { ...s, variant: variantFor(s), a, b, c, ...more });
+  const matmuls: PlannedMatmul[] = [];
+  /** `hint`: the nonzero list this product gets if its variant uses one (the autotune times it with one). */
+  const matmul = (s: MatmulShape, a: Binding, b: Binding, c: Binding, more: Pick<MatmulArgs, 'bias' | 'relu'> = {}, hint?: 'k' | 'm') => {
+    matmuls.push({ ...s, bias: more.bias !== undefined, relu: more.relu, nonzeroAxis: hint });
+    const variant = variantFor(s);
+    const nonzero = hint && inputNonzero && variantSkipsZeros(variant) ? { list: inputNonzero, axis: hint } : undefined;
+    return matmulDispatch(cache, { ...s, variant, a, b, c, ...more, nonzero });
   };
   // A dense first layer sees the raw batch, where many input columns (MNIST: ~37% of the pixels of a batch of
   // 64) are zero in every sample: list them once per step so its forward product and weight gradient skip them,
@@ -78,11 +81,12 @@ export function buildModelPlan(
   const firstDense = spec.layers.findIndex((l) => l.kind !== 'flatten');
   const first = spec.layers[firstDense];
   const inputSize = shapeSize(spec.input);
+  const listable = first?.kind === 'dense' && inputSize <= MAX_ACTIVE_COLUMNS;
   let inputNonzero: GPUBuffer | null = null;
   const skips = (s: MatmulShape) => variantSkipsZeros(variantFor(s));
   if (
     first?.kind === 'dense' &&
-    inputSize <= MAX_ACTIVE_COLUMNS &&
+    listable &&
     (skips({ m: batch, k: inputSize, n: first.units, transA: false, transB: false }) || skips({ m: inputSize, k: batch, n: first.units, transA: true, transB: false }))
   ) {
     inputNonzero = device.createBuffer({ label: 'nonzero input columns', size: bufferBytes(activeColumnsLength(inputSize) * 4), usage: GPUBufferUsage.STORAGE });
@@ -100,10 +104,9 @@ export function buildModelPlan(
       case 'dense': {
         out = newBuffer(outSize);
         const s = { m: batch, k: shapeSize(inShapes[i]), n: layer.units, transA: false, transB: false };
-        const skipZeros = i === firstDense && inputNonzero !== null;
-        if (skipZeros) forward.push(activeColumnsDispatch(cache, { rows: batch, cols: s.k, x: input, perm: inputNonzero! }));
-        const nonzero = skipZeros ? { list: inputNonzero!, axis: 'k' as const } : undefined;
-        forward.push(matmul(s, input, param(buffers.params, i, 'weight'), out, { bias: param(buffers.params, i, 'bias'), relu: fuseRelu, nonzero }));
+        if (i === firstDense && inputNonzero) forward.push(activeColumnsDispatch(cache, { rows: batch, cols: s.k, x: input, perm: inputNonzero }));
+        const hint = i === firstDense && listable ? 'k' : undefined;
+        forward.push(matmul(s, input, param(buffers.params, i, 'weight'), out, { bias: param(buffers.params, i, 'bias'), relu: fuseRelu }, hint));
         break;
       }
       case 'conv2d':
@@ -155,8 +158,7 @@ export function buildModelPlan(
           const k = shapeSize(inShapes[i]);
           const dW = { m: k, k: batch, n: layer.units, transA: true, transB: false };
           // Zero input columns are zero rows of X^T: their weight-gradient rows are written as zeros, not computed.
-          const nonzero = i === firstDense && inputNonzero !== null ? { list: inputNonzero, axis: 'm' as const } : undefined;
-          backward.push(matmul(dW, input, dy, param(grads, i, 'weight'), { nonzero }));
+          backward.push(matmul(dW, input, dy, param(grads, i, 'weight'), {}, i === firstDense && listable ? 'm' : undefined));
           backward.push(...biasGradDispatches(cache, { rows: batch, cols: layer.units, dy, db: param(grads, i, 'bias') }));
           if (wantInput) {
             const dx = newBuffer(inSize);

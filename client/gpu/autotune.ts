@@ -1,7 +1,17 @@
 // Start-up choices timed on this adapter: the fastest matmul variant per shape (SwiftShader wants the
 // register-blocked kernel, real GPUs may want shared-memory tiles) and how many workgroups the grid-stride
 // kernels get (SwiftShader wants a few, a GPU many).
-import { matmulDispatch, matmulFlops, matmulVariantsFor, MATMUL_VARIANTS, type MatmulShape, type MatmulVariant } from './matmul.ts';
+import {
+  matmulDispatch,
+  matmulFlops,
+  matmulVariantsFor,
+  MATMUL_VARIANTS,
+  variantSkipsZeros,
+  type MatmulArgs,
+  type MatmulShape,
+  type MatmulVariant,
+  type PlannedMatmul,
+} from './matmul.ts';
 import { bufferBytes, ceilDiv, encodeDispatches, MAX_WORKGROUPS_PER_DIM, type Dispatch, type PipelineCache } from './dispatch.ts';
 import { lsgdUpdateDispatch, UPDATE_HYPER_BYTES } from './lsgd_update.ts';
 import { submitMs } from './timing.ts';
@@ -30,9 +40,10 @@ export function matmulKey(s: MatmulShape): string {
 }
 
 /** Times each variant on the adapter for each distinct shape (a few warm-up + timed reps, median, using
- *  onSubmittedWorkDone), returns the fastest variant per shape key. Must be quick (< ~2 s total for the
- *  MLP/CNN shapes on SwiftShader). */
-export async function autotuneMatmul(cache: PipelineCache, shapes: MatmulShape[]): Promise<Map<string, MatmulVariant>> {
+ *  onSubmittedWorkDone), returns the fastest variant per shape key. Each product is timed with its own epilogue
+ *  and, for a variant that uses it, its nonzero hint (listing every line, so the work is the dense product's):
+ *  the plan then reuses that pipeline instead of compiling another (~1 s each for `wide` and `quad` on SwiftShader). */
+export async function autotuneMatmul(cache: PipelineCache, shapes: PlannedMatmul[]): Promise<Map<string, MatmulVariant>> {
   const distinct = new Map(shapes.map((s) => [matmulKey(s), s]));
   const best = new Map<string, MatmulVariant>();
   if (distinct.size === 0) return best;
@@ -45,6 +56,17 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: MatmulShape[]
   const a = scratch(floats((s) => s.m * s.k));
   const b = scratch(floats((s) => s.k * s.n));
   const c = scratch(floats((s) => s.m * s.n));
+  const lists: GPUBuffer[] = [];
+  const bias = scratch(floats((s) => s.n));
+  const withHint = (shape: PlannedMatmul, variant: MatmulVariant): ScratchArgs => {
+    const args: ScratchArgs = { ...shape, variant, a, b, c, bias: shape.bias ? bias : undefined };
+    if (!shape.nonzeroAxis || !variantSkipsZeros(variant)) return args;
+    const lines = shape.nonzeroAxis === 'k' ? shape.k : shape.m;
+    const list = cache.device.createBuffer({ label: 'matmul autotune: every line listed', size: bufferBytes((lines + 1) * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    cache.device.queue.writeBuffer(list, 0, Uint32Array.from({ length: lines + 1 }, (_, i) => i));
+    lists.push(list);
+    return { ...args, nonzero: { list, axis: shape.nonzeroAxis } };
+  };
   /** The quad variant assumes how the adapter groups invocations into subgroups: checked once, before it is timed. */
   let quadChecked: boolean | undefined;
   try {
@@ -61,14 +83,14 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: MatmulShape[]
       const times = new Map<MatmulVariant, number>();
       let bestMs = Infinity;
       if (eligible.includes('quad') && quadChecked === undefined) {
-        quadChecked = await agreesWithVec4(cache, shape, 'quad', { a, b, c });
+        quadChecked = await agreesWithVec4(cache, withHint(shape, 'quad'));
         if (!quadChecked) {
           eligible.splice(eligible.indexOf('quad'), 1);
           candidates = candidates.filter((v) => v !== 'quad');
         }
       }
       for (const variant of eligible) {
-        const dispatch = matmulDispatch(cache, { ...shape, variant, a, b, c });
+        const dispatch = matmulDispatch(cache, withHint(shape, variant));
         if (variant === eligible[0]) count = await calibratedCount(cache.device, dispatch, count);
         const dispatches = new Array<Dispatch>(count).fill(dispatch);
         const ms = await medianRunMs(cache.device, dispatches, bestMs);
@@ -80,28 +102,29 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: MatmulShape[]
       candidates = candidates.filter((v) => !times.has(v) || times.get(v)! <= DROP_FACTOR * bestMs);
     }
   } finally {
-    a.destroy();
-    b.destroy();
-    c.destroy();
+    for (const buffer of [a, b, c, bias, ...lists]) buffer.destroy();
   }
   return best;
 }
 
-/** Runs `variant` and vec4 on random operands of `shape` and compares the results (relative error <= 1e-4). */
-async function agreesWithVec4(cache: PipelineCache, shape: MatmulShape, variant: MatmulVariant, scratch: { a: GPUBuffer; b: GPUBuffer; c: GPUBuffer }): Promise<boolean> {
+/** A product on the autotune's scratch operands. */
+type ScratchArgs = MatmulArgs & { a: GPUBuffer; b: GPUBuffer; c: GPUBuffer };
+
+/** Runs `args` and the same product with vec4 on random operands and compares the results (relative error <= 1e-4). */
+async function agreesWithVec4(cache: PipelineCache, args: ScratchArgs): Promise<boolean> {
   const { device } = cache;
   const random = seededRandom(1);
   const fill = (buffer: GPUBuffer, floats: number) => device.queue.writeBuffer(buffer, 0, Float32Array.from({ length: floats }, () => random() * 2 - 1));
-  fill(scratch.a, shape.m * shape.k);
-  fill(scratch.b, shape.k * shape.n);
+  fill(args.a, args.m * args.k);
+  fill(args.b, args.k * args.n);
   const results: Float32Array[] = [];
-  for (const v of ['vec4', variant] as const) {
+  for (const run of [{ ...args, variant: 'vec4' as const, nonzero: undefined }, args]) {
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    encodeDispatches(pass, [matmulDispatch(cache, { ...shape, variant: v, ...scratch })]);
+    encodeDispatches(pass, [matmulDispatch(cache, run)]);
     pass.end();
     device.queue.submit([encoder.finish()]);
-    results.push(new Float32Array(await readBuffer(device, scratch.c, shape.m * shape.n * 4)));
+    results.push(new Float32Array(await readBuffer(device, args.c, args.m * args.n * 4)));
   }
   const [expected, got] = results;
   let diff = 0;

@@ -23,6 +23,14 @@ export interface MatmulShape {
   transB: boolean;
 }
 
+/** A product as a model plan lists it for the autotune: its shape, its epilogue, and the axis of its nonzero hint
+ *  if it gets one (with a variant that uses it). The autotune times exactly that pipeline, so the plan reuses it. */
+export interface PlannedMatmul extends MatmulShape {
+  bias?: boolean;
+  relu?: boolean;
+  nonzeroAxis?: 'k' | 'm';
+}
+
 export interface MatmulArgs extends MatmulShape {
   variant: MatmulVariant;
   a: Binding;
