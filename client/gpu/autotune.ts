@@ -67,11 +67,14 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: PlannedMatmul
     lists.push(list);
     return { ...args, nonzero: { list, axis: shape.nonzeroAxis } };
   };
-  /** The quad variant assumes how the adapter groups invocations into subgroups: checked once, before it is timed. */
-  let quadChecked: boolean | undefined;
   try {
+    // The quad variant assumes how the adapter groups invocations into subgroups: checked once, before it is timed
+    // (without it, wide takes its place).
+    const features = cache.device.features;
+    const quadShape = biggestFirst.map(([, s]) => s).find((s) => matmulVariantsFor(s, features).includes('quad'));
+    const quadUsable = quadShape === undefined || (await agreesWithVec4(cache, withHint(quadShape, 'quad')));
     for (const [key, shape] of biggestFirst) {
-      const fitting = matmulVariantsFor(shape, cache.device.features).filter((v) => v !== 'quad' || quadChecked !== false);
+      const fitting = matmulVariantsFor(shape, features, quadUsable);
       const kept = candidates.filter((v) => fitting.includes(v));
       // When every survivor so far is one that does not fit this shape, the fitting ones compete afresh.
       const eligible = kept.length > 0 ? kept : fitting;
@@ -82,13 +85,6 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: PlannedMatmul
       let count = Math.min(MAX_DISPATCHES_PER_RUN, Math.max(1, Math.ceil(FLOPS_PER_RUN / matmulFlops(shape))));
       const times = new Map<MatmulVariant, number>();
       let bestMs = Infinity;
-      if (eligible.includes('quad') && quadChecked === undefined) {
-        quadChecked = await agreesWithVec4(cache, withHint(shape, 'quad'));
-        if (!quadChecked) {
-          eligible.splice(eligible.indexOf('quad'), 1);
-          candidates = candidates.filter((v) => v !== 'quad');
-        }
-      }
       for (const variant of eligible) {
         const dispatch = matmulDispatch(cache, withHint(shape, variant));
         if (variant === eligible[0]) count = await calibratedCount(cache.device, dispatch, count);

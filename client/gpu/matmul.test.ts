@@ -120,16 +120,18 @@ test('matmul_quad.wgsl is what its generator writes, with the tile the wrapper d
   assert.equal(QUAD_TILE, 2 * QUAD_LANE_BLOCK);
 });
 
-test('the wide and quad variants are offered only for shapes big enough to repay their compile time, quad only with subgroups', () => {
+test('big shapes are offered quad where the device has subgroups and its check passed, else wide; small or thin ones neither', () => {
   const big = { m: 64, k: 784, n: 256, transA: false, transB: false };
   const features = device.features;
   assert.ok(features.has('subgroups'), 'Dawn on SwiftShader offers subgroups, which the quad tests here need');
-  assert.deepEqual(matmulVariantsFor(big, features), MATMUL_VARIANTS);
-  assert.ok(!matmulVariantsFor(big, new Set<string>() as GPUSupportedFeatures).includes('quad'), 'no subgroups');
-  assert.ok(!matmulVariantsFor({ ...big, n: 10 }, features).includes('wide'), 'n below the block width');
-  assert.ok(!matmulVariantsFor({ ...big, n: 20 }, features).includes('quad'), 'n below the quad tile');
-  assert.ok(!matmulVariantsFor({ ...big, k: 10 }, features).includes('wide'), 'too little work');
-  assert.ok(matmulVariantsFor({ ...big, n: 10 }, features).includes('vec4'));
+  const none = new Set<string>() as GPUSupportedFeatures;
+  assert.deepEqual(matmulVariantsFor(big, features), ['vec4', 'tiled', 'quad'], 'quad stands in for wide');
+  assert.deepEqual(matmulVariantsFor(big, none), ['vec4', 'tiled', 'wide'], 'no subgroups: wide');
+  assert.deepEqual(matmulVariantsFor(big, features, false), ['vec4', 'tiled', 'wide'], 'quad failed its check: wide');
+  assert.deepEqual(matmulVariantsFor({ ...big, k: 2000, n: 20 }, features), ['vec4', 'tiled', 'wide'], 'n below the quad tile');
+  assert.deepEqual(matmulVariantsFor({ ...big, k: 4000, n: 10 }, features), ['vec4', 'tiled'], 'n below the wide block');
+  assert.deepEqual(matmulVariantsFor({ ...big, k: 10 }, features), ['vec4', 'tiled'], 'too little work');
+  assert.ok(matmulVariantsFor({ m: 64, k: 256, n: 128, transA: false, transB: false }, features).includes('quad'), 'the mlp middle layer');
 });
 
 /** Zeroes `zeroed` of opA's columns (axis k) or rows (axis m) and returns the list the hint wants: the nonzero

@@ -53,10 +53,10 @@ const VEC4_BLOCK = 8;
 export const WIDE_BLOCK = { rows: 16, cols: 16 };
 /** Output tile per quad of matmul_quad.wgsl (2x2 lane blocks of QUAD_LANE_BLOCK, set in shaders/gen/matmul_quad.ts). */
 export const QUAD_TILE = 32;
-/** The wide kernel is worth its compile time (~1 s per shape on SwiftShader) only from this many multiply-adds
- *  up (it gained ~1.3x on 64x784x256 but only ~1.1x on 64x256x128), and only where its 16x16 blocks are not
- *  mostly padding. */
-const WIDE_MIN_MACS = 1 << 22;
+/** The wide and quad kernels are worth their compile time (~1.2 s per shape on SwiftShader) only from this many
+ *  multiply-adds up (the mlp's 64x256x128-sized products gain ~2x there, its 64x128x10 ones nothing), and only
+ *  where their blocks are not mostly padding. */
+const BIG_MIN_MACS = 1 << 21;
 /** Output tile per workgroup of matmul_tiled.wgsl (T there). */
 const TILED_TILE = 32;
 /** SwiftShader gives each workgroup to one CPU thread: keep at least this many workgroups in flight. */
@@ -73,15 +73,17 @@ export function matmulFlops(s: MatmulShape): number {
   return 2 * s.m * s.k * s.n;
 }
 
-/** The variants worth timing for a shape on a device: all of them, except 'wide' and 'quad' on small or thin
- *  shapes, and 'quad' without subgroups. */
-export function matmulVariantsFor(s: MatmulShape, features: GPUSupportedFeatures): MatmulVariant[] {
-  const big = s.m * s.k * s.n >= WIDE_MIN_MACS;
+/** The variants worth timing for a shape on a device: vec4 and tiled always; on big enough shapes quad where the
+ *  device has subgroups (and `quadUsable`: the autotune's check of it passed), else wide, which is quad without the
+ *  shared loads (on SwiftShader quad was as fast or faster on every big shape: timing both only costs compiles). */
+export function matmulVariantsFor(s: MatmulShape, features: GPUSupportedFeatures, quadUsable = true): MatmulVariant[] {
+  const big = s.m * s.k * s.n >= BIG_MIN_MACS;
+  const quad = big && s.m >= QUAD_TILE && s.n >= QUAD_TILE && features.has('subgroups') && quadUsable;
   const fits = {
     vec4: true,
     tiled: true,
-    wide: big && s.m >= WIDE_BLOCK.rows && s.n >= WIDE_BLOCK.cols,
-    quad: big && s.m >= QUAD_TILE && s.n >= QUAD_TILE && features.has('subgroups'),
+    wide: big && s.m >= WIDE_BLOCK.rows && s.n >= WIDE_BLOCK.cols && !quad,
+    quad,
   };
   return MATMUL_VARIANTS.filter((v) => fits[v]);
 }
