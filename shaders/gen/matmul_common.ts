@@ -89,3 +89,19 @@ export function kLoop(unroll: number, step: (t: string, indent: string) => strin
     '  }',
   ];
 }
+
+/** Declarations of the rows x cols scalar accumulators c{i}_{j}, a line per row. */
+export function accumulators(rows: number, cols: number): string[] {
+  return range(rows).map((i) => `  ${range(cols).map((j) => `var c${i}_${j} = 0.0;`).join(' ')}`);
+}
+
+/** bias0.. for `cols` columns, the j-th read at column expression colOf(j) (clamped), 0 without bias. */
+export function biasLoads(cols: number, colOf: (j: number) => string): string[] {
+  return [
+    '  // Bias per column, read once; 0 without bias (the bias binding is then a dummy that is never read).',
+    ...range(cols).map((j) => `  var bias${j} = 0.0;`),
+    '  if (HAS_BIAS) {',
+    ...range(cols).map((j) => `    bias${j} = bias[min(${colOf(j)}, N - 1u)];`),
+    '  }',
+  ];
+}

@@ -3,7 +3,7 @@
 // Run: node --import tsx shaders/gen/matmul_quad.ts
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { kLoop, matmulPreamble, range } from './matmul_common.ts';
+import { accumulators, biasLoads, kLoop, matmulPreamble, range } from './matmul_common.ts';
 
 /** Rows and columns of C per lane; a quad owns a 2x2 arrangement of such blocks. */
 export const QUAD_LANE_BLOCK = 16;
@@ -78,16 +78,11 @@ export function matmulQuadWgsl(): string {
   ];
   for (const t of range(HALF)) out.push(`  let ab${t} = aBase(ownRow + ${t}u);`);
   for (const t of range(HALF)) out.push(`  let bb${t} = bBase(ownCol + ${t}u);`);
-  for (const i of range(B)) out.push(`  ${range(B).map((j) => `var c${i}_${j} = 0.0;`).join(' ')}`);
-  out.push('  // The same step count for the whole quad, so all four lanes reach every swap.', '  let steps = stepsFrom(tileRow0);');
+  out.push(...accumulators(B, B), '  // The same step count for the whole quad, so all four lanes reach every swap.', '  let steps = stepsFrom(tileRow0);');
   out.push(...kLoop(UNROLL, kStep));
   const rowOf = (i: number) => (i < HALF ? `ownRow + ${i}u` : `partnerRow + ${i - HALF}u`);
   const colOf = (j: number) => (j < HALF ? `ownCol + ${j}u` : `partnerCol + ${j - HALF}u`);
-  out.push('  // Bias per column, read once; 0 without bias (the bias binding is then a dummy that is never read).');
-  for (const j of range(B)) out.push(`  var bias${j} = 0.0;`);
-  out.push('  if (HAS_BIAS) {');
-  for (const j of range(B)) out.push(`    bias${j} = bias[min(${colOf(j)}, N - 1u)];`);
-  out.push('  }');
+  out.push(...biasLoads(B, colOf));
   for (const i of range(B)) {
     out.push(`  {`, `    let row = ${rowOf(i)};`);
     for (const j of range(B)) out.push(`    store(row, ${colOf(j)}, c${i}_${j}, bias${j});`);

@@ -2,7 +2,7 @@
 // Run: node --import tsx shaders/gen/matmul_wide.ts
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { kLoop, matmulPreamble, range } from './matmul_common.ts';
+import { accumulators, biasLoads, kLoop, matmulPreamble, range } from './matmul_common.ts';
 
 export interface WideBlock {
   /** Rows of C per invocation. */
@@ -56,14 +56,9 @@ export function matmulWideWgsl(block: WideBlock): string {
   ];
   for (const i of range(rows)) out.push(`  let ab${i} = aBase(row0 + ${i}u);`);
   for (const j of range(cols)) out.push(`  let bb${j} = bBase(col0 + ${j}u);`);
-  for (const i of range(rows)) out.push(`  ${range(cols).map((j) => `var c${i}_${j} = 0.0;`).join(' ')}`);
-  out.push('  let steps = stepsFrom(row0);');
+  out.push(...accumulators(rows, cols), '  let steps = stepsFrom(row0);');
   out.push(...kLoop(unroll, (t, indent) => kStep(block, t, indent)));
-  out.push('  // Bias per column, read once; 0 without bias (the bias binding is then a dummy that is never read).');
-  for (const j of range(cols)) out.push(`  var bias${j} = 0.0;`);
-  out.push('  if (HAS_BIAS) {');
-  for (const j of range(cols)) out.push(`    bias${j} = bias[min(col0 + ${j}u, N - 1u)];`);
-  out.push('  }');
+  out.push(...biasLoads(cols, (j) => `col0 + ${j}u`));
   for (const i of range(rows)) {
     out.push(`  if (row0 + ${i}u < M) {`, `    let base = rowAt(row0 + ${i}u) * N + col0;`);
     for (const j of range(cols)) {
