@@ -16,6 +16,7 @@ import { bufferBytes, ceilDiv, encodeDispatches, MAX_WORKGROUPS_PER_DIM, type Di
 import { lsgdUpdateDispatch, UPDATE_HYPER_BYTES } from './lsgd_update.ts';
 import { submitMs } from './timing.ts';
 import { readBuffer } from './readback.ts';
+import { relativeError } from '../../shared/relative_error.ts';
 import { seededRandom } from '../../shared/random.ts';
 
 /** Timed submissions per variant and shape; the median decides. */
@@ -123,13 +124,7 @@ async function agreesWithVec4(cache: PipelineCache, args: ScratchArgs): Promise<
     results.push(new Float32Array(await readBuffer(device, args.c, args.m * args.n * 4)));
   }
   const [expected, got] = results;
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return Number.isFinite(diff) && diff <= 1e-4 * Math.max(scale, 1e-12);
+  return relativeError(got, expected) <= 1e-4;
 }
 
 /** Workgroup caps tried for the grid-stride kernels. */

@@ -4,6 +4,8 @@ import { bufferBytes, encodeDispatches, type Dispatch } from './dispatch.ts';
 import { readBuffer } from './readback.ts';
 import { seededRandom } from '../../shared/random.ts';
 
+export { relativeError } from '../../shared/relative_error.ts';
+
 export const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export function bufferFrom(device: GPUDevice, data: Float32Array | Uint32Array | Int32Array, usage = STORAGE): GPUBuffer {
@@ -37,17 +39,4 @@ export function randomArray(length: number, seed: number, scale = 1): Float32Arr
   const a = new Float32Array(length);
   for (let i = 0; i < length; i++) a[i] = (r() * 2 - 1) * scale;
   return a;
-}
-
-/** max |actual - expected| / max |expected|: one scale for the whole tensor, so near-zero entries do not blow up. */
-export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length < expected.length) throw new Error(`got ${actual.length} values, expected ${expected.length}`);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    if (!Number.isFinite(actual[i])) return Infinity;
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / Math.max(scale, 1e-12);
 }
