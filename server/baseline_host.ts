@@ -1,0 +1,136 @@
+// Hosting the baselines (easgd, sync-sgd, local): their rules live in server/algorithms; this gives them the
+// `AlgorithmHost` of the active run and handles the messages only they use (push, gradient).
+import { initialParameters } from '../shared/init.ts';
+import { checkedLeaderCopy } from '../shared/leader_copy.ts';
+import { bytesToWeights, gradientMetaSchema, pushMetaSchema, type AveragedGradientMeta, type GradientReply, type PushReply } from '../shared/protocol.ts';
+import { Easgd } from './algorithms/easgd.ts';
+import type { AlgorithmHost } from './algorithms/host.ts';
+import { Local } from './algorithms/local.ts';
+import { SyncSgd } from './algorithms/sync_sgd.ts';
+import { boundWorker, isEligible, normReference, type ActiveRun, type CoordinatorContext, type LiveWorker, type WorkerSocket } from './live_state.ts';
+import { normBoundViolation } from './norm_bound.ts';
+import { ackOf, issueText, type Reject } from './replies.ts';
+import type { RunRecorder } from './run_recorder.ts';
+
+export class BaselineHost {
+  constructor(
+    private readonly ctx: CoordinatorContext,
+    private readonly recorder: RunRecorder,
+  ) {}
+
+  /** The run's baseline, starting from its checkpoint (or its seed); null for lsgd, which the coordinator itself runs. */
+  baselineFor(a: ActiveRun, checkpoint: Float32Array | null, step: number): ActiveRun['baseline'] {
+    const start = () => checkpoint ?? initialParameters(a.spec, a.run.config.seed);
+    switch (a.run.config.algorithm) {
+      case 'lsgd': return null;
+      case 'easgd': return new Easgd(this.hostFor(a), start());
+      case 'sync-sgd': return new SyncSgd(this.hostFor(a), start(), step);
+      case 'local': return new Local(this.hostFor(a));
+    }
+  }
+
+  private hostFor(a: ActiveRun): AlgorithmHost {
+    const live = (id: string) => this.ctx.workers.get(id);
+    return {
+      runId: a.run.id,
+      paramLength: a.run.paramLength,
+      hyper: a.run.config.hyper,
+      members: () => {
+        const now = this.ctx.now();
+        return [...this.ctx.workers.values()].filter((w) => isEligible(w, now, this.ctx.config.heartbeatTimeoutMs)).map((w) => ({ workerId: w.workerId, loss: w.loss }));
+      },
+      countUp: (id, bytes) => this.recorder.countUp(a, live(id)!, bytes),
+      countDown: (id, bytes) => this.recorder.countDown(a, live(id)!, bytes),
+      closeRound: (step) => this.recorder.closeRound(a, step),
+      setModel: (weights, step, source) => {
+        a.globalCopy = { leaderId: source, version: ++a.version, step, weights };
+      },
+      evaluateModel: () => {
+        if (a.globalCopy) void this.recorder.evaluateGlobal(a, this.recorder.checkpoint(a, false));
+      },
+      broadcastGradient: (ids, meta, grad) => this.broadcastGradient(a, ids, meta, grad),
+      requestUpload: (id) => {
+        const w = live(id);
+        if (!w?.socket || w.uploadRequest) return;
+        this.ctx.requestUpload(a, w);
+      },
+    };
+  }
+
+  /** Counted first, then sent as ONE broadcast (encoded once), like leader copies. */
+  private broadcastGradient(a: ActiveRun, ids: readonly string[], meta: AveragedGradientMeta, grad: Float32Array): void {
+    const targets = ids.map((id) => this.ctx.workers.get(id)!).filter((w) => w.socket);
+    for (const w of targets) this.recorder.countDown(a, w, grad.byteLength);
+    this.recorder.persist(a, false);
+    this.ctx.nsp.to(targets.map((w) => w.socket!.id)).emit('averagedGradient', meta, Buffer.from(grad.buffer, grad.byteOffset, grad.byteLength));
+  }
+
+  /** The binary payload of a baseline message from a bound worker of the running run, counted as received. */
+  private payload(socket: WorkerSocket, event: string, meta: unknown, bytes: unknown, algorithm: string): { a: ActiveRun; w: LiveWorker; weights: Float32Array } | string {
+    const w = boundWorker(this.ctx.workers, socket);
+    if (!w) return 'say hello first';
+    const a = this.ctx.active();
+    const runId = (meta as { runId?: unknown } | null)?.runId;
+    if (!a || a.run.id !== runId || a.run.state !== 'running') return `run ${String(runId)} is not running`;
+    if (a.run.config.algorithm !== algorithm) return `run ${a.run.id} trains with ${a.run.config.algorithm}, not ${algorithm}: no ${event} messages`;
+    if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) return `${event}: the payload must be binary (ArrayBuffer of f32)`;
+    this.recorder.countUp(a, w, bytes.byteLength);
+    w.lastSeen = this.ctx.now();
+    if (w.quarantined) return 'quarantined';
+    try {
+      return { a, w, weights: checkedLeaderCopy(bytesToWeights(bytes), a.run.paramLength) };
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  onPush(socket: WorkerSocket, args: unknown[], reject: Reject): void {
+    const ack = ackOf<PushReply>(args[2]) as ((reply: PushReply, center: Buffer | null) => void) | null;
+    const fail = (error: string) => {
+      ack?.({ ok: false, error }, null);
+      reject('push', error);
+    };
+    const parsed = pushMetaSchema.safeParse(args[0]);
+    if (!parsed.success) return fail(issueText(parsed.error));
+    const got = this.payload(socket, 'push', parsed.data, args[1], 'easgd');
+    if (typeof got === 'string') return fail(got);
+    const { a, w, weights } = got;
+    const violation = normBoundViolation(weights, normReference(a), { factor: this.ctx.config.normBoundFactor, floor: this.ctx.config.normBoundFloor });
+    if (violation) {
+      this.ctx.quarantine(a, w, `push rejected: out of the norm bound: ${violation}`);
+      return fail(`weights rejected: out of the norm bound: ${violation}`);
+    }
+    w.step = parsed.data.step;
+    const { center, version } = (a.baseline as Easgd).onPush(w.workerId, weights, parsed.data.step);
+    ack?.({ ok: true, version }, Buffer.from(center.buffer, center.byteOffset, center.byteLength));
+  }
+
+  onGradient(socket: WorkerSocket, args: unknown[], reject: Reject): void {
+    const ack = ackOf<GradientReply>(args[2]);
+    const parsed = gradientMetaSchema.safeParse(args[0]);
+    if (!parsed.success) {
+      ack?.({ ok: false, error: issueText(parsed.error) });
+      return reject('gradient', issueText(parsed.error));
+    }
+    const got = this.payload(socket, 'gradient', parsed.data, args[1], 'sync-sgd');
+    if (typeof got === 'string') {
+      ack?.({ ok: false, error: got });
+      return reject('gradient', got);
+    }
+    const sync = got.a.baseline as SyncSgd;
+    got.w.step = parsed.data.step;
+    // a refused step is the worker's cue to retry or resynchronise, not a protocol violation
+    const error = sync.onGradient(got.w.workerId, parsed.data.step, got.weights);
+    // A worker behind the run (it was paused or reconnected mid-step) gets the shared model to catch up from.
+    if (error && parsed.data.step < sync.step) this.resync(got.a, got.w);
+    ack?.(error ? { ok: false, error, step: sync.step } : { ok: true });
+  }
+
+  /** The run's current model, sent to one worker as a global copy (its step tells the worker where the run is). */
+  private resync(a: ActiveRun, w: LiveWorker): void {
+    const c = a.globalCopy;
+    if (!c || !w.socket) return;
+    this.recorder.countDown(a, w, c.weights.byteLength);
+    w.socket.emit('leaderCopy', { runId: a.run.id, kind: 'global', leaderId: c.leaderId, version: c.version, step: c.step }, Buffer.from(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength));
+  }
+}

@@ -1,0 +1,92 @@
+// The coordinator's live state (the tabs it knows, the active run) and what its parts (the run recorder, leader
+// copies, baseline hosting) share of it: they get the coordinator's services through `CoordinatorContext`, so they
+// never import the coordinator itself.
+import type { Namespace, Socket } from 'socket.io';
+import { initialParameters } from '../shared/init.ts';
+import type { ModelSpec } from '../shared/model.ts';
+import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from '../shared/protocol.ts';
+import type { RunView } from '../shared/run_config.ts';
+import type { Easgd } from './algorithms/easgd.ts';
+import type { Local } from './algorithms/local.ts';
+import type { SyncSgd } from './algorithms/sync_sgd.ts';
+import type { Config } from './config.ts';
+import type { DatasetService } from './dataset_service.ts';
+import type { Leaders } from './election.ts';
+import type { LeaderEvaluator } from './evaluator.ts';
+import type { CopyRef } from './relay.ts';
+import type { Store, WorkerRecord } from './store.ts';
+
+export type WorkerSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type WorkerNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+export interface LiveWorker extends WorkerRecord {
+  socket: WorkerSocket | null;
+  step: number;
+  loss: number | null;
+  heldLocal: number;
+  heldGlobal: number;
+  uploadRequest: { id: number; at: number } | null;
+  dirty: boolean;
+  /** Paused by its volunteer (said in heartbeats): not training, so neither a leader nor a sync-sgd member. */
+  paused: boolean;
+}
+
+export interface StoredCopy extends CopyRef { weights: Float32Array }
+
+export interface ActiveRun {
+  run: RunView;
+  spec: ModelSpec;
+  leaders: Leaders;
+  /** The global leader whose claim was checked; its copies are the global copies. */
+  verifiedGlobal: string | null;
+  verifying: string | null;
+  /** The verified leader's claimed loss at its last check, and its uploads accepted since. */
+  lastCheck: { loss: number; uploadsSince: number } | null;
+  /** The run's seeded initialisation: the norm-bound reference until a global copy exists. */
+  initial: Float32Array | null;
+  groupCopies: Map<string, StoredCopy>;
+  globalCopy: StoredCopy | null;
+  version: number;
+  round: { n: number; uploads: number; downloads: number; bytesUp: number; bytesDown: number };
+  runningSince: number | null;
+  evaluating: boolean;
+  lastEvalAt: number;
+  /** The baseline algorithm of a non-lsgd run; null for lsgd, which the coordinator itself runs. */
+  baseline: Easgd | SyncSgd | Local | null;
+}
+
+/** The coordinator's services, its live state, and the actions that span its parts. */
+export interface CoordinatorContext {
+  readonly nsp: WorkerNamespace;
+  readonly store: Store;
+  readonly config: Config;
+  readonly datasets: DatasetService;
+  readonly evaluator: LeaderEvaluator;
+  readonly workers: ReadonlyMap<string, LiveWorker>;
+  now(): number;
+  /** Read again after every await: the run may have ended meanwhile. */
+  active(): ActiveRun | null;
+  finish(state: 'stopped' | 'finished', reason: string): void;
+  /** Asks a worker for its weights under a new request id; only an upload with that id is accepted. */
+  requestUpload(a: ActiveRun, w: LiveWorker): void;
+  quarantine(a: ActiveRun, w: LiveWorker, reason: string): void;
+  /** A worker's standing changed: elect again (lsgd), or tell the baseline its membership may have changed. */
+  reelect(): void;
+}
+
+export function isEligible(w: LiveWorker, now: number, heartbeatTimeoutMs: number): boolean {
+  return w.socket !== null && !w.quarantined && !w.paused && now - w.lastSeen <= heartbeatTimeoutMs;
+}
+
+/** The worker this socket said hello as, unless a newer connection of the same tab replaced it. */
+export function boundWorker(workers: ReadonlyMap<string, LiveWorker>, socket: WorkerSocket): LiveWorker | undefined {
+  const w = socket.data.workerId ? workers.get(socket.data.workerId) : undefined;
+  return w && w.socket === socket ? w : undefined;
+}
+
+/** What uploads are measured against by the norm bound: the global copy, or the seeded initialisation before one exists. */
+export function normReference(a: ActiveRun): Float32Array {
+  if (a.globalCopy) return a.globalCopy.weights;
+  a.initial ??= initialParameters(a.spec, a.run.config.seed);
+  return a.initial;
+}
