@@ -1,7 +1,7 @@
 // npm run bench:accuracy — test accuracy after a fixed number of epochs in one headless Chromium tab.
 // Prints one JSON line per case: {"case","dataset","epochs","test_acc","test_loss","seconds","adapter"}.
 import { launchBrowser } from '../e2e/browser.ts';
-import { buildClient } from '../e2e/client_build.ts';
+import { buildClient } from '../server/client_build.ts';
 import { startE2eFlock } from '../e2e/flock_server.ts';
 import { round, runEnginePage } from './engine_page.ts';
 

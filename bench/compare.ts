@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser } from '../e2e/browser.ts';
-import { buildClient } from '../e2e/client_build.ts';
+import { buildClient } from '../server/client_build.ts';
 import { E2E_TOKEN, startE2eFlock } from '../e2e/flock_server.ts';
 import { openSwarm } from '../e2e/swarm.ts';
 import type { Hyper, RunView } from '../shared/run_config.ts';

@@ -2,7 +2,7 @@
 // Prints one JSON line per model: {"case","batch","samples_per_s","ms_per_step","gflops","adapter"};
 // with --profile, first one line per dispatch of the step timed alone; --case mlp|cnn runs one model only.
 import { launchBrowser } from '../e2e/browser.ts';
-import { buildClient } from '../e2e/client_build.ts';
+import { buildClient } from '../server/client_build.ts';
 import { startE2eFlock } from '../e2e/flock_server.ts';
 import { round, runEnginePage } from './engine_page.ts';
 import { median } from '../client/gpu/timing.ts';

@@ -13,7 +13,7 @@ import { configSchema } from '../server/config.ts';
 import { linearEvaluator, syntheticDataset, TEST_TOKEN, TestWorker, TINY_SPEC } from '../server/test_support.ts';
 import { decodeSafetensors, modelFromSafetensors } from '../shared/safetensors.ts';
 import { launchBrowser } from './browser.ts';
-import { buildClient } from './client_build.ts';
+import { buildClient } from '../server/client_build.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const artifacts = join(root, 'e2e', 'artifacts');

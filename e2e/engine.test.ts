@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright';
 import { launchBrowser } from './browser.ts';
-import { buildClient } from './client_build.ts';
+import { buildClient } from '../server/client_build.ts';
 import { startE2eFlock } from './flock_server.ts';
 import type { Flock } from '../server/app.ts';
 import { runEnginePage } from '../bench/engine_page.ts';

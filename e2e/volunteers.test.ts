@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { launchBrowser } from './browser.ts';
-import { buildClient } from './client_build.ts';
+import { buildClient } from '../server/client_build.ts';
 import { E2E_TOKEN, startE2eFlock } from './flock_server.ts';
 import { openSwarm, tabState, type Swarm } from './swarm.ts';
 import type { Flock } from '../server/app.ts';

@@ -9,7 +9,7 @@ export const configSchema = z.object({
   dataDir: z.string().min(1).default('data'),
   /** When absent, one is generated on first start and kept in dataDir/admin-token. */
   adminToken: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
-  /** Build the client with vite when dist/ is missing. */
+  /** Build the client with vite when dist/ is missing or older than its sources. */
   buildClient: z.preprocess((v) => (v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v), z.boolean()).default(true),
   /** How often tabs must send a heartbeat; a tab silent for heartbeatTimeoutMs loses any leadership. */
   heartbeatMs: z.coerce.number().int().positive().default(3000),

@@ -214,7 +214,7 @@ export class Coordinator {
     Object.assign(w, { socket, machineId, adapter, lastSeen: now, heldLocal: 0, heldGlobal: 0, uploadRequest: null, dirty: true, paused: false });
     socket.data.workerId = tabId;
     if (this.active) this.store.addEvent(this.active.run.id, now, resumed ? 'rejoin' : 'join', tabId, `${resumed ? 'rejoined' : 'joined'} from machine ${machineId}`);
-    const assignment = this.assignmentFor(w);
+    const assignment = this.currentAssignment();
     ack?.({ ok: true, workerId: tabId, resumed, assignment, wait: assignment ? null : { reason: 'no run is active' } });
     if (!ack) this.assign(w);
     else if (assignment) this.afterAssign(w, assignment);
@@ -316,7 +316,8 @@ export class Coordinator {
 
   // ---- assignment
 
-  private assignmentFor(w: LiveWorker): Assignment | null {
+  /** What a tab joining now is given: the same for every tab of the active run. */
+  private currentAssignment(): Assignment | null {
     const a = this.active;
     if (!a) return null;
     const manifest = this.datasets.cachedManifest(a.run.config.dataset);
@@ -329,7 +330,7 @@ export class Coordinator {
   }
 
   private assign(w: LiveWorker): void {
-    const assignment = this.assignmentFor(w);
+    const assignment = this.currentAssignment();
     if (!assignment) return void w.socket?.emit('wait', { reason: 'no run is active' });
     w.socket?.emit('assignment', assignment);
     this.afterAssign(w, assignment);

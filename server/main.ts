@@ -1,36 +1,30 @@
-// `npm start`: build the client if it is missing, then serve Flock.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// `npm start`: build the client if it is missing or stale, then serve Flock.
+import { join } from 'node:path';
 import { startFlock } from './app.ts';
+import { buildClient, ROOT, staleReason } from './client_build.ts';
 import { describeConfig, loadConfig } from './config.ts';
 import { DATASET_NAMES, isDatasetName, loadDataset } from './datasets/catalog.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const dist = fileURLToPath(new URL('../dist', import.meta.url));
-
-function buildClientIfMissing(): void {
-  if (existsSync(`${dist}/index.html`)) return;
-  if (!existsSync(`${root}/index.html`) && !existsSync(`${root}/client/index.html`)) {
-    console.log('flock: no client sources yet; serving a placeholder page');
-    return;
-  }
-  console.log('flock: dist/ is missing, building the client with vite ...');
+/** Builds the client when dist/ is missing or older than its sources; a failed build leaves what was there. */
+async function buildClientIfStale(): Promise<void> {
+  const reason = staleReason();
+  if (!reason) return;
+  console.log(`flock: ${reason}, building the client with vite ...`);
   try {
-    execFileSync('npx', ['vite', 'build'], { cwd: root, stdio: 'inherit' });
+    await buildClient();
   } catch (err) {
-    console.error(`flock: vite build failed (${(err as Error).message}); serving a placeholder page`);
+    console.error(`flock: vite build failed (${(err as Error).message}); serving what dist/ holds`);
   }
 }
 
 const { config, file } = loadConfig();
 console.log(`flock: config${file ? ` (with ${file})` : ''} ${describeConfig(config)}`);
-if (config.buildClient) buildClientIfMissing();
+if (config.buildClient) await buildClientIfStale();
 
 const flock = await startFlock(config, {
   names: DATASET_NAMES,
   load: (name) => (isDatasetName(name) ? loadDataset(name) : Promise.reject(new Error(`unknown dataset ${name}`))),
-}, dist);
+}, join(ROOT, 'dist'));
 
 console.log(`flock: volunteers open ${flock.url}/`);
 console.log(`flock: admin dashboard ${flock.url}/admin`);
