@@ -80,15 +80,12 @@ export function buildModelPlan(
   // if the variants picked for those products can (on a GPU the listing would cost more than it saves).
   const firstDense = spec.layers.findIndex((l) => l.kind !== 'flatten');
   const first = spec.layers[firstDense];
+  const units = first?.kind === 'dense' ? first.units : 0;
   const inputSize = shapeSize(spec.input);
-  const listable = first?.kind === 'dense' && inputSize <= MAX_ACTIVE_COLUMNS;
+  const listable = units > 0 && inputSize <= MAX_ACTIVE_COLUMNS;
   let inputNonzero: GPUBuffer | null = null;
   const skips = (s: MatmulShape) => variantSkipsZeros(variantFor(s));
-  if (
-    first?.kind === 'dense' &&
-    listable &&
-    (skips({ m: batch, k: inputSize, n: first.units, transA: false, transB: false }) || skips({ m: inputSize, k: batch, n: first.units, transA: true, transB: false }))
-  ) {
+  if (listable && (skips({ m: batch, k: inputSize, n: units, transA: false, transB: false }) || skips({ m: inputSize, k: batch, n: units, transA: true, transB: false }))) {
     inputNonzero = device.createBuffer({ label: 'nonzero input columns', size: bufferBytes(activeColumnsLength(inputSize) * 4), usage: GPUBufferUsage.STORAGE });
     owned.push(inputNonzero);
   }
