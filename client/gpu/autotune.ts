@@ -2,6 +2,7 @@
 // register-blocked kernel, real GPUs may want shared-memory tiles) and how many workgroups the grid-stride
 // kernels get (SwiftShader wants a few, a GPU many).
 import {
+  adapterTraits,
   matmulDispatch,
   matmulFlops,
   matmulVariantsFor,
@@ -71,11 +72,11 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: PlannedMatmul
   try {
     // The quad variant assumes how the adapter groups invocations into subgroups: checked once, before it is timed
     // (without it, wide takes its place).
-    const features = cache.device.features;
-    const quadShape = biggestFirst.map(([, s]) => s).find((s) => matmulVariantsFor(s, features).includes('quad'));
+    const adapter = adapterTraits(cache.device);
+    const quadShape = biggestFirst.map(([, s]) => s).find((s) => matmulVariantsFor(s, adapter).includes('quad'));
     const quadUsable = quadShape === undefined || (await agreesWithVec4(cache, withHint(quadShape, 'quad')));
     for (const [key, shape] of biggestFirst) {
-      const fitting = matmulVariantsFor(shape, features, quadUsable);
+      const fitting = matmulVariantsFor(shape, adapter, quadUsable);
       const kept = candidates.filter((v) => fitting.includes(v));
       // When every survivor so far is one that does not fit this shape, the fitting ones compete afresh.
       const eligible = kept.length > 0 ? kept : fitting;

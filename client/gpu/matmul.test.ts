@@ -4,7 +4,7 @@ import { openNodeDevice } from './node_device.ts';
 import { PipelineCache } from './dispatch.ts';
 import { bufferFrom, emptyBuffer, randomArray, readF32, relativeError, run, STORAGE } from './test_support.ts';
 import { readFileSync } from 'node:fs';
-import { matmulDispatch, matmulFlops, matmulVariantsFor, MATMUL_VARIANTS, QUAD_TILE, WIDE_BLOCK, type MatmulShape, type MatmulVariant } from './matmul.ts';
+import { adapterTraits, matmulDispatch, matmulFlops, matmulVariantsFor, MATMUL_VARIANTS, QUAD_TILE, WIDE_BLOCK, type MatmulShape, type MatmulVariant } from './matmul.ts';
 import { addBias, matmul } from '../../shared/reference/matmul.ts';
 import { matmulWideWgsl, WIDE_BLOCK as GENERATED_BLOCK } from '../../shaders/gen/matmul_wide.ts';
 import { matmulQuadWgsl, QUAD_LANE_BLOCK } from '../../shaders/gen/matmul_quad.ts';
@@ -120,18 +120,19 @@ test('matmul_quad.wgsl is what its generator writes, with the tile the wrapper d
   assert.equal(QUAD_TILE, 2 * QUAD_LANE_BLOCK);
 });
 
-test('big shapes are offered quad where the device has subgroups and its check passed, else wide; small or thin ones neither', () => {
+test('big shapes are offered quad on a CPU-like adapter with subgroups whose check passed, else wide; on a GPU neither', () => {
   const big = { m: 64, k: 784, n: 256, transA: false, transB: false };
-  const features = device.features;
-  assert.ok(features.has('subgroups'), 'Dawn on SwiftShader offers subgroups, which the quad tests here need');
-  const none = new Set<string>() as GPUSupportedFeatures;
-  assert.deepEqual(matmulVariantsFor(big, features), ['vec4', 'tiled', 'quad'], 'quad stands in for wide');
-  assert.deepEqual(matmulVariantsFor(big, none), ['vec4', 'tiled', 'wide'], 'no subgroups: wide');
-  assert.deepEqual(matmulVariantsFor(big, features, false), ['vec4', 'tiled', 'wide'], 'quad failed its check: wide');
-  assert.deepEqual(matmulVariantsFor({ ...big, k: 2000, n: 20 }, features), ['vec4', 'tiled', 'wide'], 'n below the quad tile');
-  assert.deepEqual(matmulVariantsFor({ ...big, k: 4000, n: 10 }, features), ['vec4', 'tiled'], 'n below the wide block');
-  assert.deepEqual(matmulVariantsFor({ ...big, k: 10 }, features), ['vec4', 'tiled'], 'too little work');
-  assert.ok(matmulVariantsFor({ m: 64, k: 256, n: 128, transA: false, transB: false }, features).includes('quad'), 'the mlp middle layer');
+  const cpu = { subgroups: true, subgroupMaxSize: 4 };
+  assert.equal(device.features.has('subgroups'), true, 'Dawn on SwiftShader offers subgroups, which the quad tests here need');
+  assert.deepEqual(adapterTraits(device), cpu, 'SwiftShader: subgroups 4 wide');
+  assert.deepEqual(matmulVariantsFor(big, cpu), ['vec4', 'tiled', 'quad'], 'quad stands in for wide');
+  assert.deepEqual(matmulVariantsFor(big, { subgroups: false }), ['vec4', 'tiled', 'wide'], 'no subgroups: wide');
+  assert.deepEqual(matmulVariantsFor(big, cpu, false), ['vec4', 'tiled', 'wide'], 'quad failed its check: wide');
+  assert.deepEqual(matmulVariantsFor(big, { subgroups: true, subgroupMaxSize: 32 }), ['vec4', 'tiled'], 'a GPU: neither');
+  assert.deepEqual(matmulVariantsFor({ ...big, k: 2000, n: 20 }, cpu), ['vec4', 'tiled', 'wide'], 'n below the quad tile');
+  assert.deepEqual(matmulVariantsFor({ ...big, k: 4000, n: 10 }, cpu), ['vec4', 'tiled'], 'n below the wide block');
+  assert.deepEqual(matmulVariantsFor({ ...big, k: 10 }, cpu), ['vec4', 'tiled'], 'too little work');
+  assert.ok(matmulVariantsFor({ m: 64, k: 256, n: 128, transA: false, transB: false }, cpu).includes('quad'), 'the mlp middle layer');
 });
 
 /** Zeroes `zeroed` of opA's columns (axis k) or rows (axis m) and returns the list the hint wants: the nonzero

@@ -73,12 +73,30 @@ export function matmulFlops(s: MatmulShape): number {
   return 2 * s.m * s.k * s.n;
 }
 
-/** The variants worth timing for a shape on a device: vec4 and tiled always; on big enough shapes quad where the
- *  device has subgroups (and `quadUsable`: the autotune's check of it passed), else wide, which is quad without the
- *  shared loads (on SwiftShader quad was as fast or faster on every big shape: timing both only costs compiles). */
-export function matmulVariantsFor(s: MatmulShape, features: GPUSupportedFeatures, quadUsable = true): MatmulVariant[] {
-  const big = s.m * s.k * s.n >= BIG_MIN_MACS;
-  const quad = big && s.m >= QUAD_TILE && s.n >= QUAD_TILE && features.has('subgroups') && quadUsable;
+/** What the variant choice needs to know of an adapter. */
+export interface AdapterTraits {
+  subgroups: boolean;
+  /** Widest subgroup the adapter runs; undefined where the browser does not say. */
+  subgroupMaxSize?: number;
+}
+
+export function adapterTraits(device: GPUDevice): AdapterTraits {
+  return { subgroups: device.features.has('subgroups'), subgroupMaxSize: device.adapterInfo?.subgroupMaxSize };
+}
+
+/** Subgroups at most this wide mark a CPU-like adapter (SwiftShader runs 4 invocations to a SIMD group): the only
+ *  kind `wide` and `quad` are for. On a GPU (32 or 64 wide) their huge register blocks lose several times to tiled
+ *  (the H100: 3-11x) and each takes about a second to compile, so they are not tried there. */
+const CPU_SUBGROUP_MAX = 4;
+
+/** The variants worth timing for a shape: vec4 and tiled always; on big enough shapes, on a CPU-like adapter (or one
+ *  that does not report its subgroup width), quad where it has subgroups (and `quadUsable`: the autotune's check of
+ *  it passed), else wide, which is quad without the shared loads (quad was as fast or faster on every big shape on
+ *  SwiftShader: timing both would only cost compiles). */
+export function matmulVariantsFor(s: MatmulShape, adapter: AdapterTraits, quadUsable = true): MatmulVariant[] {
+  const cpuLike = adapter.subgroupMaxSize === undefined || adapter.subgroupMaxSize <= CPU_SUBGROUP_MAX;
+  const big = cpuLike && s.m * s.k * s.n >= BIG_MIN_MACS;
+  const quad = big && s.m >= QUAD_TILE && s.n >= QUAD_TILE && adapter.subgroups && quadUsable;
   const fits = {
     vec4: true,
     tiled: true,
