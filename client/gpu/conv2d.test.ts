@@ -5,6 +5,8 @@ import { PipelineCache } from './dispatch.ts';
 import { bufferFrom, emptyBuffer, randomArray, readF32, relativeError, run } from './test_support.ts';
 import { conv2dBackwardDataDispatch, conv2dBackwardFilterDispatches, conv2dForwardDispatch, conv2dForwardFlops } from './conv2d.ts';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward, type ConvShape } from '../../shared/reference/conv2d.ts';
+import { conv2dK3Files } from '../../shaders/gen/conv2d_k3.ts';
+import { readFileSync } from 'node:fs';
 
 const { device } = await openNodeDevice();
 const cache = new PipelineCache(device);
@@ -95,4 +97,10 @@ test('conv2d reads weights and writes gradients through 256-byte-aligned ranges 
 
 test('conv2dForwardFlops counts two flops per multiply-add', () => {
   assert.equal(conv2dForwardFlops({ batch: 64, height: 14, width: 14, inChannels: 16, outChannels: 32, kernel: 3 }), 2 * 64 * 14 * 14 * 32 * 9 * 16);
+});
+
+test('the kernel-3 conv shaders are what their generator writes', () => {
+  for (const [name, text] of Object.entries(conv2dK3Files())) {
+    assert.equal(readFileSync(new URL(`../../shaders/${name}`, import.meta.url), 'utf8'), text, `${name}: rerun node --import tsx shaders/gen/conv2d_k3.ts`);
+  }
 });

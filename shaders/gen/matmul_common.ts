@@ -1,7 +1,6 @@
 // What the generated register-blocked matmuls (matmul_wide.wgsl, matmul_quad.wgsl) share: their overrides,
 // bindings, and the helpers that map loop steps and rows through the optional list of opA's nonzero lines.
-
-export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+import { range } from './range.ts';
 
 /** Header lines from the `override M` line through the helper functions. `tileSizes` declares the kernel's own
  *  block constants and derived overrides (they differ between the variants). */

@@ -3,7 +3,8 @@
 // Run: node --import tsx shaders/gen/matmul_quad.ts
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { accumulators, biasLoads, kLoop, matmulPreamble, range } from './matmul_common.ts';
+import { accumulators, biasLoads, kLoop, matmulPreamble } from './matmul_common.ts';
+import { range } from './range.ts';
 
 /** Rows and columns of C per lane; a quad owns a 2x2 arrangement of such blocks. */
 export const QUAD_LANE_BLOCK = 16;

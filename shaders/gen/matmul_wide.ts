@@ -2,7 +2,8 @@
 // Run: node --import tsx shaders/gen/matmul_wide.ts
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { accumulators, biasLoads, kLoop, matmulPreamble, range } from './matmul_common.ts';
+import { accumulators, biasLoads, kLoop, matmulPreamble } from './matmul_common.ts';
+import { range } from './range.ts';
 
 export interface WideBlock {
   /** Rows of C per invocation. */
