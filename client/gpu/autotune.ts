@@ -58,15 +58,22 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: PlannedMatmul
   const a = scratch(floats((s) => s.m * s.k));
   const b = scratch(floats((s) => s.k * s.n));
   const c = scratch(floats((s) => s.m * s.n));
-  const lists: GPUBuffer[] = [];
+  /** Lists of every line (0 .. lines-1, then the count), one per length: the hint that leaves the product dense. */
+  const lists = new Map<number, GPUBuffer>();
+  const everyLine = (lines: number) => {
+    let list = lists.get(lines);
+    if (!list) {
+      list = cache.device.createBuffer({ label: 'matmul autotune: every line listed', size: bufferBytes((lines + 1) * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      cache.device.queue.writeBuffer(list, 0, Uint32Array.from({ length: lines + 1 }, (_, i) => i));
+      lists.set(lines, list);
+    }
+    return list;
+  };
   const bias = scratch(floats((s) => s.n));
   const withHint = (shape: PlannedMatmul, variant: MatmulVariant): ScratchArgs => {
     const args: ScratchArgs = { ...shape, variant, a, b, c, bias: shape.bias ? bias : undefined };
     if (!shape.nonzeroAxis || !variantSkipsZeros(variant)) return args;
-    const lines = shape.nonzeroAxis === 'k' ? shape.k : shape.m;
-    const list = cache.device.createBuffer({ label: 'matmul autotune: every line listed', size: bufferBytes((lines + 1) * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-    cache.device.queue.writeBuffer(list, 0, Uint32Array.from({ length: lines + 1 }, (_, i) => i));
-    lists.push(list);
+    const list = everyLine(shape.nonzeroAxis === 'k' ? shape.k : shape.m);
     return { ...args, nonzero: { list, axis: shape.nonzeroAxis } };
   };
   try {
@@ -100,7 +107,7 @@ export async function autotuneMatmul(cache: PipelineCache, shapes: PlannedMatmul
       candidates = candidates.filter((v) => !times.has(v) || times.get(v)! <= DROP_FACTOR * bestMs);
     }
   } finally {
-    for (const buffer of [a, b, c, bias, ...lists]) buffer.destroy();
+    for (const buffer of [a, b, c, bias, ...lists.values()]) buffer.destroy();
   }
   return best;
 }
