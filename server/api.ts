@@ -7,7 +7,7 @@ import { bearerMatches } from './admin_token.ts';
 import { paramLengthOf, type Coordinator } from './coordinator.ts';
 import type { Config } from './config.ts';
 import type { DatasetService } from './dataset_service.ts';
-import { nextState, type RunAction } from './run_control.ts';
+import { nextState, type RunAction } from '../shared/run_control.ts';
 import type { Store } from './store.ts';
 
 export interface ApiDeps { store: Store; coordinator: Coordinator; datasets: DatasetService; config: Config; token: string }

@@ -14,7 +14,8 @@ import type { DatasetService } from './dataset_service.ts';
 import type { Leaders } from './election.ts';
 import type { LeaderEvaluator } from './evaluator.ts';
 import type { CopyRef } from './relay.ts';
-import type { Store, WorkerRecord } from './store.ts';
+import type { WorkerRecord } from '../shared/records.ts';
+import type { Store } from './store.ts';
 
 export type WorkerSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type WorkerNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

@@ -6,7 +6,7 @@ import { weightsToBytes } from '../shared/protocol.ts';
 import { evaluate } from '../shared/reference/model.ts';
 import { decodeSafetensors, modelFromSafetensors } from '../shared/safetensors.ts';
 import { bestCheckpoint } from './model_export.ts';
-import type { CheckpointInfo } from './store.ts';
+import type { CheckpointInfo } from '../shared/records.ts';
 import { api, createAndStart, startTestFlock, syntheticDataset, TEST_TOKEN, TestWorker, TINY_SPEC, until } from './test_support.ts';
 
 const info = (id: number, testAccuracy: number | null): CheckpointInfo => ({

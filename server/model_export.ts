@@ -7,7 +7,8 @@ import { parameterCount, parameterLayout } from '../shared/layout.ts';
 import { resolveModel, type RunView } from '../shared/run_config.ts';
 import { modelToSafetensors } from '../shared/safetensors.ts';
 import { bearerMatches } from './admin_token.ts';
-import type { Checkpoint, CheckpointInfo, Store } from './store.ts';
+import type { CheckpointInfo } from '../shared/records.ts';
+import type { Checkpoint, Store } from './store.ts';
 
 export interface ModelExportDeps { store: Store; token: string; evalSamples: number }
 

@@ -1,6 +1,6 @@
 // The dashboard's REST client: every action goes through here, with the admin token as a Bearer header.
 import type { RunConfigInput, RunView } from '../../shared/run_config.ts';
-import type { CheckpointInfo, EvalMetric, LeaderMetric, RoundMetric, RunEvent, WorkerMetric, WorkerRecord } from '../../server/store.ts';
+import type { CheckpointInfo, EvalMetric, LeaderMetric, RoundMetric, RunEvent, WorkerMetric, WorkerRecord } from '../../shared/records.ts';
 
 export type { CheckpointInfo, EvalMetric, LeaderMetric, RoundMetric, RunEvent, WorkerMetric };
 

@@ -3,7 +3,7 @@
 import type { RunState, RunView } from '../../shared/run_config.ts';
 import { resolveModel } from '../../shared/run_config.ts';
 import { parameterLayout } from '../../shared/layout.ts';
-import { nextState, type RunAction } from '../../server/run_control.ts';
+import { nextState, type RunAction } from '../../shared/run_control.ts';
 import { ApiError, type Api, type EvalMetric, type Metrics, type RoundMetric, type WorkerView } from './api.ts';
 import { paletteColor, TimeChart, type TimeSeries } from './charts.ts';
 import { confirmAction } from './confirm.ts';

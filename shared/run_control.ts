@@ -1,5 +1,5 @@
 // Which admin action is allowed in which run state: a plain table, so the REST layer and the tests agree.
-import type { RunState } from '../shared/run_config.ts';
+import type { RunState } from './run_config.ts';
 
 export type RunAction = 'start' | 'pause' | 'resume' | 'stop';
 
