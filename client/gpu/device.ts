@@ -8,10 +8,11 @@ export interface GpuHandle {
   adapterName: string;
 }
 
-export async function openDevice(gpu: GPU | undefined): Promise<GpuHandle> {
-  if (!gpu) throw new Error(WEBGPU_MISSING);
+/** `missing`: what to tell the user when there is no adapter (Node's Dawn has other causes than a browser's). */
+export async function openDevice(gpu: GPU | undefined, missing = WEBGPU_MISSING): Promise<GpuHandle> {
+  if (!gpu) throw new Error(missing);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error(`${WEBGPU_MISSING} (no GPU adapter was offered)`);
+  if (!adapter) throw new Error(missing === WEBGPU_MISSING ? `${missing} (no GPU adapter was offered)` : missing);
   // Subgroups let the quad matmul share loads across SIMD lanes; it is only offered where the device has them.
   const requiredFeatures: GPUFeatureName[] = adapter.features.has('subgroups') ? ['subgroups'] : [];
   const device = await adapter.requestDevice({

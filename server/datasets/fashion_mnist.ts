@@ -7,6 +7,11 @@ import { readIdx, type IdxArray } from '../../shared/idx.ts';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
+const imagesFile = (prefix: 'train' | 't10k') => `${prefix}-images-idx3-ubyte.gz`;
+const labelsFile = (prefix: 'train' | 't10k') => `${prefix}-labels-idx1-ubyte.gz`;
+/** The package's four files, for the test prerequisites check. */
+export const FASHION_MNIST_FILES = (['train', 't10k'] as const).flatMap((p) => [imagesFile(p), labelsFile(p)]);
+
 const SIZE = 28 * 28;
 const CLASSES = 10;
 
@@ -29,8 +34,8 @@ async function readIdxFile(path: string, dir: string): Promise<IdxArray> {
 }
 
 async function readSplit(dir: string, prefix: 'train' | 't10k', count: number): Promise<DataSplit> {
-  const imagesPath = join(dir, `${prefix}-images-idx3-ubyte.gz`);
-  const labelsPath = join(dir, `${prefix}-labels-idx1-ubyte.gz`);
+  const imagesPath = join(dir, imagesFile(prefix));
+  const labelsPath = join(dir, labelsFile(prefix));
   const [images, labels] = await Promise.all([readIdxFile(imagesPath, dir), readIdxFile(labelsPath, dir)]);
   if (!(images.data instanceof Uint8Array) || images.dims.join('x') !== `${count}x28x28`) {
     throw new Error(`${imagesPath}: expected ${count}x28x28 u8 images, got ${images.dims.join('x')} ${images.data.constructor.name}`);
