@@ -4,9 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parameterCount, parameterLayout } from '../shared/layout.ts';
+import { modelConventions } from '../shared/model_conventions.ts';
 import { resolveModel, type RunView } from '../shared/run_config.ts';
 import { modelToSafetensors } from '../shared/safetensors.ts';
 import { bearerMatches } from './admin_token.ts';
+import { classNamesOf } from './datasets/class_names.ts';
 import type { CheckpointInfo } from '../shared/records.ts';
 import type { Checkpoint, Store } from './store.ts';
 
@@ -58,6 +60,7 @@ function manifestOf(e: Export, evalSamples: number) {
     parameterCount: parameterCount(layout),
     layout: layout.tensors.map((t) => ({ name: t.name, shape: t.shape, offset: t.offset, length: t.length })),
     flatLength: layout.length,
+    conventions: modelConventions(spec, classNamesOf(e.run.config.dataset)),
     checkpoint: { id: c.id, step: c.step, round: c.round, version: c.version, workerId: c.workerId, final: c.final, t: c.t, time: new Date(c.t).toISOString() },
     test: { accuracy: c.testAccuracy, loss: c.testLoss, samples: c.testAccuracy === null ? 0 : evalSamples },
   };
