@@ -55,9 +55,25 @@ export class RunRecorder {
     if (stop.steps !== undefined && a.run.step >= stop.steps) this.ctx.finish('finished', `reached ${stop.steps} steps`);
   }
 
+  /**
+   * Stores the global copy as a checkpoint. A final one also carries its test result, so the download can pick it:
+   * that of an earlier checkpoint of the same weights, or else one measured now and written when it arrives.
+   */
   checkpoint(a: ActiveRun, final: boolean): number {
     const c = a.globalCopy!;
-    return this.ctx.store.addCheckpoint(a.run.id, { t: this.ctx.now(), step: c.step, round: a.round.n, version: c.version, workerId: c.leaderId, final, weights: c.weights });
+    const id = this.ctx.store.addCheckpoint(a.run.id, { t: this.ctx.now(), step: c.step, round: a.round.n, version: c.version, workerId: c.leaderId, final, weights: c.weights });
+    if (final) this.carryEval(a, id, c.version);
+    return id;
+  }
+
+  /**
+   * Only checkpoints are searched, not the eval metrics: those also hold claim checks on random test windows, and
+   * versions after the last checkpoint are numbered again after a server restart.
+   */
+  private carryEval(a: ActiveRun, checkpointId: number, version: number): void {
+    const same = this.ctx.store.checkpoints(a.run.id).findLast((k) => k.version === version && k.testAccuracy !== null);
+    if (same) this.ctx.store.setCheckpointEval(checkpointId, same.testLoss!, same.testAccuracy!);
+    else void this.evaluateGlobal(a, checkpointId);
   }
 
   async evaluateGlobal(a: ActiveRun, checkpointId: number | null): Promise<void> {
