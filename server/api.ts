@@ -1,9 +1,10 @@
 // The REST API: runs (admin token for every write), live views for the dashboard, and dataset shards.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { layerOutputShapes } from '../shared/model.ts';
-import { describeIssues, resolveModel, runConfigSchema } from '../shared/run_config.ts';
+import { describeIssues, resolveModel } from '../shared/run_config.ts';
 import { bearerMatches } from './admin_token.ts';
+import { API_ROUTES, datasetParams, runIdParams, serveRoutes, shardParams, sinceQuery } from './api_routes.ts';
 import { paramLengthOf, type Coordinator } from './coordinator.ts';
 import type { Config } from './config.ts';
 import type { DatasetService } from './dataset_service.ts';
@@ -11,10 +12,6 @@ import { nextState, type RunAction } from '../shared/run_control.ts';
 import type { Store } from './store.ts';
 
 export interface ApiDeps { store: Store; coordinator: Coordinator; datasets: DatasetService; config: Config; token: string }
-
-const idParams = z.object({ id: z.coerce.number().int().positive() });
-const sinceQuery = z.object({ since: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(10000).default(2000) });
-const shardParams = z.object({ name: z.string().max(64), split: z.enum(['train', 'test']), file: z.string().regex(/^\d{1,6}\.bin$/) });
 
 function badRequest(reply: FastifyReply, error: z.ZodError) {
   return reply.code(400).send({ error: 'invalid request', issues: describeIssues(error) });
@@ -26,18 +23,20 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     if (!bearerMatches(req.headers.authorization, deps.token)) return reply.code(401).send({ error: 'admin token required: send Authorization: Bearer <token>' });
   };
   const runOr404 = (req: FastifyRequest, reply: FastifyReply) => {
-    const p = idParams.safeParse(req.params);
+    const p = runIdParams.safeParse(req.params);
     if (!p.success) return void badRequest(reply, p.error);
     const run = store.getRun(p.data.id);
     if (!run) return void reply.code(404).send({ error: `run ${p.data.id} does not exist` });
     return run;
   };
+  // each route's URL, zod schemas and admin check come from its entry in server/api_routes.ts
+  const serve = serveRoutes(app, requireAdmin);
 
-  app.get('/api/health', async () => ({ ok: true }));
-  app.get('/api/status', async () => ({ activeRun: coordinator.activeRunId(), datasets: datasets.names }));
+  serve(API_ROUTES.health, async () => ({ ok: true }));
+  serve(API_ROUTES.status, async () => ({ activeRun: coordinator.activeRunId(), datasets: datasets.names }));
 
-  app.post('/api/runs', { preHandler: requireAdmin }, async (req, reply) => {
-    const parsed = runConfigSchema.safeParse(req.body);
+  serve(API_ROUTES.createRun, async (req, reply) => {
+    const parsed = API_ROUTES.createRun.body.safeParse(req.body);
     if (!parsed.success) return badRequest(reply, parsed.error);
     const cfg = parsed.data;
     if (!datasets.has(cfg.dataset)) return reply.code(400).send({ error: 'invalid request', issues: [{ field: 'dataset', reason: `unknown dataset; use one of ${datasets.names.join(', ')}` }] });
@@ -59,11 +58,11 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return reply.code(201).send(store.createRun(cfg, paramLength, Date.now()));
   });
 
-  app.get('/api/runs', async () => store.listRuns());
-  app.get('/api/runs/:id', async (req, reply) => runOr404(req, reply));
+  serve(API_ROUTES.listRuns, async () => store.listRuns());
+  serve(API_ROUTES.getRun, async (req, reply) => runOr404(req, reply));
 
   for (const action of ['start', 'pause', 'resume', 'stop'] as RunAction[]) {
-    app.post(`/api/runs/:id/${action}`, { preHandler: requireAdmin }, async (req, reply) => {
+    serve(API_ROUTES[`${action}Run`], async (req, reply) => {
       const run = runOr404(req, reply);
       if (!run) return reply;
       const next = nextState(run.state, action);
@@ -81,7 +80,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     });
   }
 
-  app.delete('/api/runs/:id', { preHandler: requireAdmin }, async (req, reply) => {
+  serve(API_ROUTES.deleteRun, async (req, reply) => {
     const run = runOr404(req, reply);
     if (!run) return reply;
     if (coordinator.activeRunId() === run.id) return reply.code(409).send({ error: `run ${run.id} is ${run.state}: stop it before deleting` });
@@ -89,7 +88,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return reply.code(204).send();
   });
 
-  app.get('/api/runs/:id/metrics', async (req, reply) => {
+  serve(API_ROUTES.metrics, async (req, reply) => {
     const run = runOr404(req, reply);
     if (!run) return reply;
     const q = sinceQuery.safeParse(req.query);
@@ -97,13 +96,13 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return { now: Date.now(), ...store.metrics(run.id, q.data.since, q.data.limit) };
   });
 
-  app.get('/api/runs/:id/workers', async (req, reply) => {
+  serve(API_ROUTES.workers, async (req, reply) => {
     const run = runOr404(req, reply);
     if (!run) return reply;
     return coordinator.activeRunId() === run.id ? coordinator.liveWorkers(run.id) : store.workers(run.id);
   });
 
-  app.get('/api/runs/:id/events', async (req, reply) => {
+  serve(API_ROUTES.events, async (req, reply) => {
     const run = runOr404(req, reply);
     if (!run) return reply;
     const q = sinceQuery.safeParse(req.query);
@@ -111,19 +110,19 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return store.events(run.id, q.data.since, q.data.limit);
   });
 
-  app.get('/api/runs/:id/checkpoints', async (req, reply) => {
+  serve(API_ROUTES.checkpoints, async (req, reply) => {
     const run = runOr404(req, reply);
     if (!run) return reply;
     return store.checkpoints(run.id);
   });
 
-  app.get('/api/datasets/:name', async (req, reply) => {
-    const name = (req.params as { name: string }).name;
+  serve(API_ROUTES.datasetManifest, async (req, reply) => {
+    const { name } = datasetParams.parse(req.params);
     if (!datasets.has(name)) return reply.code(404).send({ error: `unknown dataset ${name}` });
     return datasets.manifest(name);
   });
 
-  app.get('/api/datasets/:name/:split/:file', async (req, reply) => {
+  serve(API_ROUTES.datasetShard, async (req, reply) => {
     const p = shardParams.safeParse(req.params);
     if (!p.success) return badRequest(reply, p.error);
     if (!datasets.has(p.data.name)) return reply.code(404).send({ error: `unknown dataset ${p.data.name}` });

@@ -13,6 +13,7 @@ import { Coordinator } from './coordinator.ts';
 import { DatasetService, type DatasetSource } from './dataset_service.ts';
 import { Evaluator, type LeaderEvaluator } from './evaluator.ts';
 import { registerModelExport } from './model_export.ts';
+import { registerApiDocs } from './openapi.ts';
 import { Store } from './store.ts';
 
 export interface Flock {
@@ -24,6 +25,8 @@ export interface Flock {
   tokenGenerated: boolean;
   /** http://host:port once listening. */
   url: string;
+  /** Every route Fastify registered, so a test can find an /api route missing from the docs. */
+  routes: readonly { method: string; url: string }[];
   close(): Promise<void>;
 }
 
@@ -38,6 +41,10 @@ export async function startFlock(config: Config, datasetSource: DatasetSource, d
   const { token, generated } = adminToken(config.dataDir, config.adminToken);
   const datasets = new DatasetService(datasetSource, config.shardSamples);
   const app = Fastify({ bodyLimit: 256 * 1024 });
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+  });
 
   if (existsSync(join(distDir, 'index.html'))) {
     await app.register(fastifyStatic, { root: distDir });
@@ -55,6 +62,7 @@ export async function startFlock(config: Config, datasetSource: DatasetSource, d
   registerApi(app, { store, coordinator, datasets, config, token });
   registerModelExport(app, { store, token, evalSamples: config.evalSamples });
   registerAdminPage(app, token);
+  registerApiDocs(app);
 
   // a run that was running or paused when the server went down carries on from its latest checkpoint
   const unfinished = store.runsInState('running', 'paused');
@@ -70,7 +78,7 @@ export async function startFlock(config: Config, datasetSource: DatasetSource, d
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
 
   return {
-    app, io, store, coordinator, token, tokenGenerated: generated, url,
+    app, io, store, coordinator, token, tokenGenerated: generated, url, routes,
     async close() {
       coordinator.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));

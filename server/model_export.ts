@@ -2,21 +2,18 @@
 // Both need the admin token: the trained weights belong to whoever runs the coordinator, not to every visitor.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import type { ModelManifest } from '../shared/api_responses.ts';
 import { parameterCount, parameterLayout } from '../shared/layout.ts';
 import { modelConventions } from '../shared/model_conventions.ts';
 import { resolveModel, type RunView } from '../shared/run_config.ts';
 import { modelToSafetensors } from '../shared/safetensors.ts';
 import { bearerMatches } from './admin_token.ts';
+import { API_ROUTES, exportQuery, runIdParams, serveRoutes } from './api_routes.ts';
 import { classNamesOf } from './datasets/class_names.ts';
 import type { CheckpointInfo } from '../shared/records.ts';
 import type { Checkpoint, Store } from './store.ts';
 
 export interface ModelExportDeps { store: Store; token: string; evalSamples: number }
-
-const idParams = z.object({ id: z.coerce.number().int().positive() });
-/** `checkpoint` pins one checkpoint, so a manifest and the file fetched after it describe the same weights. */
-const exportQuery = z.object({ checkpoint: z.coerce.number().int().positive().optional() });
 
 /** The checkpoint with the highest test accuracy (the later one on a tie); the latest when none was evaluated. */
 export function bestCheckpoint(checkpoints: readonly CheckpointInfo[]): CheckpointInfo | null {
@@ -44,7 +41,7 @@ function buildExport(run: RunView, checkpoint: Checkpoint): Export {
   return { run, checkpoint, bytes, fileName: `flock-${run.id}-${slug}-step${checkpoint.step}.safetensors` };
 }
 
-function manifestOf(e: Export, evalSamples: number) {
+function manifestOf(e: Export, evalSamples: number): ModelManifest {
   const spec = resolveModel(e.run.config.model);
   const layout = parameterLayout(spec);
   const c = e.checkpoint;
@@ -76,7 +73,7 @@ export function registerModelExport(app: FastifyInstance, deps: ModelExportDeps)
       void reply.code(code).send(body);
       return null;
     };
-    const p = idParams.safeParse(req.params);
+    const p = runIdParams.safeParse(req.params);
     if (!p.success) return refuse(400, { error: 'invalid request', issues: [{ field: 'id', reason: 'a positive run id' }] });
     const q = exportQuery.safeParse(req.query);
     if (!q.success) return refuse(400, { error: 'invalid request', issues: [{ field: 'checkpoint', reason: 'a positive checkpoint id' }] });
@@ -92,7 +89,9 @@ export function registerModelExport(app: FastifyInstance, deps: ModelExportDeps)
     return buildExport(run, checkpoint);
   };
 
-  app.get('/api/runs/:id/model.safetensors', { preHandler: requireAdmin }, async (req, reply) => {
+  const serve = serveRoutes(app, requireAdmin);
+
+  serve(API_ROUTES.modelSafetensors, async (req, reply) => {
     const e = exportOr404(req, reply);
     if (!e) return reply;
     return reply
@@ -102,7 +101,7 @@ export function registerModelExport(app: FastifyInstance, deps: ModelExportDeps)
       .send(Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength));
   });
 
-  app.get('/api/runs/:id/model.json', { preHandler: requireAdmin }, async (req, reply) => {
+  serve(API_ROUTES.modelManifest, async (req, reply) => {
     const e = exportOr404(req, reply);
     if (!e) return reply;
     return reply.header('Cache-Control', 'no-store').send(manifestOf(e, deps.evalSamples));
