@@ -15,17 +15,21 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
 /** OpenAPI descriptions are CommonMark; of it, Flock's use only `code`. */
 const prose = (text: string) => escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
 
+interface Bound { op: '>' | '>=' | '<' | '<='; value: number }
+
 /** Two bounds as "1..100 chars" or "> 0 and <= 512", one as "at most 64 chars", none as null. */
-function rangeOf(min: string | null, max: string | null, unit: string): string | null {
-  if (min !== null && max !== null) return min.startsWith('>=') && max.startsWith('<=') ? `${min.slice(3)}..${max.slice(3)}${unit}` : `${min} and ${max}${unit}`;
+function rangeOf(min: Bound | null, max: Bound | null, unit: string): string | null {
+  if (min && max) return min.op === '>=' && max.op === '<=' ? `${min.value}..${max.value}${unit}` : `${min.op} ${min.value} and ${max.op} ${max.value}${unit}`;
   const one = min ?? max;
-  return one === null ? null : `${one.replace(/^>=/, 'at least').replace(/^<=/, 'at most')}${unit}`;
+  if (!one) return null;
+  return `${one.op === '>=' ? 'at least' : one.op === '<=' ? 'at most' : one.op} ${one.value}${unit}`;
 }
 
 /** Constraints and description of `s` in a few words: "1..100 chars, default 2000, run id". */
 function notesOf(s: Schema): string {
   // zod bounds every integer by the safe-integer range, which says nothing to a reader
-  const bound = (op: string, x: number | undefined) => (x === undefined || Math.abs(x) === Number.MAX_SAFE_INTEGER ? null : `${op} ${x}`);
+  const bound = (op: Bound['op'], value: number | undefined): Bound | null =>
+    value === undefined || Math.abs(value) === Number.MAX_SAFE_INTEGER ? null : { op, value };
   const notes = [
     rangeOf(bound('>', s.exclusiveMinimum) ?? bound('>=', s.minimum), bound('<', s.exclusiveMaximum) ?? bound('<=', s.maximum), ''),
     rangeOf(bound('>=', s.minLength), bound('<=', s.maxLength), ' chars'),
