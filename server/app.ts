@@ -13,6 +13,7 @@ import { Coordinator } from './coordinator.ts';
 import { DatasetService, type DatasetSource } from './dataset_service.ts';
 import { Evaluator, type LeaderEvaluator } from './evaluator.ts';
 import { registerModelExport } from './model_export.ts';
+import { retentionPolicy } from './retention.ts';
 import { registerApiDocs } from './openapi.ts';
 import { Store } from './store.ts';
 
@@ -37,7 +38,7 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Flock</title>
 const MESSAGE_SLACK_BYTES = 1 << 20;
 
 export async function startFlock(config: Config, datasetSource: DatasetSource, distDir: string, evaluator: LeaderEvaluator = new Evaluator()): Promise<Flock> {
-  const store = new Store(config.dataDir);
+  const store = new Store(config.dataDir, retentionPolicy(config));
   const { token, generated } = adminToken(config.dataDir, config.adminToken);
   const datasets = new DatasetService(datasetSource, config.shardSamples);
   const app = Fastify({ bodyLimit: 256 * 1024 });

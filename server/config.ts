@@ -35,6 +35,22 @@ export const configSchema = z.object({
   /** ... and at least this often (wall-clock ms): the baselines, whose rounds differ in kind, evaluate on this clock only. */
   evalEveryMs: z.coerce.number().int().positive().default(10000),
   checkpointEveryRounds: z.coerce.number().int().positive().default(10),
+  /** Retention (server/retention.ts): a run keeps its best checkpoints by test accuracy (at least the one the model
+   *  download picks), its latest ones (at least the one a restart resumes from), the latest of every
+   *  checkpointKeepEveryMinutes of the run, and every final one. */
+  checkpointKeepBest: z.coerce.number().int().min(1).default(3),
+  checkpointKeepLatest: z.coerce.number().int().min(1).default(3),
+  checkpointKeepEveryMinutes: z.coerce.number().int().positive().default(60),
+  /** Worker and leader metrics older than metricsThinAfterMinutes keep one row per series per metricsThinBucketSeconds;
+   *  older than metricsCoarseAfterMinutes, one per metricsCoarseBucketMinutes. */
+  metricsThinAfterMinutes: z.coerce.number().int().positive().default(10),
+  metricsThinBucketSeconds: z.coerce.number().int().positive().default(60),
+  metricsCoarseAfterMinutes: z.coerce.number().int().positive().default(120),
+  metricsCoarseBucketMinutes: z.coerce.number().int().positive().default(10),
+  /** A run's latest events kept, besides its state changes and quarantines (tabs can cause events at will). */
+  eventsKeepPerRun: z.coerce.number().int().positive().default(10000),
+  /** How often the store thins metrics and caps events. */
+  compactEveryMs: z.coerce.number().int().positive().default(60000),
   /** Per-socket token bucket: sustained messages per second and burst. */
   rateLimitPerSec: z.coerce.number().positive().default(50),
   rateLimitBurst: z.coerce.number().positive().default(200),

@@ -1,8 +1,11 @@
 // The run store: one SQLite file under DATA_DIR. WAL mode and one implicit transaction per statement, so a
-// write that returned is on disk and a kill -9 loses nothing that was stored.
+// write that returned is on disk and a kill -9 loses nothing that was stored. Its size stays bounded: checkpoints are
+// pruned as each new one is stored, and a periodic compaction thins old metrics (server/retention.ts says what stays).
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Compaction } from './compaction.ts';
+import { checkpointsToKeep, EVENT_MESSAGE_CHARS, type RetentionPolicy } from './retention.ts';
 import type { CheckpointInfo, EvalMetric, LeaderMetric, RoundMetric, RunEvent, WorkerMetric, WorkerRecord } from '../shared/records.ts';
 import { runConfigSchema, runStateSchema, type RunConfig, type RunState, type RunView } from '../shared/run_config.ts';
 
@@ -68,19 +71,29 @@ const toCheckpointInfo = (r: Row): CheckpointInfo => ({
 
 export class Store {
   private readonly db: Database.Database;
+  private readonly compaction: Compaction;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, private readonly retention: RetentionPolicy) {
     mkdirSync(dataDir, { recursive: true });
     this.db = new Database(join(dataDir, 'flock.sqlite'));
+    // Lets compaction hand freed pages back to the file system; takes effect only in a new file, before its first table.
+    this.db.pragma('auto_vacuum = INCREMENTAL');
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a killed process (only an OS crash can lose the last commits).
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.compaction = new Compaction(this.db, retention);
   }
 
   close(): void {
+    this.compaction.close();
     if (this.db.open) this.db.close();
+  }
+
+  /** A whole compaction pass now, as if the clock read `now`; the store also runs one every retention.compactEveryMs. */
+  compact(now: number): void {
+    this.compaction.runNow(now);
   }
 
   /** Runs `fn` as one transaction (nested calls become savepoints): all of its writes land, or none. */
@@ -203,7 +216,7 @@ export class Store {
   }
 
   addEvent(runId: number | null, t: number, kind: string, workerId: string | null, message: string): void {
-    this.db.prepare('INSERT INTO events (run_id, t, kind, worker_id, message) VALUES (?, ?, ?, ?, ?)').run(runId, t, kind, workerId, message);
+    this.db.prepare('INSERT INTO events (run_id, t, kind, worker_id, message) VALUES (?, ?, ?, ?, ?)').run(runId, t, kind, workerId, message.slice(0, EVENT_MESSAGE_CHARS));
   }
 
   events(runId: number, sinceId: number, limit: number): RunEvent[] {
@@ -214,12 +227,26 @@ export class Store {
 
   // ---- checkpoints
 
+  /** Stores a checkpoint and, in the same transaction, deletes those the retention policy no longer keeps. */
   addCheckpoint(runId: number, c: { t: number; step: number; round: number; version: number; workerId: string; final: boolean; weights: Float32Array }): number {
     const blob = Buffer.from(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength);
-    const info = this.db
-      .prepare('INSERT INTO checkpoints (run_id, t, step, round, version, worker_id, final, weights) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(runId, c.t, c.step, c.round, c.version, c.workerId, c.final ? 1 : 0, blob);
-    return Number(info.lastInsertRowid);
+    return this.transaction(() => {
+      const info = this.db
+        .prepare('INSERT INTO checkpoints (run_id, t, step, round, version, worker_id, final, weights) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(runId, c.t, c.step, c.round, c.version, c.workerId, c.final ? 1 : 0, blob);
+      this.pruneCheckpoints(runId);
+      return Number(info.lastInsertRowid);
+    });
+  }
+
+  private pruneCheckpoints(runId: number): void {
+    const rows = this.db.prepare('SELECT id, t, final, test_accuracy FROM checkpoints WHERE run_id = ?').all(runId) as Row[];
+    const records = rows.map((r) => ({ id: r.id as number, t: r.t as number, final: r.final === 1, testAccuracy: r.test_accuracy as number | null }));
+    const run = this.db.prepare('SELECT started_at FROM runs WHERE id = ?').get(runId) as Row | undefined;
+    const started = (run?.started_at as number | null | undefined) ?? Math.min(...records.map((c) => c.t));
+    const keep = checkpointsToKeep(records, this.retention, started);
+    const remove = this.db.prepare('DELETE FROM checkpoints WHERE id = ?');
+    for (const c of records) if (!keep.has(c.id)) remove.run(c.id);
   }
 
   setCheckpointEval(id: number, testLoss: number, testAccuracy: number): void {
