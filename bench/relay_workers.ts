@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { io, type Socket } from 'socket.io-client';
 import { initialParameters } from '../shared/init.ts';
 import type { ModelSpec } from '../shared/model.ts';
-import { WORKER_NAMESPACE, weightsToBytes, type ClientToServerEvents, type ServerToClientEvents } from '../shared/protocol.ts';
+import { WORKER_NAMESPACE, weightsToBytes, type ClientToServerEvents, type Credential, type ServerToClientEvents } from '../shared/protocol.ts';
 
 export interface Tab { machineId: string; tabId: string; loss: number; leader: boolean }
 export type ToChild =
@@ -37,17 +37,28 @@ function received(step: number, expected: number): void {
 
 async function openTabs(m: Extract<ToChild, { type: 'tabs' }>): Promise<void> {
   const followers = m.tabs.filter((t) => !t.leader).length;
-  const weights = m.tabs.some((t) => t.leader) ? weightsToBytes(initialParameters(m.spec, m.seed)) : null;
+  const weights = m.tabs.some((t) => t.leader) ? initialParameters(m.spec, m.seed) : null;
+  const machines = new Map<string, Promise<Credential>>();
   tabs = await Promise.all(m.tabs.map(async (tab) => {
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(`${m.url}${WORKER_NAMESPACE}`, { transports: ['websocket'], forceNew: true, reconnection: false });
     // the copy stays the Buffer the socket decoded: only its arrival is recorded
     socket.on('leaderCopy', (meta) => received(meta.step, followers));
     socket.on('uploadRequest', (r) => {
       send({ type: 'sent', step, t: now() });
-      socket.emit('upload', { runId: r.runId, requestId: r.requestId, step, lossEstimate: tab.loss }, weights!, () => {});
+      // a new copy each round (one value moved), or the coordinator would refuse it as a re-upload
+      weights![0] += 1e-3;
+      socket.emit('upload', { runId: r.runId, requestId: r.requestId, step, lossEstimate: tab.loss }, weightsToBytes(weights!), () => {});
     });
-    const reply = await socket.timeout(30000).emitWithAck('hello', { machineId: tab.machineId, tabId: tab.tabId, adapter: { vendor: 'bench' }, limits: {} });
+    // the coordinator issues machine credentials: the first tab of a machine here gets one, the others join with it
+    const first = !machines.has(tab.machineId);
+    let release = () => {};
+    if (first) machines.set(tab.machineId, new Promise<Credential>((resolve) => (release = () => resolve(issued!))));
+    let issued: Credential | null = null;
+    const machine = first ? undefined : await machines.get(tab.machineId);
+    const reply = await socket.timeout(30000).emitWithAck('hello', { machine, adapter: { vendor: 'bench' }, limits: {} });
     if (!reply.ok || !reply.assignment) throw new Error(`hello failed for ${tab.tabId}: ${JSON.stringify(reply)}`);
+    issued = reply.credentials.machine;
+    release();
     return { tab, socket, runId: reply.assignment.runId };
   }));
   send({ type: 'ready' });
@@ -56,7 +67,7 @@ async function openTabs(m: Extract<ToChild, { type: 'tabs' }>): Promise<void> {
 async function round(s: number): Promise<void> {
   step = s;
   await Promise.all(tabs.map(({ tab, socket, runId }) =>
-    socket.timeout(30000).emitWithAck('report', { runId, step: s, lossEstimate: tab.loss, samplesPerSec: 1000, samples: 32 })));
+    socket.timeout(30000).emitWithAck('report', { runId, step: s, lossEstimate: tab.loss })));
 }
 
 /** Raw TCP receivers: each socket stamps the moment its byte count crosses every multiple of `bytes` (one round). */

@@ -3,24 +3,43 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { FromWorker, ToWorker, WorkerStatus } from './worker/protocol.ts';
 import { WEBGPU_MISSING } from './gpu/device.ts';
+import { credentialSchema, type Credential } from '../shared/protocol.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
 
-/** One per browser profile, so the tabs of one browser form one machine group; ?machine= overrides it. */
-function machineId(): string {
-  const fromUrl = params.get('machine');
-  if (fromUrl) return fromUrl;
-  let id = localStorage.getItem('flock.machineId');
-  if (!id) localStorage.setItem('flock.machineId', (id = `m-${crypto.randomUUID()}`));
-  return id;
+/**
+ * The identity the coordinator issued: the machine's credential in localStorage (so the tabs of one browser
+ * profile form one machine group), this tab's in sessionStorage (so a reload resumes the same tab).
+ */
+function storedCredentials(): { machine?: Credential; tab?: Credential } {
+  const read = (storage: Storage, key: string): Credential | undefined => {
+    const parsed = credentialSchema.safeParse(JSON.parse(storage.getItem(key) ?? 'null'));
+    return parsed.success ? parsed.data : undefined;
+  };
+  return { machine: read(localStorage, 'flock.machine'), tab: read(sessionStorage, 'flock.tab') };
 }
 
-/** One per tab: sessionStorage survives a reload, so a reloaded tab rejoins as itself. */
-function tabId(): string {
-  let id = sessionStorage.getItem('flock.tabId');
-  if (!id) sessionStorage.setItem('flock.tabId', (id = `t-${crypto.randomUUID()}`));
-  return id;
+function keepCredentials(c: { machine: Credential; tab: Credential }): void {
+  localStorage.setItem('flock.machine', JSON.stringify(c.machine));
+  sessionStorage.setItem('flock.tab', JSON.stringify(c.tab));
+  identityKept?.();
+}
+
+let identityKept: (() => void) | null = null;
+
+/**
+ * Joins under a lock shared by this profile's tabs until the issued credentials are kept, so tabs opened together
+ * do not each get a machine of their own.
+ */
+async function join(): Promise<void> {
+  await navigator.locks.request('flock.identity', () => new Promise<void>((resolve) => {
+    identityKept = resolve;
+    send({ type: 'join', credentials: storedCredentials() });
+    // a coordinator that does not answer must not block the other tabs for ever
+    setTimeout(resolve, 30_000);
+  }));
+  identityKept = null;
 }
 
 const STATUS_TEXT: Record<WorkerStatus, string> = {
@@ -119,6 +138,9 @@ function onMessage(m: FromWorker): void {
       $('badge-global').hidden = !m.isGlobalLeader;
       $('badge-quarantined').hidden = !m.quarantined;
       break;
+    case 'credentials':
+      keepCredentials(m.credentials);
+      break;
     case 'notice':
       notice(m.message);
       break;
@@ -138,7 +160,7 @@ function start(): void {
   worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
   worker.onerror = (e) => showError(`the training worker failed: ${e.message}`);
   send({ type: 'intensity', value: Number($<HTMLInputElement>('intensity').value) / 100 });
-  send({ type: 'join', machineId: machineId(), tabId: tabId() });
+  void join();
 }
 
 function stop(): void {

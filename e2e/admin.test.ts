@@ -22,7 +22,7 @@ async function startServer(): Promise<Flock> {
   const dataDir = mkdtempSync(join(tmpdir(), 'flock-admin-e2e-'));
   const config = configSchema.parse({
     port: 0, host: '127.0.0.1', dataDir, adminToken: TEST_TOKEN, buildClient: false, heartbeatMs: 500, heartbeatTimeoutMs: 3000,
-    electionHysteresis: 0, claimMarginAbs: 2, evalSamples: 100, checkpointEveryRounds: 1, evalEveryRounds: 1,
+    electionHysteresis: 0, evalSamples: 100, checkpointEveryRounds: 1, evalEveryRounds: 1,
   });
   const data = syntheticDataset();
   return startFlock(config, { names: ['synthetic'], load: async () => data }, join(root, 'dist'), linearEvaluator);
@@ -38,7 +38,7 @@ function simulateWorkers(url: string) {
     for (let round = 1; running; round++) {
       for (const w of workers) {
         // a paused run may refuse or ignore reports; the loop just carries on
-        await w.report(round * 5, losses[w.tabId] * Math.exp(-round / 40)).catch(() => undefined);
+        await w.report(round * 5, losses[w.tab] * Math.exp(-round / 40)).catch(() => undefined);
       }
       await new Promise((r) => setTimeout(r, 200));
     }

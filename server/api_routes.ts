@@ -100,24 +100,24 @@ export const API_ROUTES = {
   },
 
   metrics: {
-    method: 'GET', url: '/api/runs/:id/metrics', summary: 'Loss of every tab, leaders, test evaluations and traffic per round', tag: 'live views', admin: false,
+    method: 'GET', url: '/api/runs/:id/metrics', summary: 'Loss of every tab, leaders, test evaluations and traffic per round (admin: they name tabs and machines)', tag: 'live views', admin: true,
     params: runIdParams, query: sinceQuery,
-    responses: { 200: { description: 'metrics after `since`, oldest first', schema: metricsSchema }, 400: invalid, 404: noRun },
+    responses: { 200: { description: 'metrics after `since`, oldest first', schema: metricsSchema }, 400: invalid, 401: unauthorized, 404: noRun },
   },
   workers: {
-    method: 'GET', url: '/api/runs/:id/workers', summary: 'The run\'s tabs: live state while active, stored records otherwise', tag: 'live views', admin: false,
+    method: 'GET', url: '/api/runs/:id/workers', summary: 'The run\'s tabs: live state while active, stored records otherwise', tag: 'live views', admin: true,
     params: runIdParams,
-    responses: { 200: { description: 'workers', schema: workersSchema }, 400: invalid, 404: noRun },
+    responses: { 200: { description: 'workers', schema: workersSchema }, 400: invalid, 401: unauthorized, 404: noRun },
   },
   events: {
-    method: 'GET', url: '/api/runs/:id/events', summary: 'The run\'s event log (elections, refusals, admin actions)', tag: 'live views', admin: false,
+    method: 'GET', url: '/api/runs/:id/events', summary: 'The run\'s event log (elections, refusals, admin actions)', tag: 'live views', admin: true,
     params: runIdParams, query: sinceQuery,
-    responses: { 200: { description: 'events with an id above `since`, oldest first', schema: z.array(runEventSchema) }, 400: invalid, 404: noRun },
+    responses: { 200: { description: 'events with an id above `since`, oldest first', schema: z.array(runEventSchema) }, 400: invalid, 401: unauthorized, 404: noRun },
   },
   checkpoints: {
-    method: 'GET', url: '/api/runs/:id/checkpoints', summary: 'The run\'s checkpoints, with their test accuracy once evaluated', tag: 'live views', admin: false,
+    method: 'GET', url: '/api/runs/:id/checkpoints', summary: 'The run\'s checkpoints, with their test accuracy once evaluated', tag: 'live views', admin: true,
     params: runIdParams,
-    responses: { 200: { description: 'checkpoints, oldest first', schema: z.array(checkpointInfoSchema) }, 400: invalid, 404: noRun },
+    responses: { 200: { description: 'checkpoints, oldest first', schema: z.array(checkpointInfoSchema) }, 400: invalid, 401: unauthorized, 404: noRun },
   },
 
   modelSafetensors: {

@@ -11,6 +11,7 @@ import { boundWorker, isEligible, normReference, type ActiveRun, type Coordinato
 import { normBoundViolation } from './norm_bound.ts';
 import { ackOf, issueText, type Reject } from './replies.ts';
 import type { RunRecorder } from './run_recorder.ts';
+import { stepImplausible } from './step_bound.ts';
 
 export class BaselineHost {
   constructor(
@@ -100,7 +101,9 @@ export class BaselineHost {
       this.ctx.quarantine(a, w, `push rejected: out of the norm bound: ${violation}`);
       return fail(`weights rejected: out of the norm bound: ${violation}`);
     }
-    w.step = parsed.data.step;
+    const implausible = stepImplausible(w, parsed.data.step, this.ctx.now(), this.ctx.config.maxStepsPerSec, a.run.config.hyper.tau);
+    if (implausible) return fail(implausible);
+    Object.assign(w, { step: parsed.data.step, stepAt: this.ctx.now() });
     const { center, version } = (a.baseline as Easgd).onPush(w.workerId, weights, parsed.data.step);
     ack?.({ ok: true, version }, Buffer.from(center.buffer, center.byteOffset, center.byteLength));
   }
@@ -118,7 +121,12 @@ export class BaselineHost {
       return reject('gradient', got);
     }
     const sync = got.a.baseline as SyncSgd;
-    got.w.step = parsed.data.step;
+    const implausible = stepImplausible(got.w, parsed.data.step, this.ctx.now(), this.ctx.config.maxStepsPerSec, got.a.run.config.hyper.tau);
+    if (implausible) {
+      ack?.({ ok: false, error: implausible });
+      return reject('gradient', implausible);
+    }
+    Object.assign(got.w, { step: parsed.data.step, stepAt: this.ctx.now() });
     // a refused step is the worker's cue to retry or resynchronise, not a protocol violation
     const error = sync.onGradient(got.w.workerId, parsed.data.step, got.weights);
     // A worker behind the run (it was paused or reconnected mid-step) gets the shared model to catch up from.
@@ -131,6 +139,6 @@ export class BaselineHost {
     const c = a.globalCopy;
     if (!c || !w.socket) return;
     this.recorder.countDown(a, w, c.weights.byteLength);
-    w.socket.emit('leaderCopy', { runId: a.run.id, kind: 'global', leaderId: c.leaderId, version: c.version, step: c.step }, Buffer.from(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength));
+    w.socket.emit('leaderCopy', { runId: a.run.id, kind: 'global', version: c.version, step: c.step }, Buffer.from(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength));
   }
 }

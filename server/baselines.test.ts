@@ -17,9 +17,9 @@ test('sync-sgd: nobody gets step t\'s mean until every worker sent its gradient;
   try {
     const runId = await createAndStart(flock, { algorithm: 'sync-sgd' });
     const w = ['a1', 'a2', 'b1'].map((id) => new TestWorker(flock.url, id[0].toUpperCase(), id));
-    const got = new Map<string, { meta: AveragedGradientMeta; grad: Float32Array }[]>(w.map((x) => [x.tabId, []]));
+    const got = new Map<string, { meta: AveragedGradientMeta; grad: Float32Array }[]>(w.map((x) => [x.tab, []]));
     for (const x of w) {
-      x.socket.on('averagedGradient', (meta, bytes) => got.get(x.tabId)!.push({ meta, grad: bytesToWeights(bytes).slice() }));
+      x.socket.on('averagedGradient', (meta, bytes) => got.get(x.tab)!.push({ meta, grad: bytesToWeights(bytes).slice() }));
       assert.equal((await x.hello()).ok, true);
     }
     const n = w[0].assignment!.paramLength;
@@ -120,14 +120,14 @@ test('local: the lowest-loss worker alone is asked to upload when an evaluation 
     assert.equal(a.requests.length, 0);
     await new Promise((r) => setTimeout(r, 300));
     const { eval: evals } = (await api(flock, 'GET', `/api/runs/${runId}/metrics`)).body as { eval: { workerId: string }[] };
-    assert.ok(evals.length > 0 && evals.every((e) => e.workerId === 'b1'));
+    assert.ok(evals.length > 0 && evals.every((e) => e.workerId === b.workerId));
     assert.equal(a.copies.length + b.copies.length, 0, 'local moves no weights to workers');
 
     // tabs that stay connected into the next run start it with its own byte counters and no loss
     assert.equal((await api(flock, 'POST', `/api/runs/${runId}/stop`)).status, 200);
     const next = await createAndStart(flock, { algorithm: 'local' });
     const counters = (await api(flock, 'GET', `/api/runs/${next}/workers`)).body as { workerId: string; bytesUp: number; loss: number | null }[];
-    assert.deepEqual(counters.map((w) => [w.workerId, w.bytesUp, w.loss]).sort(), [['a1', 0, null], ['b1', 0, null]]);
+    assert.deepEqual(counters.map((w) => [w.workerId, w.bytesUp, w.loss]).sort(), [[a.workerId, 0, null], [b.workerId, 0, null]].sort());
     [a, b].forEach((x) => x.close());
   } finally {
     await flock.close();
@@ -142,7 +142,7 @@ test('sync-sgd: a paused tab is not waited for, and when it comes back behind it
     const aggregates = new Map<string, AveragedGradientMeta[]>([['a1', []], ['b1', []]]);
     const copies: { step: number; weights: Float32Array }[] = [];
     for (const x of [a, b]) {
-      x.socket.on('averagedGradient', (meta) => aggregates.get(x.tabId)!.push(meta));
+      x.socket.on('averagedGradient', (meta) => aggregates.get(x.tab)!.push(meta));
       assert.equal((await x.hello()).ok, true);
     }
     a.socket.on('leaderCopy', (meta, bytes) => copies.push({ step: meta.step, weights: bytesToWeights(bytes).slice() }));

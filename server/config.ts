@@ -16,15 +16,33 @@ export const configSchema = z.object({
   heartbeatTimeoutMs: z.coerce.number().int().positive().default(10000),
   /** A challenger must beat an incumbent leader's loss by this fraction to take over. */
   electionHysteresis: z.coerce.number().min(0).max(0.5).default(0.02),
-  /** Held-out samples a new global leader's weights are evaluated on before it is relayed. */
-  claimCheckSamples: z.coerce.number().int().positive().default(256),
-  /** A claim fails when measured loss > claimed * (1 + rel) + abs. */
-  claimMarginRel: z.coerce.number().min(0).default(0.5),
-  claimMarginAbs: z.coerce.number().min(0).default(0.3),
-  /** A verified global leader's claim is checked again on every k-th accepted upload ... */
-  claimRecheckEveryUploads: z.coerce.number().int().positive().default(10),
-  /** ... and whenever its claimed loss falls below (1 - drop) x the loss it was last checked at. */
-  claimRecheckDrop: z.coerce.number().gt(0).max(1).default(0.5),
+  /** Validation samples (held out of the training shards, never the test split) every global copy is measured on. */
+  validationSamples: z.coerce.number().int().positive().default(512),
+  /** A copy is no worse than the one it replaces when its mean validation loss is higher by at most
+   *  max(gateZ x the standard error of the paired per-sample difference, gateFloor); its accuracy likewise by at
+   *  most max(gateZ x the paired standard error, gateAccuracyFloor). A challenger must be better by that much. */
+  gateZ: z.coerce.number().positive().default(2),
+  gateFloor: z.coerce.number().min(0).default(0.002),
+  gateAccuracyFloor: z.coerce.number().min(0).default(0.004),
+  /** However slowly a leader drifts, the global copy's validation loss may rise above that of any copy accepted t
+   *  minutes ago by at most gateDriftPerMinute x t (plus the tolerance): the bound on a verified leader's damage. */
+  gateDriftPerMinute: z.coerce.number().min(0).default(0.02),
+  /** At least this often a challenger (the best claim that is not benched) is measured, whatever the leader claims. */
+  challengeEveryMs: z.coerce.number().int().positive().default(15000),
+  /** A challenger measured no better is benched (its claims ignored) for this, doubling per failure up to the cap. */
+  challengeBackoffMs: z.coerce.number().int().positive().default(10000),
+  challengeBackoffMaxMs: z.coerce.number().int().positive().default(120000),
+  /** A copy within this relative distance of one the server sent recently is a re-upload: it earns no lead. */
+  reuploadDistance: z.coerce.number().min(0).default(1e-4),
+  /** Global checks run one at a time and at most one per this many ms (each costs the server CPU). */
+  globalCheckMinMs: z.coerce.number().int().min(0).default(1000),
+  /** New tab identities one address may be issued per minute. */
+  identitiesPerMinute: z.coerce.number().int().positive().default(60),
+  /** A disconnected tab that never trained is forgotten after identityIdleMs, any other after identityExpireMs. */
+  identityIdleMs: z.coerce.number().int().positive().default(30000),
+  identityExpireMs: z.coerce.number().int().positive().default(30 * 60_000),
+  /** A reported step further ahead of the tab's last accepted one than this rate (plus tau) allows is refused. */
+  maxStepsPerSec: z.coerce.number().positive().default(5000),
   /** An upload is refused when ||w - leader|| > normBoundFactor * max(||leader||, normBoundFloor); the leader is the
    *  current global copy, or the run's seeded initialisation before there is one. */
   normBoundFactor: z.coerce.number().positive().default(1),

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createAndStart, startTestFlock, TestWorker, until } from './test_support.ts';
+import { weightsToBytes } from '../shared/protocol.ts';
+import { api, createAndStart, shiftedBiases, startTestFlock, TestWorker, trainedWeights, until } from './test_support.ts';
 
 test('two machines x three tabs: right leaders, uploads only when asked, followers get copies, bytes are leader copies only', async () => {
   const flock = await startTestFlock();
@@ -19,18 +20,19 @@ test('two machines x three tabs: right leaders, uploads only when asked, followe
     assert.equal(w.b2.roles?.isLocalLeader, true);
     assert.equal(w.a2.roles?.isLocalLeader, true);
     for (const id of ['a1', 'a3', 'b1', 'b3']) assert.equal(w[id].roles?.isLocalLeader || w[id].roles?.isGlobalLeader, false, id);
-    for (const id of ['a1', 'a3']) assert.deepEqual(w[id].roles?.localLeader?.workerId, 'a2');
-    assert.equal(w.a1.roles?.globalLeader?.workerId, 'b2');
+    // followers learn the versions of their leaders' copies, never the leaders' identities
+    for (const id of ['a1', 'a3']) assert.deepEqual(Object.keys(w[id].roles?.localLeader ?? {}), ['version']);
+    assert.deepEqual(Object.keys(w.a1.roles?.globalLeader ?? {}), ['version']);
 
     // only the two leaders were asked, and each uploaded once
     assert.deepEqual(Object.keys(w).filter((id) => w[id].requests.length > 0).sort(), ['a2', 'b2']);
     assert.deepEqual([w.a2.uploads.length, w.b2.uploads.length], [1, 1]);
     assert.ok(w.a2.uploads[0].ok && w.b2.uploads[0].ok);
 
-    const kinds = (id: string) => w[id].copies.map((c) => `${c.kind}:${c.leaderId}`).sort();
-    assert.deepEqual(kinds('a1'), ['global:b2', 'local:a2']);
-    assert.deepEqual(kinds('a2'), ['global:b2']);
-    assert.deepEqual(kinds('b1'), ['both:b2']);
+    const kinds = (id: string) => w[id].copies.map((c) => c.kind).sort();
+    assert.deepEqual(kinds('a1'), ['global', 'local']);
+    assert.deepEqual(kinds('a2'), ['global']);
+    assert.deepEqual(kinds('b1'), ['both']);
     assert.deepEqual(kinds('b2'), []);
 
     // tau steps later the leaders are asked again and followers get the new versions
@@ -69,26 +71,32 @@ test('a leader that disconnects or goes silent is replaced within the heartbeat 
   try {
     await createAndStart(flock);
     const a1 = new TestWorker(flock.url, 'A', 'a1');
-    const a2 = new TestWorker(flock.url, 'A', 'a2');
+    // the copy a2 uploads: to take over, a copy must measure no worse than the global copy it replaces
+    let a2Steps = 10;
+    let shift = 0;
+    const a2 = new TestWorker(flock.url, 'A', 'a2', () => weightsToBytes(shiftedBiases(trainedWeights(a2Steps), 1e-3 * ++shift)));
     const b1 = new TestWorker(flock.url, 'B', 'b1');
     for (const x of [a1, a2, b1]) await x.hello();
     await a1.report(5, 0.5);
     await a2.report(5, 0.8);
     await b1.report(5, 1.0);
-    await until('a1 leads', () => a2.roles?.globalLeader?.workerId === 'a1' && b1.copies.length > 0);
+    await until('a1 leads', () => a1.roles?.isGlobalLeader === true && b1.copies.length > 0);
 
     a1.close();
     const t0 = Date.now();
     await until('a2 takes over', () => a2.roles?.isGlobalLeader === true, 800);
     assert.ok(Date.now() - t0 < 800);
 
-    const back = new TestWorker(flock.url, 'A', 'a1');
+    // back with its credential: the same identity; it leads again only once the server measures its copy better
+    const back = new TestWorker(flock.url, 'A', 'a1', () => weightsToBytes(shiftedBiases(trainedWeights(40), 1e-3 * ++shift)));
     const hello = await back.hello();
     assert.ok(hello.ok && hello.resumed);
+    assert.equal(back.workerId, a1.workerId);
     await back.report(10, 0.3);
-    await until('a1 leads again', () => back.roles?.isGlobalLeader === true);
+    await until('a1 leads again', () => back.roles?.isGlobalLeader === true, 3000);
 
     // silent: connected but no report or heartbeat for longer than the timeout
+    a2Steps = 80;
     const t1 = Date.now();
     const beat = setInterval(() => [a2, b1].forEach((x) => x.socket.emit('heartbeat', { runId: null })), 100);
     await until('silent a1 replaced', () => a2.roles?.isGlobalLeader === true, 2500);

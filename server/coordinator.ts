@@ -17,7 +17,9 @@ import { LeaderCopies } from './leader_copies.ts';
 import { boundWorker, normReference, type ActiveRun, type CoordinatorContext, type LiveWorker, type WorkerNamespace, type WorkerSocket } from './live_state.ts';
 import { normBoundViolation } from './norm_bound.ts';
 import { TokenBucket } from './rate_limit.ts';
+import { Identities } from './identities.ts';
 import { ackOf, issueText, type Reject } from './replies.ts';
+import { stepImplausible } from './step_bound.ts';
 import { RunRecorder } from './run_recorder.ts';
 import type { Store } from './store.ts';
 
@@ -32,6 +34,7 @@ export class Coordinator {
   private readonly recorder: RunRecorder;
   private readonly leaderCopies: LeaderCopies;
   private readonly baselines: BaselineHost;
+  private readonly identities: Identities;
 
   constructor(
     nsp: WorkerNamespace,
@@ -41,6 +44,7 @@ export class Coordinator {
     evaluator: LeaderEvaluator,
     private readonly now: () => number = Date.now,
   ) {
+    this.identities = new Identities({ perAddressPerMinute: config.identitiesPerMinute });
     const ctx: CoordinatorContext = {
       nsp, store, config, datasets, evaluator, now, workers: this.workers,
       active: () => this.active,
@@ -66,7 +70,8 @@ export class Coordinator {
     const checkpoint = this.store.checkpoint(run.id);
     const globalCopy = checkpoint && { leaderId: checkpoint.workerId, version: checkpoint.version, step: checkpoint.step, weights: checkpoint.weights };
     this.active = {
-      run, spec, leaders: { local: new Map(), global: null }, verifiedGlobal: null, verifying: null, lastCheck: null, initial: null,
+      run, spec, leaders: { local: new Map(), global: null }, verifiedGlobal: null, initial: null,
+      globalMeasure: null, anchors: [], recentGlobals: [], checking: null, lastCheckAt: 0, lastChallengeAt: this.now(), benched: new Map(),
       groupCopies: new Map(), globalCopy, version: checkpoint?.version ?? 0,
       round: { n: run.rounds, uploads: 0, downloads: 0, bytesUp: 0, bytesDown: 0 },
       runningSince: run.state === 'running' ? this.now() : null, evaluating: false, lastEvalAt: this.now(), baseline: null,
@@ -79,7 +84,7 @@ export class Coordinator {
       const r = stored.get(w.workerId);
       Object.assign(w, {
         bytesUp: r?.bytesUp ?? 0, bytesDown: r?.bytesDown ?? 0, malformed: r?.malformed ?? 0, quarantined: r?.quarantined ?? false,
-        step: 0, loss: null, heldLocal: 0, heldGlobal: 0, uploadRequest: null, dirty: true,
+        step: globalCopy?.step ?? 0, stepAt: this.now(), trained: r !== undefined, loss: null, heldLocal: 0, heldGlobal: 0, uploadRequest: null, dirty: true,
       });
     }
     for (const w of this.workers.values()) if (w.socket) this.assign(w);
@@ -192,30 +197,37 @@ export class Coordinator {
       ack?.({ ok: false, error: issueText(parsed.error) });
       return reject('hello', issueText(parsed.error));
     }
-    const { tabId, machineId, adapter } = parsed.data;
-    if (socket.data.workerId && socket.data.workerId !== tabId) {
-      ack?.({ ok: false, error: `this connection is already worker ${socket.data.workerId}` });
-      return reject('hello', 'a connection cannot change its tabId');
+    if (socket.data.workerId) {
+      ack?.({ ok: false, error: 'this connection has said hello already' });
+      return reject('hello', 'a connection says hello once');
     }
     const now = this.now();
+    const address = socket.handshake.address;
+    const admitted = this.identities.admit(parsed.data, address, now);
+    if (!admitted.ok) {
+      // refused and logged; whoever holds the identity stays connected
+      ack?.({ ok: false, error: admitted.error });
+      if (this.active && admitted.refused === 'credential') this.store.addEvent(this.active.run.id, now, 'identity-refused', null, `${address}: ${admitted.error}`);
+      return reject('hello', admitted.error);
+    }
+    const { tabId, machineId } = admitted;
+    const assignment = this.currentAssignment();
     let w = this.workers.get(tabId);
-    const resumed = w !== undefined;
+    // the same tab reconnecting (a reload, a network change): its newer connection replaces the old one
     if (w?.socket && w.socket.id !== socket.id) w.socket.disconnect(true);
     if (!w) {
-      const known = this.active ? this.store.workers(this.active.run.id).find((r) => r.workerId === tabId) : undefined;
       w = {
-        workerId: tabId, machineId, adapter, firstSeen: known?.firstSeen ?? now, lastSeen: now,
-        bytesUp: known?.bytesUp ?? 0, bytesDown: known?.bytesDown ?? 0, malformed: known?.malformed ?? 0,
-        quarantined: known?.quarantined ?? false, socket: null, step: 0, loss: null, heldLocal: 0, heldGlobal: 0,
-        uploadRequest: null, dirty: true, paused: false,
+        workerId: tabId, machineId, adapter: parsed.data.adapter, firstSeen: now, lastSeen: now, address, trained: false,
+        bytesUp: 0, bytesDown: 0, malformed: 0, quarantined: false, socket: null, step: assignment?.startStep ?? 0, stepAt: now, loss: null,
+        heldLocal: 0, heldGlobal: 0, uploadRequest: null, dirty: false, paused: false,
       };
       this.workers.set(tabId, w);
     }
-    Object.assign(w, { socket, machineId, adapter, lastSeen: now, heldLocal: 0, heldGlobal: 0, uploadRequest: null, dirty: true, paused: false });
+    Object.assign(w, { socket, adapter: parsed.data.adapter, address, lastSeen: now, heldLocal: 0, heldGlobal: 0, uploadRequest: null, paused: false });
     socket.data.workerId = tabId;
-    if (this.active) this.store.addEvent(this.active.run.id, now, resumed ? 'rejoin' : 'join', tabId, `${resumed ? 'rejoined' : 'joined'} from machine ${machineId}`);
-    const assignment = this.currentAssignment();
-    ack?.({ ok: true, workerId: tabId, resumed, assignment, wait: assignment ? null : { reason: 'no run is active' } });
+    if (this.active && w.trained) this.store.addEvent(this.active.run.id, now, 'rejoin', tabId, `rejoined machine ${machineId}`);
+    const credentials = admitted.credentials ?? { machine: parsed.data.machine!, tab: parsed.data.tab! };
+    ack?.({ ok: true, credentials, resumed: admitted.resumed, assignment, wait: assignment ? null : { reason: 'no run is active' } });
     if (!ack) this.assign(w);
     else if (assignment) this.afterAssign(w, assignment);
     this.reelect();
@@ -238,10 +250,19 @@ export class Coordinator {
     }
     const now = this.now();
     w.lastSeen = now;
+    this.identities.touch(w.workerId, now);
+    const implausible = stepImplausible(w, r.step, now, this.config.maxStepsPerSec, a.run.config.hyper.tau);
+    if (implausible) {
+      ack?.({ ok: false, error: implausible });
+      return reject('report', implausible);
+    }
     if (!w.quarantined) {
-      w.step = r.step;
-      w.loss = r.lossEstimate;
-      this.store.addWorkerMetric(a.run.id, { t: now, workerId: w.workerId, machineId: w.machineId, step: r.step, loss: r.lossEstimate, samplesPerSec: r.samplesPerSec, samples: r.samples });
+      // samples and speed follow from the steps the server accepted, never from what the tab says it did
+      const samples = Math.max(0, r.step - w.step) * a.run.config.hyper.batch;
+      const samplesPerSec = now > w.stepAt ? (samples * 1000) / (now - w.stepAt) : 0;
+      if (!w.trained) this.store.addEvent(a.run.id, now, 'join', w.workerId, `trains on machine ${w.machineId}`);
+      Object.assign(w, { step: r.step, stepAt: now, loss: r.lossEstimate, trained: true, dirty: true });
+      this.store.addWorkerMetric(a.run.id, { t: now, workerId: w.workerId, machineId: w.machineId, step: r.step, loss: r.lossEstimate, samplesPerSec, samples });
       this.reelect();
     }
     ack?.({ ok: true, roles: this.leaderCopies.rolesOf(a, w) });
@@ -275,6 +296,9 @@ export class Coordinator {
     if (!a || a.run.id !== meta.runId) return fail(`run ${meta.runId} is not active`);
     if (!w.uploadRequest || w.uploadRequest.id !== meta.requestId) return fail('upload without a request: only leaders upload, and only when asked');
     w.uploadRequest = null;
+    const implausible = stepImplausible(w, meta.step, this.now(), this.config.maxStepsPerSec, a.run.config.hyper.tau);
+    if (implausible) return fail(implausible);
+    Object.assign(w, { step: meta.step, stepAt: this.now() });
     const bytes = args[1];
     if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) return fail('weights must be binary (ArrayBuffer of f32)');
     this.recorder.countUp(a, w, bytes.byteLength);
@@ -309,8 +333,11 @@ export class Coordinator {
     if (!w) return;
     w.socket = null;
     w.uploadRequest = null;
-    w.dirty = true;
-    if (this.active) this.store.addEvent(this.active.run.id, this.now(), 'leave', w.workerId, `left machine ${w.machineId}`);
+    w.lastSeen = this.now();
+    if (this.active && w.trained) {
+      w.dirty = true;
+      this.store.addEvent(this.active.run.id, this.now(), 'leave', w.workerId, `left machine ${w.machineId}`);
+    }
     this.reelect();
   }
 
@@ -359,11 +386,27 @@ export class Coordinator {
 
   // ---- timer
 
-  /** Heartbeat timeouts, lost upload requests, running time and the minutes stop condition. */
+  /**
+   * Forgets disconnected tabs: those that never trained after identityIdleMs, the rest after identityExpireMs (a
+   * trained tab's record stays in the store). Keeps memory per fresh identity bounded however many a script makes.
+   */
+  private expireIdentities(now: number): void {
+    const { identityIdleMs, identityExpireMs } = this.config;
+    for (const [id, w] of this.workers) {
+      if (w.socket || now - w.lastSeen <= (w.trained ? identityExpireMs : identityIdleMs)) continue;
+      if (w.dirty && this.active) this.recorder.persist(this.active, false);
+      this.workers.delete(id);
+      this.identities.forget(id);
+    }
+    this.identities.sweep(now, now - identityIdleMs);
+  }
+
+  /** Identities that expired, heartbeat timeouts, lost upload requests, running time and the minutes stop condition. */
   private tick(): void {
+    const now = this.now();
+    this.expireIdentities(now);
     const a = this.active;
     if (!a || a.run.state !== 'running') return;
-    const now = this.now();
     for (const w of this.workers.values()) {
       if (w.uploadRequest && now - w.uploadRequest.at > this.config.heartbeatTimeoutMs) w.uploadRequest = null;
     }

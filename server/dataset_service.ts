@@ -1,6 +1,6 @@
 // Datasets as tabs download them: immutable binary shards with strong ETags, listed in a small JSON manifest.
 import { createHash } from 'node:crypto';
-import { encodeBlob, sampleSize, sliceSplit, type Dataset, type SplitName } from '../shared/dataset.ts';
+import { encodeBlob, sampleSize, sliceSplit, type DataSplit, type Dataset, type SplitName } from '../shared/dataset.ts';
 import type { DatasetManifest, DatasetShard } from '../shared/protocol.ts';
 
 export interface DatasetSource {
@@ -8,8 +8,16 @@ export interface DatasetSource {
   load(name: string): Promise<Dataset>;
 }
 
+/**
+ * A dataset as the coordinator uses it: `train` is what tabs download; `validation` is held out of it (the last
+ * samples of the loaded train split, never served), to measure leader copies; `test` only reports accuracy.
+ */
+export interface ServedDataset extends Dataset {
+  validation: DataSplit;
+}
+
 interface Prepared {
-  dataset: Dataset;
+  dataset: ServedDataset;
   manifest: DatasetManifest;
   shards: Map<string, { bytes: Uint8Array; etag: string }>;
 }
@@ -18,7 +26,8 @@ export class DatasetService {
   private readonly prepared = new Map<string, Promise<Prepared>>();
   private readonly ready = new Map<string, Prepared>();
 
-  constructor(private readonly source: DatasetSource, private readonly shardSamples: number) {}
+  /** `validationSamples`: held out of each train split, at most a quarter of it. */
+  constructor(private readonly source: DatasetSource, private readonly shardSamples: number, private readonly validationSamples: number) {}
 
   has(name: string): boolean {
     return this.source.names.includes(name);
@@ -32,7 +41,7 @@ export class DatasetService {
     return `/api/datasets/${encodeURIComponent(name)}`;
   }
 
-  async dataset(name: string): Promise<Dataset> {
+  async dataset(name: string): Promise<ServedDataset> {
     return (await this.prepare(name)).dataset;
   }
 
@@ -64,9 +73,12 @@ export class DatasetService {
     return p;
   }
 
-  private shardDataset(name: string, dataset: Dataset): Prepared {
-    const { train, test, ...info } = dataset;
+  private shardDataset(name: string, loaded: Dataset): Prepared {
+    const { train: all, test, ...info } = loaded;
     const size = sampleSize(info);
+    const held = Math.min(this.validationSamples, Math.floor(all.count / 4));
+    const train = sliceSplit(all, size, 0, all.count - held);
+    const dataset: ServedDataset = { ...info, train, validation: sliceSplit(all, size, all.count - held, held), test };
     const shards = new Map<string, { bytes: Uint8Array; etag: string }>();
     const list = (split: SplitName): DatasetShard[] => {
       const data = split === 'train' ? train : test;

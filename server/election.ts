@@ -13,30 +13,35 @@ export interface Candidate {
 export interface Leaders {
   /** groupId -> workerId of the group's best eligible worker. */
   local: Map<string, string>;
-  /** The best eligible worker of all; always also the local leader of its group. */
+  /** The global leader (its copies measured by the server); it also leads its own group. */
   global: string | null;
 }
 
 /**
- * A challenger replaces a still-eligible incumbent only when its loss is lower by more than
- * `hysteresis` (relative), so noise in the estimates does not make leadership, and uploads, flap.
+ * Each group's best eligible worker by claimed loss. A challenger replaces a still-eligible incumbent only when its
+ * loss is lower by more than `hysteresis` (relative), so noise in the estimates does not make leadership, and
+ * uploads, flap. (The global leader is not elected from claims: see leader_copies.ts.)
  */
-export function elect(candidates: readonly Candidate[], incumbents: Leaders, hysteresis = 0): Leaders {
-  const ranked = candidates.filter((c): c is Candidate & { loss: number } => c.eligible && c.loss !== null).sort(byLossThenId);
+export function electLocal(candidates: readonly Candidate[], incumbents: ReadonlyMap<string, string>, hysteresis = 0): Map<string, string> {
+  const ranked = rank(candidates);
   const byId = new Map(ranked.map((c) => [c.workerId, c]));
-  const keep = (best: Candidate & { loss: number }, incumbent: (Candidate & { loss: number }) | undefined) =>
-    incumbent && best.loss >= incumbent.loss * (1 - hysteresis) ? incumbent : best;
-
-  const global = ranked.length === 0 ? null : keep(ranked[0], byId.get(incumbents.global ?? ''));
   const local = new Map<string, string>();
   for (const c of ranked) {
     if (local.has(c.groupId)) continue;
-    const incumbent = byId.get(incumbents.local.get(c.groupId) ?? '');
-    local.set(c.groupId, keep(c, incumbent?.groupId === c.groupId ? incumbent : undefined).workerId);
+    const incumbent = byId.get(incumbents.get(c.groupId) ?? '');
+    local.set(c.groupId, keep(c, incumbent?.groupId === c.groupId ? incumbent : undefined, hysteresis).workerId);
   }
-  // The global leader leads its own group too, so its group needs no second upload.
-  if (global) local.set(global.groupId, global.workerId);
-  return { local, global: global?.workerId ?? null };
+  return local;
+}
+
+type Ranked = Candidate & { loss: number };
+
+function rank(candidates: readonly Candidate[]): Ranked[] {
+  return candidates.filter((c): c is Ranked => c.eligible && c.loss !== null).sort(byLossThenId);
+}
+
+function keep(best: Ranked, incumbent: Ranked | undefined, hysteresis: number): Ranked {
+  return incumbent && best.loss >= incumbent.loss * (1 - hysteresis) ? incumbent : best;
 }
 
 function byLossThenId(a: { loss: number; workerId: string }, b: { loss: number; workerId: string }): number {

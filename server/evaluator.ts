@@ -5,8 +5,9 @@ import type { ModelSpec } from '../shared/model.ts';
 import { shapeSize } from '../shared/model.ts';
 
 export interface EvalRequest { id: number; spec: ModelSpec; weights: Float32Array; pixels: Uint8Array; labels: Uint8Array }
-export type EvalResponse = { id: number; loss: number; accuracy: number } | { id: number; error: string };
-export interface Measured { loss: number; accuracy: number; samples: number }
+export type EvalResponse = { id: number; loss: number; accuracy: number; losses: Float64Array; correct: Uint8Array } | { id: number; error: string };
+/** Mean loss and accuracy, and per sample (so two copies measured on the same samples can be compared pairwise). */
+export interface Measured { loss: number; accuracy: number; samples: number; losses: Float64Array; correct: Uint8Array }
 
 /** `count` samples of `split` starting at `start`, wrapping around its end. */
 export function heldOutWindow(split: DataSplit, size: number, start: number, count: number): { pixels: Uint8Array; labels: Uint8Array } {
@@ -21,7 +22,7 @@ export function heldOutWindow(split: DataSplit, size: number, start: number, cou
   return { pixels, labels };
 }
 
-/** What the coordinator needs to check claims and measure test accuracy. */
+/** What the coordinator needs to measure leader copies on validation data and report test accuracy. */
 export interface LeaderEvaluator {
   evaluate(spec: ModelSpec, weights: Float32Array, split: DataSplit, start: number, count: number): Promise<Measured>;
   close(): Promise<void>;
@@ -40,7 +41,7 @@ export class Evaluator implements LeaderEvaluator {
       if (!p) return;
       this.pending.delete(res.id);
       if ('error' in res) p.reject(new Error(`evaluation failed: ${res.error}`));
-      else p.resolve({ loss: res.loss, accuracy: res.accuracy, samples: p.samples });
+      else p.resolve({ loss: res.loss, accuracy: res.accuracy, samples: p.samples, losses: res.losses, correct: res.correct });
     });
     this.worker.on('error', (err) => this.failAll(err));
     this.worker.on('exit', (code) => this.failAll(new Error(`evaluation thread exited with code ${code}`)));

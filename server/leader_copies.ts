@@ -1,15 +1,22 @@
-// LSGD's leader copies, as the coordinator runs them on the live state: elects leaders, asks them (only) for
-// uploads, checks a new global leader's claimed loss, keeps the accepted copies and relays them to the followers that
-// need them. The rules are plain functions in election.ts, relay.ts and claim.ts; this applies them.
+// LSGD's leaders and their copies. Local leaders (one per machine group, whose members hold its credential) are
+// elected by their claimed losses and their copies stay inside their group. The global copy is different: every
+// candidate global copy is measured on validation data by the server and replaces the current one only if it is no
+// worse (the leader's own next copy) or better (a challenger's) by more than the noise of that measurement. Claims
+// only choose whom to measure; once measured, standing is what the server measured. The rules are plain functions
+// in election.ts, global_gate.ts and relay.ts; this applies them.
 import type { LeaderCopyMeta, Roles, UploadReply } from '../shared/protocol.ts';
-import { claimHolds } from './claim.ts';
-import { elect, leaderChanges } from './election.ts';
+import { electLocal, leaderChanges } from './election.ts';
 import type { Measured } from './evaluator.ts';
-import { isEligible, type ActiveRun, type CoordinatorContext, type LiveWorker, type StoredCopy } from './live_state.ts';
+import { compare, driftCeiling, relativeDistance, verdict } from './global_gate.ts';
+import { isEligible, normReference, type ActiveRun, type CoordinatorContext, type LiveWorker, type StoredCopy } from './live_state.ts';
 import { afterDelivery, leadersToAsk, planDeliveries, type Delivery } from './relay.ts';
 import type { RunRecorder } from './run_recorder.ts';
 
 type UploadAck = ((reply: UploadReply) => void) | null;
+
+/** Global copies remembered for the re-upload check, and anchors for the drift ceiling. */
+const RECENT_GLOBALS = 8;
+const ANCHORS = 64;
 
 export class LeaderCopies {
   constructor(
@@ -17,91 +24,161 @@ export class LeaderCopies {
     private readonly recorder: RunRecorder,
   ) {}
 
-  /** Elects the leaders of a running lsgd run from the workers' latest losses, then asks the leaders for uploads. */
+  /** Elects the local leaders, keeps or drops the global leader, picks a challenger when one is due, and asks for uploads. */
   reelect(a: ActiveRun): void {
     const now = this.ctx.now();
-    const candidates = [...this.ctx.workers.values()].map((w) => ({ workerId: w.workerId, groupId: w.machineId, loss: w.loss, eligible: isEligible(w, now, this.ctx.config.heartbeatTimeoutMs) }));
+    const { config, workers, store } = this.ctx;
+    const eligible = (w: LiveWorker | undefined): w is LiveWorker => w !== undefined && isEligible(w, now, config.heartbeatTimeoutMs);
+    const candidates = [...workers.values()].map((w) => ({ workerId: w.workerId, groupId: w.machineId, loss: w.loss, eligible: eligible(w) }));
     const before = a.leaders;
-    a.leaders = elect(candidates, before, this.ctx.config.electionHysteresis);
+    if (a.verifiedGlobal && !eligible(workers.get(a.verifiedGlobal))) {
+      store.addEvent(a.run.id, now, 'global-leader', a.verifiedGlobal, `${a.verifiedGlobal} left or stopped training; the next copy measured no worse takes over`);
+      a.verifiedGlobal = null;
+    }
+    const local = electLocal(candidates, before.local, config.electionHysteresis);
+    const incumbent = a.verifiedGlobal ? workers.get(a.verifiedGlobal)! : null;
+    // the global leader leads its own group too, so its group needs no second upload
+    if (incumbent) local.set(incumbent.machineId, incumbent.workerId);
+    a.leaders = { local, global: a.verifiedGlobal };
     const changes = leaderChanges(before, a.leaders);
     for (const g of changes.groups) {
-      const id = a.leaders.local.get(g);
-      this.ctx.store.addEvent(a.run.id, now, 'local-leader', id ?? null, id ? `${id} leads machine ${g}` : `machine ${g} has no leader`);
+      const id = local.get(g);
+      store.addEvent(a.run.id, now, 'local-leader', id ?? null, id ? `${id} leads machine ${g}` : `machine ${g} has no leader`);
     }
-    if (changes.global && a.leaders.global) this.ctx.store.addEvent(a.run.id, now, 'global-candidate', a.leaders.global, `${a.leaders.global} has the lowest loss; checking its claim`);
-    this.askUploads(a);
+    this.askUploads(a, now);
     this.pushRoles(a, changes.groups.length > 0 || changes.global);
   }
 
   private copyStepOf(a: ActiveRun, w: LiveWorker): number | null {
-    const copy = a.leaders.global === w.workerId ? a.globalCopy : a.groupCopies.get(w.machineId);
+    const copy = a.verifiedGlobal === w.workerId ? a.globalCopy : a.groupCopies.get(w.machineId);
     return copy?.leaderId === w.workerId ? copy.step : null;
   }
 
-  private askUploads(a: ActiveRun): void {
-    // with no pull toward local leaders their copies would go unused: only the global leader uploads
-    const leaderIds = a.run.config.hyper.lambdaL > 0 ? new Set(a.leaders.local.values()) : new Set(a.leaders.global ? [a.leaders.global] : []);
-    const progress = [...leaderIds].map((id) => this.ctx.workers.get(id)!).map((w) => ({
-      workerId: w.workerId, reportedStep: w.step, copyStep: this.copyStepOf(a, w), uploadPending: w.uploadRequest !== null || a.verifying === w.workerId,
-    }));
-    for (const id of leadersToAsk(progress, a.run.config.hyper.tau)) this.ctx.requestUpload(a, this.ctx.workers.get(id)!);
-  }
-
-  /** A leader's upload, already validated: the global leader's claim is checked first when it is due. */
-  onUpload(a: ActiveRun, w: LiveWorker, weights: Float32Array, step: number, ack: UploadAck): void {
-    if (a.leaders.global === w.workerId && this.claimNeedsCheck(a, w)) {
-      void this.verifyThenAccept(a, w, weights, step, ack);
+  private askUploads(a: ActiveRun, now: number): void {
+    const { workers, config } = this.ctx;
+    const progress = (w: LiveWorker) => ({ workerId: w.workerId, reportedStep: w.step, copyStep: this.copyStepOf(a, w), uploadPending: w.uploadRequest !== null || a.checking?.workerId === w.workerId });
+    // with no pull toward local leaders their copies would go unused: only global checks ask then
+    if (a.run.config.hyper.lambdaL > 0) {
+      const locals = [...new Set(a.leaders.local.values())].filter((id) => id !== a.verifiedGlobal).map((id) => progress(workers.get(id)!));
+      for (const id of leadersToAsk(locals, a.run.config.hyper.tau)) this.ctx.requestUpload(a, workers.get(id)!);
+    }
+    // a reserved check whose upload request lapsed (the tab left or never answered) frees the slot
+    if (a.checking && !a.checking.measuring && workers.get(a.checking.workerId)?.uploadRequest == null) a.checking = null;
+    // one global check at a time, at most one per globalCheckMinMs: each costs the server a validation pass
+    if (a.checking || now - a.lastCheckAt < config.globalCheckMinMs) return;
+    const challenger = this.challengerDue(a, now);
+    if (challenger) {
+      // one already asked for (as a local leader) is checked on that upload
+      a.checking = { workerId: challenger.workerId, role: 'challenger', measuring: false };
+      if (challenger.uploadRequest === null) this.ctx.requestUpload(a, challenger);
       return;
     }
-    const version = this.accept(a, w, weights, step);
+    const leader = a.verifiedGlobal ? workers.get(a.verifiedGlobal)! : null;
+    if (leader && leader.uploadRequest === null && leadersToAsk([progress(leader)], a.run.config.hyper.tau).length > 0) {
+      a.checking = { workerId: leader.workerId, role: 'leader', measuring: false };
+      this.ctx.requestUpload(a, leader);
+    }
+  }
+
+  /**
+   * The best claim that is not the leader's and not benched, when a challenge is due: there is no leader, it claims
+   * better than the leader by the hysteresis, or no challenge ran for challengeEveryMs (so a leader claiming an
+   * impossibly low loss cannot lock the others out).
+   */
+  private challengerDue(a: ActiveRun, now: number): LiveWorker | null {
+    const { workers, config } = this.ctx;
+    let best: LiveWorker | null = null;
+    for (const w of workers.values()) {
+      if (w.workerId === a.verifiedGlobal || w.loss === null || !isEligible(w, now, config.heartbeatTimeoutMs)) continue;
+      if ((a.benched.get(w.workerId)?.until ?? 0) > now) continue;
+      if (!best || w.loss < best.loss! || (w.loss === best.loss && w.workerId < best.workerId)) best = w;
+    }
+    if (!best) return null;
+    const leader = a.verifiedGlobal ? workers.get(a.verifiedGlobal) : undefined;
+    if (!leader || leader.loss === null) return best;
+    if (best.loss! < leader.loss * (1 - config.electionHysteresis)) return best;
+    return now - a.lastChallengeAt >= config.challengeEveryMs ? best : null;
+  }
+
+  /** A leader's upload, already validated: a global check's is measured first; a local leader's is its group's copy. */
+  onUpload(a: ActiveRun, w: LiveWorker, weights: Float32Array, step: number, ack: UploadAck): void {
+    if (a.checking?.workerId === w.workerId) {
+      void this.check(a, w, a.checking.role, weights, step, ack);
+      return;
+    }
+    const version = this.accept(a, w, weights, step, false);
     if (version === 0) ack?.({ ok: false, error: 'no longer a leader' });
     else ack?.({ ok: true, version });
   }
 
-  /** A new global leader is always checked; a verified one every k-th upload, or when its claimed loss falls sharply. */
-  private claimNeedsCheck(a: ActiveRun, w: LiveWorker): boolean {
-    if (a.verifiedGlobal !== w.workerId || !a.lastCheck) return true;
-    return a.lastCheck.uploadsSince + 1 >= this.ctx.config.claimRecheckEveryUploads || (w.loss ?? 0) < a.lastCheck.loss * (1 - this.ctx.config.claimRecheckDrop);
+  private async measure(a: ActiveRun, weights: Float32Array): Promise<Measured> {
+    const validation = (await this.ctx.datasets.dataset(a.run.config.dataset)).validation;
+    return this.ctx.evaluator.evaluate(a.spec, weights, validation, 0, validation.count);
   }
 
-  private async verifyThenAccept(a: ActiveRun, w: LiveWorker, weights: Float32Array, step: number, ack: UploadAck): Promise<void> {
+  private async check(a: ActiveRun, w: LiveWorker, role: 'leader' | 'challenger', weights: Float32Array, step: number, ack: UploadAck): Promise<void> {
     const { store, config } = this.ctx;
-    a.verifying = w.workerId;
-    const recheck = a.verifiedGlobal === w.workerId;
-    const claimed = w.loss ?? 0;
-    const test = (await this.ctx.datasets.dataset(a.run.config.dataset)).test;
+    const done = (reply: UploadReply) => {
+      if (a.checking?.workerId === w.workerId) a.checking = null;
+      a.lastCheckAt = this.ctx.now();
+      if (role === 'challenger') a.lastChallengeAt = a.lastCheckAt;
+      ack?.(reply);
+      if (this.ctx.active() === a) this.ctx.reelect();
+    };
+    a.checking = { workerId: w.workerId, role, measuring: true };
+    const reupload = a.recentGlobals.find((g) => relativeDistance(weights, g) <= config.reuploadDistance);
+    if (reupload) {
+      if (role === 'challenger') this.bench(a, w, 're-upload of a copy the server sent: it earns no lead');
+      return done({ ok: false, error: 'a copy the server sent recently, uploaded again: it earns no lead' });
+    }
+    let reference: Measured;
     let measured: Measured;
     try {
-      measured = await this.ctx.evaluator.evaluate(a.spec, weights, test, Math.floor(Math.random() * test.count), config.claimCheckSamples);
+      reference = a.globalMeasure ?? (a.globalMeasure = await this.measure(a, normReference(a)));
+      measured = await this.measure(a, weights);
     } catch (err) {
-      // the server's failure, not the worker's: no quarantine, the claim is checked again on its next upload
-      store.addEvent(a.run.id, this.ctx.now(), 'error', w.workerId, `claim check failed: ${(err as Error).message}`);
-      this.recorder.persist(a, false);
-      return ack?.({ ok: false, error: 'the server could not check the claim' });
-    } finally {
-      a.verifying = null;
+      // the server's failure, not the worker's: nothing changes, and the next upload is checked again
+      store.addEvent(a.run.id, this.ctx.now(), 'error', w.workerId, `global check failed: ${(err as Error).message}`);
+      return done({ ok: false, error: 'the server could not measure the copy' });
     }
-    if (this.ctx.active() !== a) return ack?.({ ok: false, error: 'the run ended' });
-    const margin = { rel: config.claimMarginRel, abs: config.claimMarginAbs };
-    if (!claimHolds(claimed, measured.loss, margin)) {
-      this.quarantine(a, w, `${recheck ? 'on a re-check, ' : ''}claimed loss ${claimed.toFixed(4)} but measured ${measured.loss.toFixed(4)} on ${measured.samples} held-out samples`);
-      ack?.({ ok: false, error: 'claim failed: quarantined' });
-      return this.ctx.reelect();
+    if (this.ctx.active() !== a) return done({ ok: false, error: 'the run ended' });
+    const now = this.ctx.now();
+    if (a.anchors.length === 0) a.anchors.push({ t: now, loss: reference.loss });
+    const rule = { z: config.gateZ, lossFloor: config.gateFloor, accuracyFloor: config.gateAccuracyFloor, driftPerMinute: config.gateDriftPerMinute };
+ // a challenger must beat a live leader; with none (or as the leader) no worse is enough
+    const live = a.verifiedGlobal !== null && a.verifiedGlobal !== w.workerId;
+    const v = verdict(live ? 'challenger' : 'leader', compare(measured, reference, rule), measured.loss, driftCeiling(a.anchors, now, rule.driftPerMinute));
+    if (!v.accept) {
+      if (role === 'leader' && a.verifiedGlobal === w.workerId) {
+        a.verifiedGlobal = null;
+        store.addEvent(a.run.id, now, 'global-copy-rejected', w.workerId, `the leader's copy was not relayed: ${v.why}`);
+      }
+      this.bench(a, w, v.why);
+      return done({ ok: false, error: `copy not accepted: ${v.why}` });
     }
+    if (a.verifiedGlobal !== w.workerId) store.addEvent(a.run.id, now, 'global-leader', w.workerId, `${w.workerId} leads: ${v.why}`);
     a.verifiedGlobal = w.workerId;
-    a.lastCheck = { loss: claimed, uploadsSince: -1 };
-    store.addEvent(a.run.id, this.ctx.now(), recheck ? 'claim-recheck' : 'global-leader', w.workerId, `claimed ${claimed.toFixed(4)}, measured ${measured.loss.toFixed(4)} on ${measured.samples} held-out samples`);
-    const version = this.accept(a, w, weights, step);
-    if (version > 0) store.addEval(a.run.id, { t: this.ctx.now(), step, version, workerId: w.workerId, samples: measured.samples, testLoss: measured.loss, testAccuracy: measured.accuracy });
-    if (version === 0) ack?.({ ok: false, error: 'no longer a leader' });
-    else ack?.({ ok: true, version });
+    a.leaders = { ...a.leaders, global: w.workerId };
+    a.benched.delete(w.workerId);
+    a.globalMeasure = measured;
+    a.anchors = [...a.anchors, { t: now, loss: measured.loss }].slice(-ANCHORS);
+    const version = this.accept(a, w, weights, step, true);
+    done({ ok: true, version });
     this.pushRoles(a, true);
   }
 
-  /** Stores a leader's copy as its group's and, for the verified global leader, the global copy; returns the version (0: not a leader any more). */
-  private accept(a: ActiveRun, w: LiveWorker, weights: Float32Array, step: number): number {
+  /** A copy measured no better: the worker's claims are ignored for a while, longer after each failure. */
+  private bench(a: ActiveRun, w: LiveWorker, why: string): void {
+    const { config } = this.ctx;
+    const failures = (a.benched.get(w.workerId)?.failures ?? 0) + 1;
+    const until = this.ctx.now() + Math.min(config.challengeBackoffMs * 2 ** (failures - 1), config.challengeBackoffMaxMs);
+    a.benched.set(w.workerId, { until, failures });
+    this.ctx.store.addEvent(a.run.id, this.ctx.now(), 'challenge-rejected', w.workerId, why);
+  }
+
+  /** Stores a leader's copy as its group's and, once measured, as the global copy; returns the version (0: not a leader any more). */
+  private accept(a: ActiveRun, w: LiveWorker, weights: Float32Array, step: number, isGlobal: boolean): number {
     const isLocal = a.leaders.local.get(w.machineId) === w.workerId;
-    const isGlobal = a.verifiedGlobal === w.workerId && a.leaders.global === w.workerId;
     if (!isLocal && !isGlobal) {
       this.recorder.persist(a, false);
       return 0;
@@ -114,7 +191,7 @@ export class LeaderCopies {
     }
     if (isGlobal) {
       a.globalCopy = copy;
-      if (a.lastCheck) a.lastCheck.uploadsSince++;
+      a.recentGlobals = [...a.recentGlobals, weights].slice(-RECENT_GLOBALS);
       this.ctx.store.addLeaderMetric(a.run.id, { t: now, kind: 'global', groupId: w.machineId, workerId: w.workerId, version: copy.version, step, loss: w.loss ?? 0 });
       this.recorder.newRound(a, copy);
     }
@@ -147,7 +224,7 @@ export class LeaderCopies {
       }
       sends.push({
         socketIds: targets.map((w) => w.socket!.id),
-        meta: { runId: a.run.id, kind: d.kind, leaderId: d.copy.leaderId, version: d.copy.version, step: d.copy.step },
+        meta: { runId: a.run.id, kind: d.kind, version: d.copy.version, step: d.copy.step },
         bytes: Buffer.from(stored.weights.buffer, stored.weights.byteOffset, stored.weights.byteLength),
       });
     }
@@ -161,10 +238,8 @@ export class LeaderCopies {
     w.loss = null;
     w.dirty = true;
     w.uploadRequest = null;
-    if (a.verifiedGlobal === w.workerId) {
-      a.verifiedGlobal = null;
-      a.lastCheck = null;
-    }
+    if (a.verifiedGlobal === w.workerId) a.verifiedGlobal = null;
+    if (a.checking?.workerId === w.workerId) a.checking = null;
     for (const [g, copy] of a.groupCopies) if (copy.leaderId === w.workerId) a.groupCopies.delete(g);
     this.ctx.store.transaction(() => {
       this.ctx.store.addEvent(a.run.id, this.ctx.now(), 'quarantine', w.workerId, reason);
@@ -179,8 +254,8 @@ export class LeaderCopies {
       runId: a.run.id,
       isLocalLeader: localId === w.workerId,
       isGlobalLeader: a.verifiedGlobal === w.workerId,
-      localLeader: localId ? { workerId: localId, version: localCopy?.leaderId === localId ? localCopy.version : 0 } : null,
-      globalLeader: a.verifiedGlobal ? { workerId: a.verifiedGlobal, version: a.globalCopy?.version ?? 0 } : null,
+      localLeader: localId ? { version: localCopy?.leaderId === localId ? localCopy.version : 0 } : null,
+      globalLeader: a.verifiedGlobal ? { version: a.globalCopy?.version ?? 0 } : null,
       quarantined: w.quarantined,
     };
   }

@@ -12,7 +12,8 @@ import type { SyncSgd } from './algorithms/sync_sgd.ts';
 import type { Config } from './config.ts';
 import type { DatasetService } from './dataset_service.ts';
 import type { Leaders } from './election.ts';
-import type { LeaderEvaluator } from './evaluator.ts';
+import type { LeaderEvaluator, Measured } from './evaluator.ts';
+import type { Anchor } from './global_gate.ts';
 import type { CopyRef } from './relay.ts';
 import type { WorkerRecord } from '../shared/records.ts';
 import type { Store } from './store.ts';
@@ -22,7 +23,13 @@ export type WorkerNamespace = Namespace<ClientToServerEvents, ServerToClientEven
 
 export interface LiveWorker extends WorkerRecord {
   socket: WorkerSocket | null;
+  /** The address its connection came from (for the limit on new identities). */
+  address: string;
+  /** Reported at least once in the active run: only such workers are stored and kept long after they leave. */
+  trained: boolean;
+  /** The last step the server accepted for it, and when: a report further ahead than maxStepsPerSec allows is refused. */
   step: number;
+  stepAt: number;
   loss: number | null;
   heldLocal: number;
   heldGlobal: number;
@@ -38,11 +45,20 @@ export interface ActiveRun {
   run: RunView;
   spec: ModelSpec;
   leaders: Leaders;
-  /** The global leader whose claim was checked; its copies are the global copies. */
+  /** The global leader: its copies, each measured on validation data before it is relayed, are the global copies. */
   verifiedGlobal: string | null;
-  verifying: string | null;
-  /** The verified leader's claimed loss at its last check, and its uploads accepted since. */
-  lastCheck: { loss: number; uploadsSince: number } | null;
+  /** Measurement of the global copy (or of the seeded initialisation before one exists), null until taken. */
+  globalMeasure: Measured | null;
+  /** Recent accepted global copies' validation losses: the drift ceiling. */
+  anchors: Anchor[];
+  /** Recent global copies sent to tabs: an upload close to one of them is a re-upload. */
+  recentGlobals: Float32Array[];
+  /** The worker whose upload the one global check slot is reserved for (measuring: its upload arrived), and when the last check ended. */
+  checking: { workerId: string; role: 'leader' | 'challenger'; measuring: boolean } | null;
+  lastCheckAt: number;
+  lastChallengeAt: number;
+  /** Challengers measured no better: their claims are ignored until `until`. */
+  benched: Map<string, { until: number; failures: number }>;
   /** The run's seeded initialisation: the norm-bound reference until a global copy exists. */
   initial: Float32Array | null;
   groupCopies: Map<string, StoredCopy>;

@@ -7,7 +7,7 @@ import { evaluate } from '../shared/reference/model.ts';
 import { decodeSafetensors, modelFromSafetensors } from '../shared/safetensors.ts';
 import { bestCheckpoint } from './model_export.ts';
 import type { CheckpointInfo } from '../shared/records.ts';
-import { api, createAndStart, startTestFlock, syntheticDataset, TEST_TOKEN, TestWorker, TINY_SPEC, until } from './test_support.ts';
+import { api, createAndStart, shiftedBiases, startTestFlock, syntheticDataset, TEST_TOKEN, TestWorker, TINY_SPEC, trainedWeights, until } from './test_support.ts';
 
 const info = (id: number, testAccuracy: number | null): CheckpointInfo => ({
   id, t: id, step: id * 5, round: id, version: id, workerId: 'w', final: false, testLoss: testAccuracy === null ? null : 1 - testAccuracy, testAccuracy, bytes: 4,
@@ -25,9 +25,10 @@ test('a run with a checkpoint downloads as safetensors that match the manifest a
   try {
     const empty = (await api(flock, 'POST', '/api/runs', { name: 'no checkpoint', model: TINY_SPEC, dataset: 'synthetic', hyper: { lr: 0.1, momentum: 0.9, batch: 8, tau: 5, lambdaL: 0, lambdaG: 0.1 }, stop: { steps: 10 } })).body.id;
     const runId = await createAndStart(flock, { name: 'Tiny / export' });
-    // near the seed weights, so the coordinator's norm bound against the current leader accepts them
-    const params = initialParameters(TINY_SPEC, 3).map((x, i) => (x === 0 ? 0 : x + 0.01 * Math.sin(i)));
-    const a = new TestWorker(flock.url, 'A', 'a', () => weightsToBytes(params));
+    // better than the seed weights on validation data, so the coordinator relays them; a new copy each upload
+    let params = trainedWeights(10);
+    let n = 0;
+    const a = new TestWorker(flock.url, 'A', 'a', () => weightsToBytes((params = shiftedBiases(trainedWeights(10), 1e-3 * ++n))));
     const b = new TestWorker(flock.url, 'A', 'b');
     await a.hello();
     await b.hello();
@@ -53,7 +54,7 @@ test('a run with a checkpoint downloads as safetensors that match the manifest a
     assert.equal(manifest.parameterCount, 16 * 3 + 3);
     assert.deepEqual(manifest.layout.map((t: { name: string }) => t.name), ['layers.1.weight', 'layers.1.bias']);
     assert.equal(typeof manifest.test.accuracy, 'number');
-    assert.equal(manifest.checkpoint.workerId, 'a');
+    assert.equal(manifest.checkpoint.workerId, a.workerId);
 
     const decoded = decodeSafetensors(bytes);
     assert.equal(decoded.metadata['flock.run'], String(runId));

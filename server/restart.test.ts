@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { initialParameters } from '../shared/init.ts';
 import { MODEL_PRESETS } from '../shared/model.ts';
 import { weightsToBytes } from '../shared/protocol.ts';
-import { api, TestWorker, until } from './test_support.ts';
+import { api, shiftedBiases, TestWorker, until } from './test_support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TOKEN = 'kill-test-admin-token-0123456789';
@@ -46,7 +46,10 @@ const sum = (xs: { bytesUp: number; bytesDown: number }[]) => xs.reduce((n, x) =
 
 test('kill -9 mid-run loses nothing stored: runs, metrics, events, checkpoints and byte counters survive, and the run resumes from its checkpoint', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'flock-kill-'));
-  const weights = weightsToBytes(initialParameters(MODEL_PRESETS.mlp, 3));
+  const initial = initialParameters(MODEL_PRESETS.mlp, 3);
+  let copies = 0;
+  // each upload another copy that measures as the run's initialisation does
+  const weights = () => weightsToBytes(shiftedBiases(initial, 1e-3 * ++copies, MODEL_PRESETS.mlp));
   let server = await startServer(dataDir);
   try {
     const created = await api(server, 'POST', '/api/runs', {
@@ -57,7 +60,7 @@ test('kill -9 mid-run loses nothing stored: runs, metrics, events, checkpoints a
     assert.equal((await api(server, 'POST', `/api/runs/${runId}/start`, undefined, TOKEN)).status, 200);
 
     const tabs = [['A', 'a', 2.5], ['A', 'b', 2.8], ['B', 'c', 2.9]] as const;
-    const workers = tabs.map(([machine, tab]) => new TestWorker(server.url, machine, tab, () => weights));
+    const workers = tabs.map(([machine, tab]) => new TestWorker(server.url, machine, tab, weights));
     for (const w of workers) assert.equal((await w.hello()).ok, true);
     for (const step of [5, 10, 15]) {
       for (const [i, w] of workers.entries()) await w.report(step, tabs[i][2]);
@@ -84,12 +87,12 @@ test('kill -9 mid-run loses nothing stored: runs, metrics, events, checkpoints a
     assert.equal(sum(after.workers), sum(after.metrics.rounds));
 
     // a tab that comes back starts from the latest checkpoint
-    const b = new TestWorker(server.url, 'A', 'b', () => weights);
+    const b = new TestWorker(server.url, 'A', 'b', weights);
     const hello = await b.hello();
     assert.ok(hello.ok && hello.assignment?.start === 'global' && hello.assignment.startStep === 15, JSON.stringify(hello));
     await until('checkpoint copy delivered', () => b.copies.length === 1, 10000);
     assert.equal(b.copies[0].step, 15);
-    assert.equal(b.copyBytes, weights.byteLength);
+    assert.equal(b.copyBytes, initial.byteLength);
     b.close();
   } finally {
     await kill9(server.proc);

@@ -111,7 +111,8 @@ export class RunRecorder {
    * byte counters always add up to the stored rounds, also after a kill -9.
    */
   persist(a: ActiveRun, allWorkers: boolean): void {
-    const dirty = [...this.ctx.workers.values()].filter((w) => allWorkers || w.dirty);
+    // a tab that never trained is not stored: identities a script makes by the thousand cost the store nothing
+    const dirty = [...this.ctx.workers.values()].filter((w) => w.trained && (allWorkers || w.dirty));
     this.ctx.store.transaction(() => {
       this.writeRound(a);
       this.saveProgress(a);

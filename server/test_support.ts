@@ -8,10 +8,11 @@ import { initialParameters } from '../shared/init.ts';
 import type { ModelSpec } from '../shared/model.ts';
 import {
   WORKER_NAMESPACE, weightsToBytes,
-  type Assignment, type ClientToServerEvents, type HelloReply, type LeaderCopyMeta, type ReportReply, type Roles, type ServerToClientEvents, type UploadReply,
+  type Assignment, type ClientToServerEvents, type Credential, type HelloReply, type LeaderCopyMeta, type ReportReply, type Roles, type ServerToClientEvents, type UploadReply,
 } from '../shared/protocol.ts';
 import { seededRandom } from '../shared/random.ts';
 import { parameterLayout } from '../shared/layout.ts';
+import { lossAndGradient } from '../shared/reference/model.ts';
 import { startFlock, type Flock } from './app.ts';
 import type { LeaderEvaluator } from './evaluator.ts';
 import { configSchema, type Config } from './config.ts';
@@ -34,9 +35,9 @@ export const linearEvaluator: LeaderEvaluator = {
     const layout = parameterLayout(spec);
     const [wt, bias] = layout.tensors;
     const [inputs, classes] = wt.shape;
-    let loss = 0;
-    let correct = 0;
     const n = Math.min(count, split.count);
+    const losses = new Float64Array(n);
+    const correct = new Uint8Array(n);
     for (let s = 0; s < n; s++) {
       const j = (start + s) % split.count;
       const logits = Array.from({ length: classes }, (_, c) => {
@@ -45,11 +46,10 @@ export const linearEvaluator: LeaderEvaluator = {
         return z;
       });
       const max = Math.max(...logits);
-      const lse = max + Math.log(logits.reduce((acc, z) => acc + Math.exp(z - max), 0));
-      loss += lse - logits[split.labels[j]];
-      if (logits.indexOf(max) === split.labels[j]) correct++;
+      losses[s] = max + Math.log(logits.reduce((acc, z) => acc + Math.exp(z - max), 0)) - logits[split.labels[j]];
+      correct[s] = logits.indexOf(max) === split.labels[j] ? 1 : 0;
     }
-    return { loss: loss / n, accuracy: correct / n, samples: n };
+    return { loss: losses.reduce((a, b) => a + b, 0) / n, accuracy: correct.reduce((a, b) => a + b, 0) / n, samples: n, losses, correct };
   },
   async close() {},
 };
@@ -62,7 +62,7 @@ export async function startTestFlock(
 ): Promise<Flock & { dataDir: string }> {
   const config = configSchema.parse({
     port: 0, host: '127.0.0.1', dataDir, adminToken: TEST_TOKEN, buildClient: false, heartbeatMs: 200, heartbeatTimeoutMs: 1000,
-    electionHysteresis: 0, claimMarginAbs: 2, evalSamples: 100, checkpointEveryRounds: 2, evalEveryRounds: 1, rateLimitPerSec: 200, rateLimitBurst: 400,
+    electionHysteresis: 0, evalSamples: 100, maxStepsPerSec: 1e6, identitiesPerMinute: 10000, globalCheckMinMs: 0, checkpointEveryRounds: 2, evalEveryRounds: 1, rateLimitPerSec: 200, rateLimitBurst: 400,
     ...overrides,
   });
   const flock = await startFlock(config, { names: ['synthetic'], load: async () => data }, join(dataDir, 'no-dist'), evaluator);
@@ -91,8 +91,45 @@ export async function createAndStart(flock: { url: string }, overrides: Record<s
   return created.body.id;
 }
 
+/**
+ * TINY_SPEC's weights after `steps` full-batch gradient steps from the run's seed on the last `heldOut` train
+ * samples of the synthetic dataset (the coordinator's validation split with the default test config): a copy the
+ * server measures as better, the more steps the better. 0 steps: the seeded initialisation.
+ */
+export function trainedWeights(steps: number, seed = 3, heldOut = 125): Float32Array {
+  const w = initialParameters(TINY_SPEC, seed);
+  const { train } = syntheticDataset();
+  const from = train.count - heldOut;
+  const x = Float64Array.from(train.pixels.subarray(from * 16), (p) => p / 255);
+  const labels = train.labels.subarray(from);
+  for (let i = 0; i < steps; i++) {
+    const { grad } = lossAndGradient(TINY_SPEC, w, x, labels, heldOut);
+    for (let j = 0; j < w.length; j++) w[j] -= 0.5 * grad[j];
+  }
+  return w;
+}
+
+/**
+ * `w` with `c` added to every bias of the last layer (the logits): softmax does not change, so neither does any
+ * loss, but it is another copy (not a re-upload).
+ */
+export function shiftedBiases(w: Float32Array, c: number, spec: ModelSpec = TINY_SPEC): Float32Array {
+  const out = w.slice();
+  const bias = parameterLayout(spec).tensors.at(-1)!;
+  for (let i = 0; i < bias.length; i++) out[bias.offset + i] += c;
+  return out;
+}
+
+let copiesMade = 0;
+
+/** Credentials the coordinator issued, by server and test label: tests name machines and tabs ('m1', 't1') and reuse them. */
+const issued = new Map<string, Credential>();
+
 /** A scripted tab: answers upload requests with `weights()`, records what it is asked and what it receives. */
 export class TestWorker {
+  /** The identity the coordinator issued at the last hello. */
+  workerId: string | null = null;
+  machineId: string | null = null;
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   assignment: Assignment | null = null;
   roles: Roles | null = null;
@@ -106,9 +143,10 @@ export class TestWorker {
 
   readonly states: string[] = [];
 
-  constructor(url: string, readonly machineId: string, readonly tabId: string, weights?: () => Uint8Array) {
+  constructor(readonly url: string, readonly machine: string, readonly tab: string, weights?: () => Uint8Array) {
     this.socket = io(`${url}${WORKER_NAMESPACE}`, { transports: ['websocket'], forceNew: true, reconnection: false });
-    this.weights = weights ?? (() => weightsToBytes(initialParameters(TINY_SPEC, 3)));
+    // by default a new copy per upload that measures exactly as good as the run's initialisation
+    this.weights = weights ?? (() => weightsToBytes(shiftedBiases(initialParameters(TINY_SPEC, 3), 1e-3 * ++copiesMade)));
     this.socket.on('assignment', (a) => (this.assignment = a));
     this.socket.on('roles', (r) => (this.roles = r));
     this.socket.on('runState', (s) => this.states.push(s.state));
@@ -124,14 +162,22 @@ export class TestWorker {
   }
 
   async hello(): Promise<HelloReply> {
-    const reply = await this.socket.timeout(5000).emitWithAck('hello', { machineId: this.machineId, tabId: this.tabId, adapter: { vendor: 'test' }, limits: {} });
-    if (reply.ok && reply.assignment) this.assignment = reply.assignment;
+    const key = (kind: string, label: string) => `${this.url} ${kind} ${label}`;
+    const reply = await this.socket.timeout(5000).emitWithAck('hello', {
+      machine: issued.get(key('machine', this.machine)), tab: issued.get(key('tab', this.tab)), adapter: { vendor: 'test' }, limits: {},
+    });
+    if (!reply.ok) return reply;
+    issued.set(key('machine', this.machine), reply.credentials.machine);
+    issued.set(key('tab', this.tab), reply.credentials.tab);
+    this.workerId = reply.credentials.tab.id;
+    this.machineId = reply.credentials.machine.id;
+    if (reply.assignment) this.assignment = reply.assignment;
     return reply;
   }
 
   async report(step: number, loss: number): Promise<ReportReply> {
     this.step = step;
-    const reply = await this.socket.timeout(5000).emitWithAck('report', { runId: this.assignment!.runId, step, lossEstimate: loss, samplesPerSec: 100, samples: 40 });
+    const reply = await this.socket.timeout(5000).emitWithAck('report', { runId: this.assignment!.runId, step, lossEstimate: loss });
     if (reply.ok) this.roles = reply.roles;
     return reply;
   }

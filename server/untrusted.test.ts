@@ -12,16 +12,17 @@ test('a liar (loss 0, random weights) is quarantined; NaN and wrong-length uploa
     for (const x of [honest, follower, liar]) await x.hello();
     await honest.report(5, 1.0);
     await follower.report(5, 1.4);
-    await until('honest leads', () => follower.roles?.globalLeader?.workerId === 'honest');
+    await until('honest leads', () => honest.roles?.isGlobalLeader === true && follower.copies.length > 0);
     await liar.report(5, 0);
     await until('liar quarantined', () => liar.roles?.quarantined === true);
-    assert.equal(follower.roles?.globalLeader?.workerId, 'honest');
-    assert.ok(!follower.copies.some((c) => c.leaderId === 'liar'));
+    assert.equal(honest.roles?.isGlobalLeader, true);
+    const honestCopies = new Set(follower.copies.map((c) => c.version));
     const events = (await api(flock, 'GET', `/api/runs/${runId}/events`)).body as { kind: string; workerId: string }[];
-    assert.ok(events.some((e) => e.kind === 'quarantine' && e.workerId === 'liar'));
+    assert.ok(events.some((e) => e.kind === 'quarantine' && e.workerId === liar.workerId));
     // its later reports are ignored
     await liar.report(10, 0);
-    assert.equal(follower.roles?.globalLeader?.workerId, 'honest');
+    assert.equal(honest.roles?.isGlobalLeader, true);
+    assert.equal(follower.copies.length, honestCopies.size, 'nothing of the liar reached the follower');
 
     // a NaN upload is refused and its sender can no longer lead; the next best's wrong-length upload likewise
     follower.weights = () => new Uint8Array(new Float32Array(100).buffer);
@@ -32,9 +33,9 @@ test('a liar (loss 0, random weights) is quarantined; NaN and wrong-length uploa
     await until('NaN sender quarantined', () => honest.roles?.quarantined === true);
     await until('wrong-length upload answered', () => follower.uploads.length >= 1);
     assert.equal(follower.uploads.at(-1)!.ok, false);
-    assert.ok(follower.copies.every((c) => c.leaderId === 'honest' && c.version === follower.copies[0].version));
+    assert.ok(follower.copies.every((c) => honestCopies.has(c.version)));
     const rejected = ((await api(flock, 'GET', `/api/runs/${runId}/events`)).body as { kind: string; workerId: string; message: string }[]).filter((e) => e.kind === 'upload-rejected');
-    assert.deepEqual(rejected.map((e) => e.workerId), ['liar', 'honest', 'follower']);
+    assert.deepEqual(rejected.map((e) => e.workerId), [liar.workerId, honest.workerId, follower.workerId]);
     assert.match(rejected[0].message, /norm bound/);
     assert.match(rejected[1].message, /not finite/);
     assert.match(rejected[2].message, /parameters/);

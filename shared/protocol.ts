@@ -10,11 +10,15 @@ const finite = z.number().finite();
 
 // ---- tab -> coordinator -------------------------------------------------------------------------------------
 
+/** An identity the coordinator issued: its id and the secret that proves it (hex, 32 bytes). */
+export const credentialSchema = z.object({ id, secret: z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits') });
+export type Credential = z.infer<typeof credentialSchema>;
+
 export const helloSchema = z.object({
-  /** One per browser profile (localStorage): tabs of one machine form a group. */
-  machineId: id,
-  /** One per tab (sessionStorage): reconnecting with the same id resumes the identity. */
-  tabId: id,
+  /** The machine group's credential (localStorage, shared by the tabs of one browser profile); absent: issue one. */
+  machine: credentialSchema.optional(),
+  /** This tab's credential (sessionStorage, so a reloaded tab resumes); absent: issue one. */
+  tab: credentialSchema.optional(),
   adapter: z.record(z.string().max(64), z.union([z.string().max(256), finite, z.boolean()])).refine((r) => Object.keys(r).length <= 32, 'at most 32 adapter fields'),
   limits: z.record(z.string().max(64), finite).refine((r) => Object.keys(r).length <= 64, 'at most 64 limits'),
 });
@@ -26,9 +30,6 @@ export const reportSchema = z.object({
   step,
   /** Running mean of recent minibatch losses. */
   lossEstimate: z.number().finite().min(0).max(1e6),
-  samplesPerSec: z.number().finite().min(0).max(1e9),
-  /** Samples processed since the previous report. */
-  samples: z.number().int().min(0).max(1e9),
 });
 export type Report = z.infer<typeof reportSchema>;
 
@@ -100,12 +101,20 @@ export const waitSchema = z.object({ reason: z.string() });
 export type Wait = z.infer<typeof waitSchema>;
 
 export const helloReplySchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), workerId: z.string(), resumed: z.boolean(), assignment: assignmentSchema.nullable(), wait: waitSchema.nullable() }),
+  z.object({
+    ok: z.literal(true),
+    /** The credentials to keep and send in the next hello: only their holder can resume this tab or join this machine. */
+    credentials: z.object({ machine: credentialSchema, tab: credentialSchema }),
+    resumed: z.boolean(),
+    assignment: assignmentSchema.nullable(),
+    wait: waitSchema.nullable(),
+  }),
   z.object({ ok: z.literal(false), error: z.string() }),
 ]);
 export type HelloReply = z.infer<typeof helloReplySchema>;
 
-const leaderRef = z.object({ workerId: z.string(), version: z.number().int() }).nullable();
+/** A leader as tabs see it: only the version of its copy, never another tab's identity. */
+const leaderRef = z.object({ version: z.number().int() }).nullable();
 
 export const rolesSchema = z.object({
   runId: z.number().int().positive(),
@@ -140,7 +149,6 @@ export type CopyKind = z.infer<typeof copyKindSchema>;
 export const leaderCopyMetaSchema = z.object({
   runId: z.number().int().positive(),
   kind: copyKindSchema,
-  leaderId: z.string(),
   version: z.number().int().positive(),
   step,
 });

@@ -1,4 +1,5 @@
 // Messages between a page and its training Web Worker (both sides are this tab's own code).
+import type { Credential } from '../../shared/protocol.ts';
 import type { ModelSpec } from '../../shared/model.ts';
 
 export interface TrainHyper {
@@ -52,7 +53,7 @@ export type ToWorker =
   /** 1 = as fast as possible; lower values idle between steps to leave the GPU to others. */
   | { type: 'intensity'; value: number }
   /** Volunteer: connect to the coordinator that served this page and train whatever run it assigns. */
-  | { type: 'join'; machineId: string; tabId: string };
+  | { type: 'join'; credentials: { machine?: Credential; tab?: Credential } };
 
 export type WorkerStatus = 'connecting' | 'waiting' | 'downloading' | 'preparing' | 'training' | 'paused' | 'done';
 
@@ -64,6 +65,8 @@ export type FromWorker =
   | { type: 'profile'; adapter: string; stepMs: number; dispatches: { index: number; label: string; ms: number }[] }
   | { type: 'run'; runId: number; runName: string; model: string; dataset: string; batch: number }
   | { type: 'roles'; isLocalLeader: boolean; isGlobalLeader: boolean; quarantined: boolean }
+  /** The identity the coordinator issued or confirmed: the page keeps it (workers have no storage) for the next hello. */
+  | { type: 'credentials'; credentials: { machine: Credential; tab: Credential } }
   /** Something the volunteer should see but that does not stop training (a refused leader copy, a reconnect). */
   | { type: 'notice'; message: string }
   | { type: 'error'; message: string };

@@ -14,8 +14,10 @@ import { GradientExchange } from './algorithms/sync_sgd.ts';
 import { checkedLeaderCopy } from '../../shared/leader_copy.ts';
 import {
   bytesToWeights, weightsToBytes, WORKER_NAMESPACE,
-  type Assignment, type ClientToServerEvents, type LeaderCopyMeta, type Roles, type ServerToClientEvents, type WeightBytes,
+  type Assignment, type ClientToServerEvents, type Credential, type LeaderCopyMeta, type Roles, type ServerToClientEvents, type WeightBytes,
 } from '../../shared/protocol.ts';
+
+type Credentials = { machine?: Credential; tab?: Credential };
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => scope.postMessage(m);
@@ -39,8 +41,6 @@ interface ActiveRun {
   lastPushStep: number;
   /** sync-sgd only: the gradient barrier. */
   sync: GradientExchange | null;
-  samplesSinceReport: number;
-  samplesPerSec: number;
   /** Resolves with the first global copy, for a run joined mid-way (`start: 'global'`). */
   firstGlobal: Promise<Float32Array>;
   gotGlobal: (w: Float32Array) => void;
@@ -58,7 +58,7 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
   const m = event.data;
   switch (m.type) {
     case 'join':
-      join(m.machineId, m.tabId);
+      join(m.credentials);
       break;
     case 'pause':
       userPaused = true;
@@ -84,13 +84,16 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
   }
 };
 
-function join(machineId: string, tabId: string): void {
+/** `credentials`: what the coordinator issued earlier (the page keeps them); updated after each hello. */
+function join(credentials: Credentials): void {
   post({ type: 'status', status: 'connecting' });
   const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(`${scope.location.origin}${WORKER_NAMESPACE}`, { transports: ['websocket'] });
   socket = s;
   s.on('connect', () => {
-    s.emit('hello', { machineId, tabId, adapter: { name: gpu?.adapterName ?? 'unknown' }, limits: {} }, (reply) => {
+    s.emit('hello', { ...credentials, adapter: { name: gpu?.adapterName ?? 'unknown' }, limits: {} }, (reply) => {
       if (!reply.ok) return post({ type: 'error', message: `the coordinator refused this tab: ${reply.error}` });
+      credentials = reply.credentials;
+      post({ type: 'credentials', credentials: reply.credentials });
       if (reply.resumed) post({ type: 'notice', message: 'reconnected as the same tab' });
       if (reply.assignment) void assign(reply.assignment);
       else if (!active) post({ type: 'status', status: 'waiting' });
@@ -125,7 +128,7 @@ async function assign(a: Assignment): Promise<void> {
   const firstGlobal = new Promise<Float32Array>((r) => (gotGlobal = r));
   const run: ActiveRun = {
     assignment: a, control: new LoopControl(), trainer: null, roles: null, copies: {}, applied: { local: null, global: null }, losses: [], lastReportStep: a.startStep, lastPushStep: a.startStep, sync: null,
-    samplesSinceReport: 0, samplesPerSec: 0, firstGlobal, gotGlobal, finished: Promise.resolve(),
+    firstGlobal, gotGlobal, finished: Promise.resolve(),
   };
   run.control.setIntensity(intensity);
   if (userPaused || a.state !== 'running') run.control.pause();
@@ -160,8 +163,6 @@ async function train(run: ActiveRun): Promise<void> {
     onWindow: (w) => {
       if (!Number.isFinite(w.loss)) return;
       run.losses = [...run.losses.slice(1 - LOSS_WINDOWS), w.loss];
-      run.samplesSinceReport += w.samples;
-      run.samplesPerSec = w.samplesPerSec;
       post({ type: 'progress', steps: a.startStep + w.steps, epochs: trainer.epochs, samples: w.samples, loss: w.loss, accuracy: w.accuracy, samplesPerSec: w.samplesPerSec });
     },
     step: run.sync ? () => run.sync!.stepOnce(trainer) : undefined,
@@ -180,9 +181,7 @@ function report(run: ActiveRun): void {
   if (step - run.lastReportStep < run.assignment.hyper.tau || run.losses.length === 0 || !socket?.connected) return;
   run.lastReportStep = step;
   const lossEstimate = lossEstimateOf(run);
-  const samples = Math.round(run.samplesSinceReport);
-  run.samplesSinceReport = 0;
-  socket.emit('report', { runId: run.assignment.runId, step, lossEstimate, samplesPerSec: run.samplesPerSec, samples }, (reply) => {
+  socket.emit('report', { runId: run.assignment.runId, step, lossEstimate }, (reply) => {
     if (reply.ok) onRoles(reply.roles);
     else post({ type: 'notice', message: `report refused: ${reply.error}` });
   });

@@ -1,5 +1,5 @@
 // The whole model on the CPU in float64: the reference that GPU training, gradient checks and the
-// coordinator's check of a leader's claimed loss all agree with.
+// coordinator's measurement of leader copies on validation data all agree with.
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward, type ConvShape } from './conv2d.ts';
 import { addBias, matmul } from './matmul.ts';
 import { maxpoolBackward, maxpoolForward, type PoolShape } from './maxpool.ts';
@@ -128,21 +128,41 @@ export interface Evaluation {
   accuracy: number;
 }
 
+/** Per-sample cross-entropy and correctness (argmax == label, first max on ties): what paired comparisons of two models need. */
+export interface SampleEvaluation {
+  losses: Float64Array;
+  correct: Uint8Array;
+}
+
 /** Mean loss and accuracy of `params` on `count` uint8 samples (scaled by 1/255), in chunks to bound memory. */
 export function evaluate(spec: ModelSpec, params: ArrayLike<number>, pixels: Uint8Array, labels: Uint8Array, count: number, chunk = 128): Evaluation {
+  const { losses, correct } = evaluateSamples(spec, params, pixels, labels, count, chunk);
+  let lossSum = 0;
+  let right = 0;
+  for (let i = 0; i < count; i++) {
+    lossSum += losses[i];
+    right += correct[i];
+  }
+  return { loss: lossSum / count, accuracy: right / count };
+}
+
+export function evaluateSamples(spec: ModelSpec, params: ArrayLike<number>, pixels: Uint8Array, labels: Uint8Array, count: number, chunk = 128): SampleEvaluation {
   const size = shapeSize(spec.input);
   if (pixels.length < count * size || labels.length < count) throw new Error(`evaluate: ${count} samples need ${count * size} pixels and ${count} labels`);
   const layout = parameterLayout(spec);
-  let lossSum = 0;
-  let correct = 0;
+  const losses = new Float64Array(count);
+  const correct = new Uint8Array(count);
   for (let start = 0; start < count; start += chunk) {
     const n = Math.min(chunk, count - start);
     const x = new Float64Array(n * size);
     for (let i = 0; i < x.length; i++) x[i] = pixels[start * size + i] / 255;
     const out = run(spec, layout, params, x, n).inputs[spec.layers.length];
-    const sx = softmaxCrossEntropy(out, labels.subarray(start, start + n), n, spec.classes);
-    lossSum += sx.loss * n;
-    correct += sx.correct;
+    losses.set(softmaxCrossEntropy(out, labels.subarray(start, start + n), n, spec.classes).losses, start);
+    for (let b = 0; b < n; b++) {
+      let argmax = 0;
+      for (let c = 1; c < spec.classes; c++) if (out[b * spec.classes + c] > out[b * spec.classes + argmax]) argmax = c;
+      correct[start + b] = argmax === labels[start + b] ? 1 : 0;
+    }
   }
-  return { loss: lossSum / count, accuracy: correct / count };
+  return { losses, correct };
 }
