@@ -108,13 +108,15 @@ test('closing the global leader tab hands the lead to another tab and training g
 
 test('a reloaded tab rejoins as the same tab and keeps its contributed samples', async () => {
   const tab = liveTabs()[0];
-  const tabId = await tab.page.evaluate(() => sessionStorage.getItem('flock.tabId'));
+  const tabIdOf = () => tab.page.evaluate(() => (JSON.parse(sessionStorage.getItem('flock.tab') ?? 'null') as { id: string } | null)?.id);
+  const tabId = await tabIdOf();
+  assert.ok(tabId, 'the tab keeps the credential the coordinator issued');
   await until('samples to be counted', async () => (await tabState(tab.page)).samplesSession > 0, 30_000);
   const totalBefore = Number((await tab.page.locator('#samples-total').innerText()).replace(/\D/g, ''));
   const workersBefore = (await api<unknown[]>(`/api/runs/${runId}/workers`)).length;
   await tab.page.reload();
   await tab.page.locator('#status', { hasText: /^training$/ }).waitFor({ timeout: 120_000 });
-  assert.equal(await tab.page.evaluate(() => sessionStorage.getItem('flock.tabId')), tabId);
+  assert.equal(await tabIdOf(), tabId);
   const totalAfter = Number((await tab.page.locator('#samples-total').innerText()).replace(/\D/g, ''));
   assert.ok(totalAfter >= totalBefore && totalBefore > 0, `total samples ${totalBefore} -> ${totalAfter}`);
   assert.equal((await api<unknown[]>(`/api/runs/${runId}/workers`)).length, workersBefore, 'no new worker identity after the reload');
