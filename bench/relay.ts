@@ -96,8 +96,8 @@ async function rawTcpFanout(children: Child[], receivers: number, bytes: number)
 
 async function bench(n: number): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'flock-bench-'));
-  const config = configSchema.parse({ port: 0, host: '127.0.0.1', dataDir, adminToken: 'bench-admin-token-0123456789', buildClient: false, heartbeatTimeoutMs: 60000, electionHysteresis: 0, rateLimitPerSec: 1000, rateLimitBurst: 1000, checkpointEveryRounds: 1000, evalEveryRounds: 1000, identitiesPerMinute: 100000, globalCheckMinMs: 0 });
-  // every copy measures the same, so each passes the global check at once: this bench times the relay alone
+  const config = configSchema.parse({ port: 0, host: '127.0.0.1', dataDir, adminToken: 'bench-admin-token-0123456789', buildClient: false, heartbeatTimeoutMs: 60000, electionHysteresis: 0, rateLimitPerSec: 1000, rateLimitBurst: 1000, checkpointEveryRounds: 1000, evalEveryRounds: 1000, identitiesPerMinute: 100000, globalCheckMinMs: 0, gateFloor: 0, challengeEveryMs: 1e9 });
+  // every copy measures the same and no challenger is due while w0 leads: this bench times the relay alone
   const passAll = { evaluate: async () => ({ loss: 0, accuracy: 0, samples: 1, losses: new Float64Array(1), correct: new Uint8Array(1) }), close: async () => {} };
   const flock = await startFlock(config, { names: ['bench'], load: async () => dataset }, join(dataDir, 'no-dist'), passAll);
   const modelBytes = parameterLayout(SPEC).length * 4;
@@ -124,7 +124,7 @@ async function bench(n: number): Promise<void> {
       if (r > 1) for (const m of got) for (const t of m.times) latencies.push(t - sent.t);
     }
     const seconds = (performance.now() - t0) / 1000;
-    const metrics = (await api(flock, 'GET', `/api/runs/${created.body.id}/metrics`)).body as { rounds: { bytesUp: number; bytesDown: number }[] };
+    const metrics = (await api(flock, 'GET', `/api/runs/${created.body.id}/metrics`, undefined, config.adminToken!)).body as { rounds: { bytesUp: number; bytesDown: number }[] };
     const steady = metrics.rounds.slice(1, -1).map((r) => r.bytesUp + r.bytesDown);
     console.log(JSON.stringify({
       workers: n, params: 1000000, rounds_per_s: +(ROUNDS / seconds).toFixed(3),

@@ -37,7 +37,8 @@ function received(step: number, expected: number): void {
 
 async function openTabs(m: Extract<ToChild, { type: 'tabs' }>): Promise<void> {
   const followers = m.tabs.filter((t) => !t.leader).length;
-  const weights = m.tabs.some((t) => t.leader) ? initialParameters(m.spec, m.seed) : null;
+  // any tab may be asked first (the first report to arrive makes a challenger while there is no leader yet)
+  const weights = initialParameters(m.spec, m.seed);
   const machines = new Map<string, Promise<Credential>>();
   tabs = await Promise.all(m.tabs.map(async (tab) => {
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(`${m.url}${WORKER_NAMESPACE}`, { transports: ['websocket'], forceNew: true, reconnection: false });
@@ -45,9 +46,9 @@ async function openTabs(m: Extract<ToChild, { type: 'tabs' }>): Promise<void> {
     socket.on('leaderCopy', (meta) => received(meta.step, followers));
     socket.on('uploadRequest', (r) => {
       send({ type: 'sent', step, t: now() });
-      // a new copy each round (one value moved), or the coordinator would refuse it as a re-upload
-      weights![0] += 1e-3;
-      socket.emit('upload', { runId: r.runId, requestId: r.requestId, step, lossEstimate: tab.loss }, weightsToBytes(weights!), () => {});
+      // another copy each round (one weight moved by 1), or the coordinator would refuse it as a re-upload
+      weights[0] += 1;
+      socket.emit('upload', { runId: r.runId, requestId: r.requestId, step, lossEstimate: tab.loss }, weightsToBytes(weights), () => {});
     });
     // the coordinator issues machine credentials: the first tab of a machine here gets one, the others join with it
     const first = !machines.has(tab.machineId);
@@ -66,7 +67,8 @@ async function openTabs(m: Extract<ToChild, { type: 'tabs' }>): Promise<void> {
 
 async function round(s: number): Promise<void> {
   step = s;
-  await Promise.all(tabs.map(({ tab, socket, runId }) =>
+  // in the first round only the leader reports, so it is the first copy measured and leads from then on
+  await Promise.all(tabs.filter(({ tab }) => s > 1 || tab.leader).map(({ tab, socket, runId }) =>
     socket.timeout(30000).emitWithAck('report', { runId, step: s, lossEstimate: tab.loss })));
 }
 

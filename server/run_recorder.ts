@@ -67,7 +67,7 @@ export class RunRecorder {
   }
 
   /**
-   * Only checkpoints are searched, not the eval metrics: those also hold claim checks on random test windows, and
+   * Only checkpoints are searched, not the eval metrics: eval metrics from before this change hold claim checks on random test windows, and
    * versions after the last checkpoint are numbered again after a server restart.
    */
   private carryEval(a: ActiveRun, checkpointId: number, version: number): void {
