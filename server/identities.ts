@@ -1,5 +1,6 @@
 // Identities are issued, not claimed: the coordinator gives each tab and each machine group an id and a secret.
 // Resuming a tab or joining a machine needs the secret; only hashes are kept, compared in constant time.
+// Ids are random and never shown to other tabs, so a credential is known only to the tabs it was issued to.
 // Identities that never trained expire quickly, the rest after a longer idle time, and each address may be issued
 // only so many new tabs a minute, so a script cannot grow the coordinator's state without bound.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -38,8 +39,9 @@ export class Identities {
 
   /**
    * A hello's identity. A credential that names a known id must carry its secret, or the hello is refused (the
-   * owner is untouched); an id the coordinator does not know (it expired, or the server restarted) is replaced by
-   * a fresh one. `credentials` is non-null when something new was issued and the tab must keep it.
+   * owner is untouched). A credential whose id the coordinator does not know (it expired, or the server restarted)
+   * is taken up again as it is: ids are never shown to other tabs, so only their holder can name them, and the tabs
+   * of one browser stay one machine group across a restart. `credentials` is non-null when something new was issued.
    */
   admit(hello: { machine?: Credential; tab?: Credential }, address: string, now: number): Admission {
     const knownMachine = hello.machine ? this.machines.get(hello.machine.id) : undefined;
@@ -57,13 +59,18 @@ export class Identities {
       return { ok: false, refused: 'rate', error: `too many new tabs from ${address}: at most ${this.limits.perAddressPerMinute} a minute, try again later` };
     }
     let machine: Credential;
-    if (hello.machine && knownMachine) {
+    if (hello.machine) {
       machine = hello.machine;
-      knownMachine.lastSeen = now;
+      if (knownMachine) knownMachine.lastSeen = now;
+      else this.machines.set(machine.id, { hash: hashOf(machine.secret), lastSeen: now });
     } else {
       const m = issue('m');
       this.machines.set(m.id, { hash: m.hash, lastSeen: now });
       machine = { id: m.id, secret: m.secret };
+    }
+    if (hello.tab && hello.machine) {
+      this.tabs.set(hello.tab.id, { hash: hashOf(hello.tab.secret), lastSeen: now, machineId: machine.id });
+      return { ok: true, tabId: hello.tab.id, machineId: machine.id, credentials: null, resumed: false };
     }
     const t = issue('t');
     this.tabs.set(t.id, { hash: t.hash, lastSeen: now, machineId: machine.id });
