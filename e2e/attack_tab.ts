@@ -52,8 +52,8 @@ export class AttackTab {
     this.socket.on('assignment', (a) => (this.assignment = a));
     this.socket.on('roles', (r) => this.roles.push(r));
     this.socket.on('leaderCopy', (meta, weights) => {
-      // a copy: Node's Buffer may be a view on a pooled allocation
-      const bytes = weights instanceof ArrayBuffer ? new Uint8Array(weights.slice(0)) : Uint8Array.from(weights);
+      // Node's Buffer may be a view on a pooled allocation: keep a copy
+      const bytes = weights instanceof ArrayBuffer ? new Uint8Array(weights) : Uint8Array.from(weights);
       this.copies.push({ meta, bytes, sha256: sha256(bytes) });
     });
     this.socket.on('uploadRequest', ({ runId, requestId }) => {
