@@ -201,3 +201,33 @@ test('crafted in-bound copies from a verified leader (scaled, zeros, sign-flippe
     await flock.close();
   }
 });
+
+test('a silent challenger (claims loss 0, never answers its upload requests) does not freeze the global copy', async () => {
+  const flock = await startTestFlock({ challengeBackoffMs: 200, challengeBackoffMaxMs: 400 });
+  try {
+    await createAndStart(flock);
+    let n = 0;
+    const honest = new TestWorker(flock.url, 'A', 'honest', () => weightsToBytes(shiftedBiases(trainedWeights(30), 1e-3 * ++n)));
+    const silent = new TestWorker(flock.url, 'B', 'silent');
+    silent.socket.off('uploadRequest');
+    let asked = 0;
+    silent.socket.on('uploadRequest', () => asked++);
+    await honest.hello();
+    await silent.hello();
+    await honest.report(5, 0.5);
+    await until('honest leads', () => honest.roles?.isGlobalLeader === true, 3000);
+    const accepted = () => honest.uploads.filter((u) => u.ok).length;
+    const before = accepted();
+    const end = Date.now() + 4000;
+    for (let step = 10; Date.now() < end; step += 5) {
+      await honest.report(step, 0.5);
+      await silent.report(step, 0);
+      await sleep(100);
+    }
+    assert.ok(asked >= 1, 'the silent tab was asked');
+    assert.ok(accepted() - before >= 3, `the leader's copies kept being accepted: ${accepted() - before} in 4 s`);
+    [honest, silent].forEach((x) => x.close());
+  } finally {
+    await flock.close();
+  }
+});

@@ -71,7 +71,7 @@ export class Coordinator {
     const globalCopy = checkpoint && { leaderId: checkpoint.workerId, version: checkpoint.version, step: checkpoint.step, weights: checkpoint.weights };
     this.active = {
       run, spec, leaders: { local: new Map(), global: null }, verifiedGlobal: null, initial: null,
-      globalMeasure: null, anchors: [], recentGlobals: [], checking: null, lastCheckAt: 0, lastChallengeAt: this.now(), benched: new Map(),
+      globalMeasure: null, anchors: [], recentGlobals: [], checking: null, lastCheckAt: 0, lastChallengeAt: this.now(), lastTurn: 'leader', benched: new Map(),
       groupCopies: new Map(), globalCopy, version: checkpoint?.version ?? 0,
       round: { n: run.rounds, uploads: 0, downloads: 0, bytesUp: 0, bytesDown: 0 },
       runningSince: run.state === 'running' ? this.now() : null, evaluating: false, lastEvalAt: this.now(), baseline: null,

@@ -62,20 +62,29 @@ export class LeaderCopies {
       const locals = [...new Set(a.leaders.local.values())].filter((id) => id !== a.verifiedGlobal).map((id) => progress(workers.get(id)!));
       for (const id of leadersToAsk(locals, a.run.config.hyper.tau)) this.ctx.requestUpload(a, workers.get(id)!);
     }
-    // a reserved check whose upload request lapsed (the tab left or never answered) frees the slot
-    if (a.checking && !a.checking.measuring && workers.get(a.checking.workerId)?.uploadRequest == null) a.checking = null;
+    // a reserved check whose upload request lapsed (the tab left or never answered) frees the slot; a challenger
+    // that stays silent is benched like one measured no better, so claiming and not answering buys nothing
+    if (a.checking && !a.checking.measuring) {
+      const w = workers.get(a.checking.workerId);
+      if (!w || w.uploadRequest === null) {
+        if (w && a.checking.role === 'challenger') this.bench(a, w, 'did not answer its upload request');
+        a.checking = null;
+      }
+    }
     // one global check at a time, at most one per globalCheckMinMs: each costs the server a validation pass
     if (a.checking || now - a.lastCheckAt < config.globalCheckMinMs) return;
+    const leader = a.verifiedGlobal ? workers.get(a.verifiedGlobal)! : null;
+    const leaderDue = leader !== null && leader.uploadRequest === null && leadersToAsk([progress(leader)], a.run.config.hyper.tau).length > 0;
     const challenger = this.challengerDue(a, now);
-    if (challenger) {
+    // leader and challengers take turns when both are due, so challengers (silent ones included) cannot starve the leader
+    if (challenger && (!leaderDue || a.lastTurn === 'leader')) {
       // one already asked for (as a local leader) is checked on that upload
       a.checking = { workerId: challenger.workerId, role: 'challenger', measuring: false };
+      a.lastTurn = 'challenger';
       if (challenger.uploadRequest === null) this.ctx.requestUpload(a, challenger);
-      return;
-    }
-    const leader = a.verifiedGlobal ? workers.get(a.verifiedGlobal)! : null;
-    if (leader && leader.uploadRequest === null && leadersToAsk([progress(leader)], a.run.config.hyper.tau).length > 0) {
+    } else if (leaderDue) {
       a.checking = { workerId: leader.workerId, role: 'leader', measuring: false };
+      a.lastTurn = 'leader';
       this.ctx.requestUpload(a, leader);
     }
   }

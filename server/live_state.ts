@@ -57,6 +57,8 @@ export interface ActiveRun {
   checking: { workerId: string; role: 'leader' | 'challenger'; measuring: boolean } | null;
   lastCheckAt: number;
   lastChallengeAt: number;
+  /** Whose turn the last reserved check was: leader and challengers alternate when both are due. */
+  lastTurn: 'leader' | 'challenger';
   /** Challengers measured no better: their claims are ignored until `until`. */
   benched: Map<string, { until: number; failures: number }>;
   /** The run's seeded initialisation: the norm-bound reference until a global copy exists. */
