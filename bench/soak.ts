@@ -32,13 +32,17 @@ function startServer(dataDir: string): Promise<{ proc: ChildProcess; url: string
     env: { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN: TOKEN, FLOCK_BUILD_CLIENT: 'false' },
   });
   return new Promise((resolve, reject) => {
-    let out = '';
+    let out: string | null = '';
     proc.stdout!.on('data', (chunk: Buffer) => {
       // stdout carries only this bench's JSON lines; the server's own log goes to stderr (and the pipe must drain)
       process.stderr.write(chunk);
+      if (out === null) return;
       out += chunk.toString();
       const m = /volunteers open (http:\/\/\S+?)\/\s/.exec(out);
-      if (m) resolve({ proc, url: m[1] });
+      if (m) {
+        out = null;
+        resolve({ proc, url: m[1] });
+      }
     });
     proc.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
   });
@@ -122,8 +126,9 @@ async function warmUp(swarm: Swarm, config: RunConfigInput): Promise<void> {
 }
 
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
-const swarm = await openSwarm({ url: `${url}/`, machines: 2, tabs: 2 });
-try {
+
+/** The measured run, after the warm-up: its samples and summary on stdout, its events under bench/results/. */
+async function soak(swarm: Swarm): Promise<void> {
   const preset = RUN_PRESETS.find((p) => p.id === 'mnist-mlp');
   if (!preset) throw new Error("client/admin/presets.ts has no 'mnist-mlp' preset");
   await warmUp(swarm, preset.config);
@@ -170,8 +175,16 @@ try {
   const kinds = new Map<string, number>();
   for (const e of follow.events) kinds.set(e.kind, (kinds.get(e.kind) ?? 0) + 1);
   process.stderr.write(`events by kind: ${JSON.stringify(Object.fromEntries(kinds))}; all in bench/results/soak-${minutes}min-events.json\n`);
+}
+
+try {
+  const swarm = await openSwarm({ url: `${url}/`, machines: 2, tabs: 2 });
+  try {
+    await soak(swarm);
+  } finally {
+    await swarm.close();
+  }
 } finally {
-  await swarm.close();
   await stopServer(server.proc);
   rmSync(dataDir, { recursive: true, force: true });
 }
