@@ -69,8 +69,8 @@ function dbMiB(dataDir: string): number {
 }
 
 const minutes = minutesOption();
-const dataDir = mkdtempSync(join(tmpdir(), 'flock-soak-'));
 await buildClient();
+const dataDir = mkdtempSync(join(tmpdir(), 'flock-soak-'));
 const server = await startServer(dataDir);
 // Pages must be on localhost (a secure context) for WebGPU and the Cache API.
 const url = server.url.replace('127.0.0.1', 'localhost');
@@ -110,7 +110,7 @@ function follower(runId: number) {
 }
 
 /** A throwaway run until every tab trains (dataset downloaded and cached, GPU device opened and autotuned), so the
- *  soak's first minute measures training, not start-up; deleted after, so the database holds the soak run alone. */
+ *  measured run pays only for each tab building its trainer; deleted after, so the database holds the soak run alone. */
 async function warmUp(swarm: Swarm, config: RunConfigInput): Promise<void> {
   const run = await rest<RunView>('POST', '/api/runs', { ...config, name: 'soak warm-up', stop: { minutes: 60 } });
   await rest('POST', `/api/runs/${run.id}/start`);
