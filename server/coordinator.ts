@@ -219,7 +219,7 @@ export class Coordinator {
       w = {
         workerId: tabId, machineId, adapter: parsed.data.adapter, firstSeen: now, lastSeen: now, address, trained: false,
         bytesUp: 0, bytesDown: 0, malformed: 0, quarantined: false, socket: null, step: assignment?.startStep ?? 0, stepAt: now, loss: null,
-        heldLocal: 0, heldGlobal: 0, uploadRequest: null, dirty: false, paused: false,
+        heldLocal: 0, heldGlobal: 0, uploadRequest: null, lastRequestId: 0, dirty: false, paused: false,
       };
       this.workers.set(tabId, w);
     }
@@ -293,8 +293,13 @@ export class Coordinator {
     if (!parsed.success) return fail(issueText(parsed.error));
     const a = this.active;
     const meta = parsed.data;
-    if (!a || a.run.id !== meta.runId) return fail(`run ${meta.runId} is not active`);
-    if (!w.uploadRequest || w.uploadRequest.id !== meta.requestId) return fail('upload without a request: only leaders upload, and only when asked');
+    // a late answer from a run that ended is not malformed either
+    if (!a || a.run.id !== meta.runId) return ack?.({ ok: false, error: `run ${meta.runId} is not active` });
+    if (!w.uploadRequest || w.uploadRequest.id !== meta.requestId) {
+      // an answer to a request that lapsed or was replaced (a slow tab, a change of leader) is late, not malformed
+      if (meta.requestId > 0 && meta.requestId <= w.lastRequestId) return ack?.({ ok: false, error: 'this upload request is no longer open' });
+      return fail('upload without a request: only leaders upload, and only when asked');
+    }
     w.uploadRequest = null;
     const implausible = stepImplausible(w, meta.step, this.now(), this.config.maxStepsPerSec, a.run.config.hyper.tau);
     if (implausible) return fail(implausible);
@@ -381,6 +386,7 @@ export class Coordinator {
 
   private requestUpload(a: ActiveRun, w: LiveWorker): void {
     w.uploadRequest = { id: ++this.requestSeq, at: this.now() };
+    w.lastRequestId = w.uploadRequest.id;
     w.socket?.emit('uploadRequest', { runId: a.run.id, requestId: w.uploadRequest.id });
   }
 

@@ -34,6 +34,8 @@ export interface LiveWorker extends WorkerRecord {
   heldLocal: number;
   heldGlobal: number;
   uploadRequest: { id: number; at: number } | null;
+  /** The newest request id it was sent: an upload answering an older one arrived late and is refused quietly. */
+  lastRequestId: number;
   dirty: boolean;
   /** Paused by its volunteer (said in heartbeats): not training, so neither a leader nor a sync-sgd member. */
   paused: boolean;
