@@ -35,6 +35,8 @@ export interface Session {
   tabs: AttackTab[];
   /** Why the copy attacks cannot be carried out, once one found no global copy: the others need not wait again. */
   noGlobalCopy: string | null;
+  /** When the session opened and the run's rounds then: the pace the silent challenger compares with. */
+  opened: { at: number; rounds: number };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,6 +58,7 @@ async function newTab(s: Pick<Session, 'target' | 'tabs'>): Promise<AttackTab> {
 }
 
 export async function openSession(target: Target, options: AttackOptions): Promise<Session> {
+  const opened = { at: Date.now(), rounds: (await runProgress(target)).rounds };
   const tabs: AttackTab[] = [];
   const owner = await newTab({ target, tabs });
   for (let i = 0; i < 2; i++) {
@@ -63,7 +66,7 @@ export async function openSession(target: Target, options: AttackOptions): Promi
     if (!reply.ok) throw new InconclusiveError(`run ${target.runId} refused a plain report: ${reply.error}`);
   }
   const observer = await newTab({ target, tabs });
-  return { target, options, owner, observer, tabs, noGlobalCopy: null };
+  return { target, options, owner, observer, tabs, noGlobalCopy: null, opened };
 }
 
 export function closeSession(s: Session): void {
@@ -207,37 +210,29 @@ export async function craftedCopy(s: Session, craft: Craft): Promise<AttackResul
   }
 }
 
-/** How long the silent challenger watches the run without it, then with it. */
-const SILENT_BASELINE_MS = 15_000;
-const SILENT_MS = 30_000;
-
-/** Rounds the run opens within `ms`, while `meanwhile` runs (when given) until then. */
-async function roundsWithin(s: Session, ms: number, meanwhile?: (end: number) => Promise<void>): Promise<{ from: number; to: number }> {
-  const from = (await runProgress(s.target)).rounds;
-  const end = Date.now() + ms;
-  await (meanwhile ? meanwhile(end) : sleep(ms));
-  return { from, to: (await runProgress(s.target)).rounds };
-}
-
 /**
- * Claims loss 0 and never answers the upload requests that claim earns: while it does, the global copy must go on
- * advancing (a check slot held for a silent tab would freeze the run). Needs tabs training the run.
+ * Claims loss 0 and never answers the upload requests that claim earns, for the session's wait: the global copy must
+ * go on advancing meanwhile (a check slot kept for a silent tab would freeze the run). Needs tabs training the run.
  */
 export async function silentChallenger(s: Session): Promise<AttackResult> {
   const name = 'silent-challenger';
   const silent = await tabHoldingGlobal(s);
   try {
-    const baseline = await roundsWithin(s, SILENT_BASELINE_MS);
-    if (baseline.to === baseline.from) throw new InconclusiveError(`run ${s.target.runId} opened no round in ${SILENT_BASELINE_MS / 1000} s without the attack, so a freeze could not be told from it`);
+    // the run's pace since the session opened (the earlier attacks included), over at least half the wait
+    await sleep(s.opened.at + s.options.waitMs / 2 - Date.now());
+    const before = await runProgress(s.target);
+    const paceSeconds = (Date.now() - s.opened.at) / 1000;
+    const seconds = s.options.waitMs / 1000;
+    const expected = ((before.rounds - s.opened.rounds) / paceSeconds) * seconds;
+    if (expected < 2) throw new InconclusiveError(`run ${s.target.runId} opened ${before.rounds - s.opened.rounds} rounds in ${paceSeconds.toFixed(0)} s: too few to tell a freeze within ${seconds} s (raise --wait)`);
     silent.claim = 0;
-    const attacked = await roundsWithin(s, SILENT_MS, async (end) => {
-      while (Date.now() < end) {
-        await silent.report();
-        await sleep(250);
-      }
-    });
-    const evidence = `the run opened ${baseline.to - baseline.from} rounds in ${SILENT_BASELINE_MS / 1000} s; then, while a tab claiming loss 0 ignored the ${silent.requests} upload requests it got, ${attacked.to - attacked.from} rounds in ${SILENT_MS / 1000} s (rounds ${attacked.from} -> ${attacked.to})`;
-    return attacked.to > attacked.from ? held(name, evidence) : broken(name, evidence);
+    for (const end = Date.now() + s.options.waitMs; Date.now() < end; await sleep(250)) {
+      const reply = await silent.report();
+      if (!reply.ok) throw new InconclusiveError(`a plain report was refused: ${reply.error}`);
+    }
+    const after = await runProgress(s.target);
+    const evidence = `the run opened ${before.rounds - s.opened.rounds} rounds in ${paceSeconds.toFixed(0)} s; then, while a tab claiming loss 0 ignored the ${silent.requests} upload requests it got, ${after.rounds - before.rounds} in ${seconds} s`;
+    return after.rounds > before.rounds ? held(name, evidence) : broken(name, evidence);
   } finally {
     silent.close();
   }
