@@ -2,6 +2,7 @@
 // samples (no sockets, no clock). Paired per-sample differences make the tolerance the noise of the comparison
 // itself, so a copy is refused for being worse, never for the luck of which samples were drawn.
 import type { Measured } from './evaluator.ts';
+import { distanceFrom } from './norm_bound.ts';
 
 export interface GateRule {
   z: number;
@@ -76,12 +77,6 @@ export function verdict(role: 'leader' | 'challenger', c: Comparison, loss: numb
 
 /** ||x - y|| / ||y||: how far a copy is from one the server sent. */
 export function relativeDistance(x: Float32Array, y: Float32Array): number {
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < y.length; i++) {
-    const e = x[i] - y[i];
-    d += e * e;
-    n += y[i] * y[i];
-  }
-  return Math.sqrt(d) / Math.max(Math.sqrt(n), 1e-12);
+  const { distance, refNorm } = distanceFrom(x, y);
+  return distance / Math.max(refNorm, 1e-12);
 }
