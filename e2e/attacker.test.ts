@@ -14,7 +14,7 @@ import type { RunConfigInput, RunView } from '../shared/run_config.ts';
 import { ATTACKS, runAttacks, type AttackResult } from './attack_client.ts';
 import { startRun } from './attack_target.ts';
 import { launchBrowser } from './browser.ts';
-import { E2E_TOKEN, startE2eFlock } from './flock_server.ts';
+import { adminGet, E2E_TOKEN, startE2eFlock, until } from './flock_server.ts';
 import { openSwarm, type Swarm } from './swarm.ts';
 
 /** Steps of the global copy at which a run finishes: enough for the attacks to end first, and past the steep part of
@@ -32,21 +32,7 @@ const runConfig = (name: string): RunConfigInput => ({
   hyper: { lr: 0.05, momentum: 0.9, batch: 64, tau: 10, lambdaL: 0.1, lambdaG: 0.05 }, stop: { steps: STEPS }, seed: 1,
 });
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function api<T>(path: string): Promise<T> {
-  const res = await fetch(`${flock.url}${path}`, { headers: { authorization: `Bearer ${E2E_TOKEN}` } });
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
-  return (await res.json()) as T;
-}
+const api = <T>(path: string) => adminGet<T>(flock.url, path);
 
 interface Metrics { workers: unknown[]; leaders: unknown[]; eval: unknown[]; rounds: unknown[] }
 

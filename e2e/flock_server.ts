@@ -19,3 +19,21 @@ export async function startE2eFlock(overrides: Partial<Config> = {}): Promise<Fl
   // Pages must be on localhost (a secure context) for WebGPU and the Cache API.
   return Object.assign(flock, { dataDir, url: flock.url.replace('127.0.0.1', 'localhost') });
 }
+
+/** Polls `probe` until it returns something truthy, failing after `timeoutMs` with what was awaited. */
+export async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** GET `path` of the server at `url` with the admin token, as JSON. */
+export async function adminGet<T>(url: string, path: string): Promise<T> {
+  const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${E2E_TOKEN}` } });
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return (await res.json()) as T;
+}

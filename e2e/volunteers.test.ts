@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { launchBrowser } from './browser.ts';
 import { buildClient } from '../server/client_build.ts';
-import { E2E_TOKEN, startE2eFlock } from './flock_server.ts';
+import { adminGet, E2E_TOKEN, startE2eFlock, until } from './flock_server.ts';
 import { openSwarm, tabState, type Swarm } from './swarm.ts';
 import type { Flock } from '../server/app.ts';
 import { loadDataset } from '../server/datasets/catalog.ts';
@@ -25,21 +25,7 @@ let swarm: Swarm;
 let admin: Page;
 let runId = 0;
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-async function api<T>(path: string): Promise<T> {
-  const res = await fetch(`${flock.url}${path}`, { headers: { authorization: `Bearer ${E2E_TOKEN}` } });
-  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
-  return (await res.json()) as T;
-}
+const api = <T>(path: string) => adminGet<T>(flock.url, path);
 
 const liveTabs = () => swarm.tabs.filter((t) => !t.page.isClosed());
 
