@@ -14,7 +14,7 @@ import { initialParameters } from '../../shared/init.ts';
 import { checkedLeaderCopy } from '../../shared/leader_copy.ts';
 import { parameterLayout, type ParameterLayout } from '../../shared/layout.ts';
 import { shapeSize, type ModelSpec } from '../../shared/model.ts';
-import { seededRandom, shuffledIndices } from '../../shared/random.ts';
+import { MinibatchOrder } from '../../shared/minibatch.ts';
 import type { UpdateHyper } from '../../shared/reference/lsgd_update.ts';
 
 export interface TrainerOptions {
@@ -22,12 +22,20 @@ export interface TrainerOptions {
   batch: number;
   /** Initialisation seed: every worker of a run starts from the same weights. */
   seed: number;
-  /** Sample-order seed: workers of a run see different minibatches. Defaults to `seed`. */
+  /** Sample-order seed (shared/minibatch.ts): the coordinator issues one per tab. Defaults to `seed`. */
   shuffleSeed?: number;
+  /** The run step the first step of this trainer is (a tab joining mid-run): it names the minibatches. Default 0. */
+  firstStep?: number;
   hyper: Omit<UpdateHyper, 'useLocal' | 'useGlobal'>;
   train: DataSplit;
   /** Starting weights; the seeded initialisation when absent. */
   initial?: Float32Array;
+}
+
+/** Parameters and momentum buffer: everything a step's result depends on besides the minibatch and the rates. */
+export interface TrainerState {
+  params: Float32Array;
+  velocity: Float32Array;
 }
 
 export interface WindowStats {
@@ -65,10 +73,10 @@ export class Trainer {
   private readonly plans: ModelPlan[] = [];
   private readonly trainSplit: GpuSplit;
   private testSplit: GpuSplit | null = null;
+  private readonly velocity: GPUBuffer;
   private hyper: UpdateHyper;
-  private order: Uint32Array = new Uint32Array(0);
-  private cursor = 0;
-  private epoch = 0;
+  private readonly order: MinibatchOrder;
+  /** Steps taken by this trainer; the run step of the next one is firstStep + steps. */
   steps = 0;
 
   private constructor(
@@ -81,10 +89,12 @@ export class Trainer {
     this.layout = parameterLayout(spec);
     this.hyper = { ...options.hyper, useLocal: false, useGlobal: false };
     if (options.train.count < batch) throw new Error(`the training split has ${options.train.count} samples, fewer than one batch of ${batch}`);
+    this.order = new MinibatchOrder(options.train.count, batch, options.shuffleSeed ?? options.seed);
     this.trainSplit = this.uploadSplit(options.train);
     const floats = this.layout.length;
     this.params = this.buffer(floats);
     this.device.queue.writeBuffer(this.params, 0, options.initial ?? initialParameters(spec, options.seed, this.layout));
+    this.velocity = this.buffer(floats);
     this.leaders = { local: this.buffer(floats), global: this.buffer(floats) };
     this.indices = this.buffer(batch);
     this.stats = this.buffer(STATS_FLOATS);
@@ -106,7 +116,12 @@ export class Trainer {
 
   /** Whole batches per pass over the training split (the remainder of a shuffled epoch is dropped). */
   get stepsPerEpoch(): number {
-    return Math.floor(this.options.train.count / this.options.batch);
+    return this.order.stepsPerEpoch;
+  }
+
+  /** The run step the next step() is. */
+  get runStep(): number {
+    return (this.options.firstStep ?? 0) + this.steps;
   }
 
   get epochs(): number {
@@ -140,10 +155,10 @@ export class Trainer {
     this.submitStep(this.stepDispatches);
   }
 
-  /** Half a step for synchronous data parallelism: the gradient of the next minibatch at the current weights,
-   *  read back (the loss counts into the stats window as usual). Weights are left as they are. */
-  async computeGradient(): Promise<Float32Array> {
-    this.submitStep(this.gradientDispatches);
+  /** Half a step for synchronous data parallelism: the gradient of run step `runStep`'s minibatch at the current
+   *  weights, read back (the loss counts into the stats window as usual). Weights are left as they are. */
+  async computeGradient(runStep: number): Promise<Float32Array> {
+    this.submitStep(this.gradientDispatches, runStep);
     return new Float32Array(await readBuffer(this.device, this.grads!, this.layout.length * 4));
   }
 
@@ -198,6 +213,14 @@ export class Trainer {
     return new Float32Array(await readBuffer(this.device, this.params, this.layout.length * 4));
   }
 
+  /** The state after every step submitted so far. Both copies are queued at once, so training may go on while
+   *  they travel; awaiting is only for the caller. */
+  async getState(): Promise<TrainerState> {
+    const bytes = this.layout.length * 4;
+    const [params, velocity] = await Promise.all([readBuffer(this.device, this.params, bytes), readBuffer(this.device, this.velocity, bytes)]);
+    return { params: new Float32Array(params), velocity: new Float32Array(velocity) };
+  }
+
   setParams(weights: ArrayLike<number> | ArrayBuffer): void {
     this.device.queue.writeBuffer(this.params, 0, checkedLeaderCopy(weights, this.layout.length));
   }
@@ -228,7 +251,6 @@ export class Trainer {
     const labels = this.buffer(batch);
     const grads = this.buffer(this.layout.length);
     this.grads = grads;
-    const velocity = this.buffer(this.layout.length);
     const planBuffers = { x, labels, params: this.params, grads, stats: this.stats };
     // The first build only lists the matmul shapes; the second uses the variant that won on this adapter.
     const probe = buildModelPlan(this.cache, spec, this.layout, batch, planBuffers, () => 'vec4');
@@ -246,7 +268,7 @@ export class Trainer {
           pulls,
           params: this.params,
           grads,
-          velocity,
+          velocity: this.velocity,
           localLeader: this.leaders.local,
           globalLeader: this.leaders.global,
           hyper: this.hyperBuffer,
@@ -257,23 +279,14 @@ export class Trainer {
     this.gradientDispatches.push(gather, ...plan.forward, plan.loss, ...plan.backward);
   }
 
-  private submitStep(dispatches: Dispatch[]): void {
-    const { batch } = this.options;
-    if (this.cursor + batch > this.order.length) this.newEpoch();
-    this.device.queue.writeBuffer(this.indices, 0, this.order, this.cursor, batch);
-    this.cursor += batch;
+  private submitStep(dispatches: Dispatch[], runStep = this.runStep): void {
+    this.device.queue.writeBuffer(this.indices, 0, this.order.indices(runStep));
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     encodeDispatches(pass, dispatches);
     pass.end();
     this.device.queue.submit([encoder.finish()]);
     this.steps++;
-  }
-
-  private newEpoch(): void {
-    if (this.order.length > 0) this.epoch++;
-    this.order = shuffledIndices(this.options.train.count, seededRandom(((this.options.shuffleSeed ?? this.options.seed) * 7919 + this.epoch) >>> 0));
-    this.cursor = 0;
   }
 
   private async takeStats(stats: GPUBuffer): Promise<WindowStats> {

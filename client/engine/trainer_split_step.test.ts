@@ -23,7 +23,7 @@ test('computeGradient returns the reference gradient and leaves the weights; app
   // a leader pull that applyGradient must ignore: every worker applies exactly the shared gradient
   trainer.setLeader('global', initial.map((v) => v + 1));
 
-  const grad = await trainer.computeGradient();
+  const grad = await trainer.computeGradient(0);
   const stats = await trainer.readStats();
   const ref = lossAndGradient(spec, initial, Float64Array.from(split.pixels, (p) => p / 255), split.labels, batch);
   assert.ok(relativeError(grad, ref.grad) < 2e-4, `gradient relative error ${relativeError(grad, ref.grad)}`);

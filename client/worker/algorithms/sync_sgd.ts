@@ -44,9 +44,9 @@ export class GradientExchange {
 
   /** One synchronous step; a refused or cancelled step leaves the weights as they were, to be tried again. */
   async stepOnce(trainer: Trainer): Promise<void> {
-    const grad = await trainer.computeGradient();
-    if (this.cancelled) return;
     const step = this.step;
+    const grad = await trainer.computeGradient(step);
+    if (this.cancelled) return;
     // registered before sending: the aggregate can arrive before the ack when this gradient completes the step
     const aggregate = new Promise<Float32Array | null>((r) => this.waiting.set(step, r));
     const refusal = await this.send(step, grad);

@@ -1,0 +1,53 @@
+// The GPU trainer against the coordinator's CPU replay of the same steps (proofs of work): an honest segment
+// lands within the tolerance, a segment with a step skipped or started from another state does not.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openNodeDevice } from '../gpu/node_device.ts';
+import { Trainer } from './trainer.ts';
+import { initialParameters } from '../../shared/init.ts';
+import { MinibatchOrder } from '../../shared/minibatch.ts';
+import type { ModelSpec } from '../../shared/model.ts';
+import { seededRandom } from '../../shared/random.ts';
+import { replaySegment, segmentDiscrepancy } from '../../shared/reference/training_segment.ts';
+
+const handle = await openNodeDevice();
+const spec: ModelSpec = {
+  name: 'segment', input: { height: 8, width: 8, channels: 1 }, classes: 5,
+  layers: [{ kind: 'conv2d', filters: 4, kernel: 3 }, { kind: 'relu' }, { kind: 'maxpool2' }, { kind: 'flatten' }, { kind: 'dense', units: 24 }, { kind: 'relu' }, { kind: 'dense', units: 5 }],
+};
+/** The coordinator's default tolerance (server/config.ts proofTolerance). */
+const TOLERANCE = 1e-3;
+
+test('k GPU steps with momentum and leader pulls match the CPU replay; a skipped step or a foreign start does not', async () => {
+  const r = seededRandom(3);
+  const count = 200;
+  const train = { count, pixels: Uint8Array.from({ length: count * 64 }, () => Math.floor(r() * 256)), labels: Uint8Array.from({ length: count }, () => Math.floor(r() * 5)) };
+  const rates = { lr: 0.05, momentum: 0.9, lambdaL: 0.1, lambdaG: 0.2 };
+  const batch = 16;
+  const shuffleSeed = 77;
+  const trainer = await Trainer.create(handle, { spec, batch, seed: 1, shuffleSeed, firstStep: 40, hyper: rates, train });
+  for (let i = 0; i < 7; i++) trainer.step();
+  const local = initialParameters(spec, 5);
+  const global = initialParameters(spec, 6);
+  trainer.setLeader('local', local);
+  trainer.setLeader('global', global);
+  const from = trainer.runStep;
+  assert.equal(from, 47);
+  const start = await trainer.getState();
+  for (let i = 0; i < 12; i++) trainer.step();
+  const claimed = await trainer.getState();
+  trainer.destroy();
+
+  const order = new MinibatchOrder(count, batch, shuffleSeed);
+  const segment = { spec, rates, train, order, from, to: from + 12, start, pulls: { local, global } };
+  const honest = segmentDiscrepancy(claimed, replaySegment(segment), start);
+  assert.ok(honest.params < TOLERANCE / 10 && honest.velocity < TOLERANCE / 10, `honest drift ${JSON.stringify(honest)}`);
+
+  const skipped = segmentDiscrepancy(replaySegment({ ...segment, from: from + 1 }), replaySegment(segment), start);
+  assert.ok(skipped.params > 10 * TOLERANCE, `one step skipped of 12: ${JSON.stringify(skipped)}`);
+  const otherBatches = segmentDiscrepancy(replaySegment({ ...segment, order: new MinibatchOrder(count, batch, shuffleSeed + 1) }), replaySegment(segment), start);
+  assert.ok(otherBatches.params > 10 * TOLERANCE, `other minibatches: ${JSON.stringify(otherBatches)}`);
+  const fromCopy = { params: Float32Array.from(global), velocity: start.velocity };
+  const foreign = segmentDiscrepancy(replaySegment({ ...segment, start: fromCopy }), replaySegment(segment), start);
+  assert.ok(foreign.params > 10 * TOLERANCE, `started from a leader copy: ${JSON.stringify(foreign)}`);
+});
