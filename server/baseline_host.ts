@@ -36,6 +36,12 @@ export class BaselineHost {
       runId: a.run.id,
       paramLength: a.run.paramLength,
       hyper: a.run.config.hyper,
+      spec: a.spec,
+      heldOut: () => {
+        const dataset = this.ctx.datasets.cachedDataset(a.run.config.dataset);
+        if (!dataset) throw new Error(`run ${a.run.id}: dataset ${a.run.config.dataset} is not loaded, though activating the run loads it`);
+        return dataset.validation;
+      },
       members: () => {
         const now = this.ctx.now();
         return [...this.ctx.workers.values()].filter((w) => isEligible(w, now, this.ctx.config.heartbeatTimeoutMs)).map((w) => ({ workerId: w.workerId, loss: w.loss }));

@@ -5,12 +5,14 @@ import assert from 'node:assert/strict';
 import { initialParameters } from '../shared/init.ts';
 import { bytesToWeights, weightsToBytes, type AveragedGradientMeta, type PushReply } from '../shared/protocol.ts';
 import { easgdCenterUpdate } from '../shared/reference/easgd.ts';
+import { cgeGradient, trimmedMeanGradient } from '../shared/reference/robust_aggregation.ts';
 import { meanGradient } from '../shared/reference/sync_sgd.ts';
-import { api, createAndStart, startTestFlock, TestWorker, TINY_SPEC, until } from './test_support.ts';
+import { api, createAndStart, runBody, startTestFlock, TestWorker, TINY_SPEC, until } from './test_support.ts';
 
 interface Round { uploads: number; downloads: number; bytesUp: number; bytesDown: number }
 
 const near = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(b).forEach((v, i) => assert.ok(Math.abs(a[i] - v) < 1e-6, `[${i}] ${a[i]} vs ${v}`));
+const distance = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.hypot(...Array.from(a, (v, i) => v - b[i]));
 
 test('sync-sgd: nobody gets step t\'s mean until every worker sent its gradient; bytes are N up and N down per step', async () => {
   const flock = await startTestFlock();
@@ -172,6 +174,51 @@ test('sync-sgd: a paused tab is not waited for, and when it comes back behind it
     await until('both get step 1 from both', () => aggregates.get('a1')!.length === 1 && aggregates.get('b1')!.length === 2);
     assert.equal(aggregates.get('a1')![0].contributors, 2);
     [a, b].forEach((x) => x.close());
+  } finally {
+    await flock.close();
+  }
+});
+
+test('sync-sgd told f = 1 (cge, trimmed mean, zeno): a tab sending sign-flipped, scaled gradients does not move the aggregate off the honest ones', async () => {
+  const flock = await startTestFlock();
+  try {
+    const tabs = ['a1', 'b1', 'c1', 'd1'].map((id) => new TestWorker(flock.url, id[0].toUpperCase(), id));
+    const got = new Map<number, Float32Array[]>();
+    for (const x of tabs) {
+      x.socket.on('averagedGradient', (meta, bytes) => {
+        if (x === tabs[0]) got.set(meta.runId, [...(got.get(meta.runId) ?? []), bytesToWeights(bytes).slice()]);
+      });
+      assert.equal((await x.hello()).ok, true);
+    }
+    const honest = tabs.slice(0, 3);
+    const attacker = tabs[3];
+    const references = {
+      cge: cgeGradient,
+      'trimmed-mean': trimmedMeanGradient,
+      // scored on the server's validation split, the attack raises the loss and is the one dropped
+      zeno: (all: Float32Array[]) => meanGradient(all.slice(1)),
+    };
+    for (const [aggregate, reference] of Object.entries(references)) {
+      const runId = await createAndStart(flock, { algorithm: 'sync-sgd', hyper: { ...runBody().hyper, aggregate, byzantine: 1 } });
+      await until('every tab is assigned the run', () => tabs.every((x) => x.assignment?.runId === runId));
+      const n = tabs[0].assignment!.paramLength;
+      for (let step = 0; step < 2; step++) {
+        const grads = honest.map((_, k) => Float32Array.from({ length: n }, (_, i) => Math.sin(i + step) + 0.05 * Math.cos(7 * i + k)));
+        const honestMean = meanGradient(grads);
+        const attack = Float32Array.from(honestMean, (v) => -100 * v);
+        const send = (x: TestWorker, g: Float32Array) => x.socket.timeout(2000).emitWithAck('gradient', { runId, step }, weightsToBytes(g));
+        assert.deepEqual(await send(attacker, attack), { ok: true });
+        for (const [k, x] of honest.entries()) assert.deepEqual(await send(x, grads[k]), { ok: true });
+        await until(`${aggregate}: step ${step}'s aggregate`, () => got.get(runId)?.length === step + 1);
+        const aggregated = got.get(runId)![step];
+        near(aggregated, reference([attack, ...grads], 1));
+        const size = Math.hypot(...honestMean);
+        assert.ok(distance(aggregated, honestMean) < 0.1 * size, `${aggregate}: ${distance(aggregated, honestMean) / size} of |g| from the honest mean`);
+        assert.ok(distance(meanGradient([attack, ...grads]), honestMean) > 10 * size, 'the mean would have been moved');
+      }
+      assert.equal((await api(flock, 'POST', `/api/runs/${runId}/stop`)).status, 200);
+    }
+    tabs.forEach((x) => x.close());
   } finally {
     await flock.close();
   }

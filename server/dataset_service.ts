@@ -49,6 +49,11 @@ export class DatasetService {
     return (await this.prepare(name)).manifest;
   }
 
+  /** The dataset once it has been loaded (activating a run loads it first), for code that cannot wait. */
+  cachedDataset(name: string): ServedDataset | null {
+    return this.ready.get(name)?.dataset ?? null;
+  }
+
   /** The manifest once the dataset has been loaded (activating a run loads it first). */
   cachedManifest(name: string): DatasetManifest | null {
     return this.ready.get(name)?.manifest ?? null;

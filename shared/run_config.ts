@@ -42,8 +42,16 @@ export function resolveModel(choice: ModelChoice): ModelSpec {
 export const ALGORITHMS = ['lsgd', 'easgd', 'sync-sgd', 'local'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
-/** How sync-sgd combines the workers' gradients: the mean, or the coordinate-wise median (robust to a few liars). */
-export const AGGREGATES = ['mean', 'median'] as const;
+/**
+ * How sync-sgd combines the workers' gradients: the mean, or a rule robust to a few liars: the coordinate-wise
+ * median, and three told f, how many may lie (hyper.byzantine): the trimmed mean (per coordinate, without the f
+ * largest and f smallest), cge (without the f largest-norm gradients) and zeno (without the f that lower the loss
+ * least on a held-out batch).
+ */
+export const AGGREGATES = ['mean', 'median', 'trimmed-mean', 'cge', 'zeno'] as const;
+export type Aggregate = (typeof AGGREGATES)[number];
+/** The aggregates that use hyper.byzantine. */
+export const AGGREGATES_WITH_F: readonly Aggregate[] = ['trimmed-mean', 'cge', 'zeno'];
 
 export const hyperSchema = z.object({
   lr: z.number().positive().max(10),
@@ -59,6 +67,8 @@ export const hyperSchema = z.object({
   alpha: z.number().gt(0).max(1).optional(),
   /** sync-sgd's gradient aggregate; the mean when absent. */
   aggregate: z.enum(AGGREGATES).optional(),
+  /** f, the gradients per step sync-sgd's trimmed-mean, cge and zeno treat as possibly malicious; 0 when absent. */
+  byzantine: z.number().int('f (hyper.byzantine) must be a whole number of tabs').min(0, 'f (hyper.byzantine) must be 0 or more').max(1000).optional(),
 });
 export type Hyper = z.infer<typeof hyperSchema>;
 
@@ -82,7 +92,12 @@ export const runConfigSchema = z.object({
   hyper: hyperSchema,
   stop: stopConditionSchema,
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
-}).refine((c) => c.algorithm !== 'easgd' || c.hyper.alpha !== undefined, { path: ['hyper', 'alpha'], message: 'easgd needs hyper.alpha, the elastic strength in (0, 1]' });
+})
+  .refine((c) => c.algorithm !== 'easgd' || c.hyper.alpha !== undefined, { path: ['hyper', 'alpha'], message: 'easgd needs hyper.alpha, the elastic strength in (0, 1]' })
+  .refine((c) => !c.hyper.byzantine || (c.algorithm === 'sync-sgd' && AGGREGATES_WITH_F.includes(c.hyper.aggregate ?? 'mean')), {
+    path: ['hyper', 'byzantine'],
+    message: `f (hyper.byzantine) is used only by sync-sgd's ${AGGREGATES_WITH_F.join(', ')} aggregates: choose one of them, or set f to 0`,
+  });
 export type RunConfig = z.infer<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 

@@ -1,6 +1,8 @@
 // What a baseline algorithm (easgd, sync-sgd, local) may ask of the coordinator that hosts it. The algorithms
 // hold their own state and math and never touch sockets or the store: the coordinator implements this for the
 // active run, tests implement it with arrays.
+import type { DataSplit } from '../../shared/dataset.ts';
+import type { ModelSpec } from '../../shared/model.ts';
 import type { Hyper } from '../../shared/run_config.ts';
 import type { AveragedGradientMeta } from '../../shared/protocol.ts';
 
@@ -14,6 +16,9 @@ export interface AlgorithmHost {
   readonly runId: number;
   readonly paramLength: number;
   readonly hyper: Hyper;
+  readonly spec: ModelSpec;
+  /** The server's validation split, held out of the training shards (never test data): what zeno scores gradients on. */
+  heldOut(): DataSplit;
   /** Workers taking part now: connected, heartbeat fresh, not quarantined. */
   members(): Member[];
   /** Bytes a worker sent or was sent, counted into its totals and the open round. */

@@ -1,17 +1,60 @@
 // Synchronous data-parallel SGD: every step each member sends its gradient; when all members of the step have,
 // the aggregate is broadcast and every worker, and the server's own copy of the model, apply it. The barrier is
 // the point: a step lasts as long as its slowest member takes.
+import { sliceSplit } from '../../shared/dataset.ts';
+import { shapeSize } from '../../shared/model.ts';
 import { lsgdUpdate } from '../../shared/reference/lsgd_update.ts';
+import { cgeGradient, heldOutLoss, trimmedMeanGradient, zenoGradient, type ZenoScoring } from '../../shared/reference/robust_aggregation.ts';
 import { meanGradient, medianGradient } from '../../shared/reference/sync_sgd.ts';
+import type { Aggregate } from '../../shared/run_config.ts';
 import type { AlgorithmHost, BaselineAlgorithm } from './host.ts';
+
+/** Held-out samples zeno scores a step's gradients on: each step the next window of the validation split. */
+export const ZENO_BATCH = 32;
+/** Zeno's price of a gradient's size, rho: small beside the loss decrease of about lr ||g||^2 an honest gradient buys. */
+export const ZENO_RHO = 5e-4;
 
 /** The step is complete when every current member has contributed (contributions of members that left still count). */
 export function barrierComplete(memberIds: readonly string[], contributed: ReadonlySet<string>): boolean {
   return contributed.size > 0 && memberIds.every((id) => contributed.has(id));
 }
 
-export function aggregateGradients(grads: readonly Float32Array[], kind: 'mean' | 'median'): Float32Array {
-  return Float32Array.from(kind === 'median' ? medianGradient(grads) : meanGradient(grads));
+/**
+ * The f a step with n gradients can drop under `kind`. A step with fewer gradients than the run's f needs (a run set
+ * for f = 2 with 3 tabs present) still completes, dropping as many as leaves something to average: the trimmed mean
+ * (n - 1) / 2 from each end of every coordinate (with 3 tabs, their median), cge and zeno all but the best one.
+ * Holding the step until enough tabs join would stop the run for everyone, and what protection the present tabs can
+ * give they still get: the median of 3 still outvotes one liar.
+ */
+export function affordableF(kind: Aggregate, f: number, n: number): number {
+  switch (kind) {
+    case 'mean':
+    case 'median':
+      return 0;
+    case 'trimmed-mean':
+      return Math.min(f, Math.floor((n - 1) / 2));
+    case 'cge':
+    case 'zeno':
+      return Math.min(f, n - 1);
+  }
+}
+
+/** The step's aggregate under `kind`, told f (clamped by affordableF); zeno also needs its scoring. */
+export function aggregateGradients(grads: readonly Float32Array[], kind: Aggregate, f = 0, zeno?: ZenoScoring): Float32Array {
+  const drop = affordableF(kind, f, grads.length);
+  switch (kind) {
+    case 'mean':
+      return Float32Array.from(meanGradient(grads));
+    case 'median':
+      return Float32Array.from(medianGradient(grads));
+    case 'trimmed-mean':
+      return Float32Array.from(trimmedMeanGradient(grads, drop));
+    case 'cge':
+      return Float32Array.from(cgeGradient(grads, drop));
+    case 'zeno':
+      if (!zeno) throw new Error('zeno scores gradients on held-out data: pass the model and a held-out batch');
+      return Float32Array.from(zenoGradient(grads, drop, zeno));
+  }
 }
 
 export class SyncSgd implements BaselineAlgorithm {
@@ -46,8 +89,8 @@ export class SyncSgd implements BaselineAlgorithm {
   membershipChanged(): void {
     const members = this.host.members().map((m) => m.workerId);
     if (!barrierComplete(members, new Set(this.contributions.keys()))) return;
-    const aggregate = aggregateGradients([...this.contributions.values()], this.host.hyper.aggregate ?? 'mean');
-    const { lr, momentum } = this.host.hyper;
+    const { lr, momentum, aggregate: kind = 'mean', byzantine = 0 } = this.host.hyper;
+    const aggregate = aggregateGradients([...this.contributions.values()], kind, byzantine, kind === 'zeno' ? this.zenoScoring() : undefined);
     const next = lsgdUpdate(this.model, aggregate, this.velocity, null, null, { lr, momentum, lambdaL: 0, lambdaG: 0, useLocal: false, useGlobal: false });
     // float32 like the workers' buffers, so the server's copy stays the one they all hold
     this.model = Float32Array.from(next.params);
@@ -58,6 +101,16 @@ export class SyncSgd implements BaselineAlgorithm {
     this.host.broadcastGradient(members, { runId: this.host.runId, step: applied, contributors }, aggregate);
     this.host.setModel(this.model, this.step, 'sync');
     this.host.closeRound(this.step);
+  }
+
+  /** Zeno's scoring of the open step: the server's model, and the step's window of held-out samples. */
+  private zenoScoring(): ZenoScoring {
+    const heldOut = this.host.heldOut();
+    if (heldOut.count === 0) throw new Error('zeno needs held-out samples to score gradients on, and the validation split is empty');
+    const count = Math.min(ZENO_BATCH, heldOut.count);
+    const start = (this.step % Math.floor(heldOut.count / count)) * count;
+    const batch = sliceSplit(heldOut, shapeSize(this.host.spec.input), start, count);
+    return { weights: this.model, loss: heldOutLoss(this.host.spec, batch), gamma: this.host.hyper.lr, rho: ZENO_RHO };
   }
 
   evaluationDue(): void {

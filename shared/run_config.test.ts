@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeIssues, runConfigSchema } from './run_config.ts';
+
+const config = (algorithm: string, hyper: Record<string, unknown>) => ({
+  name: 'r', model: 'mlp', dataset: 'mnist', algorithm, hyper: { lr: 0.05, momentum: 0.9, batch: 32, tau: 10, lambdaL: 0, lambdaG: 0, ...hyper }, stop: { steps: 10 },
+});
+const issues = (c: unknown) => {
+  const parsed = runConfigSchema.safeParse(c);
+  return parsed.success ? [] : describeIssues(parsed.error);
+};
+
+test('sync-sgd takes every aggregate, and f (hyper.byzantine) for those that use it; f is 0 when absent', () => {
+  for (const aggregate of ['mean', 'median', 'trimmed-mean', 'cge', 'zeno']) assert.deepEqual(issues(config('sync-sgd', { aggregate })), [], aggregate);
+  for (const aggregate of ['trimmed-mean', 'cge', 'zeno']) assert.deepEqual(issues(config('sync-sgd', { aggregate, byzantine: 2 })), [], aggregate);
+  assert.equal(runConfigSchema.parse(config('sync-sgd', { aggregate: 'cge' })).hyper.byzantine, undefined);
+  assert.deepEqual(issues(config('lsgd', { byzantine: 0 })), []);
+});
+
+test('a bad f is refused at hyper.byzantine with what to do instead', () => {
+  const at = (c: unknown) => issues(c).map((i) => i.field);
+  assert.deepEqual(at(config('sync-sgd', { aggregate: 'cge', byzantine: -1 })), ['hyper.byzantine']);
+  assert.match(issues(config('sync-sgd', { aggregate: 'cge', byzantine: 1.5 }))[0].reason, /whole number/);
+  assert.deepEqual(at(config('sync-sgd', { aggregate: 'cge', byzantine: '2' })), ['hyper.byzantine']);
+  // f that nothing would use: the mean and median take no f, and the other algorithms no aggregate
+  for (const c of [config('sync-sgd', { byzantine: 1 }), config('sync-sgd', { aggregate: 'median', byzantine: 1 }), config('lsgd', { aggregate: 'cge', byzantine: 1 })]) {
+    const [issue, ...rest] = issues(c);
+    assert.equal(rest.length, 0);
+    assert.equal(issue.field, 'hyper.byzantine');
+    assert.match(issue.reason, /trimmed-mean, cge, zeno/);
+  }
+  assert.deepEqual(at(config('sync-sgd', { aggregate: 'krum' })), ['hyper.aggregate']);
+});
