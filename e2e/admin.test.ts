@@ -92,6 +92,15 @@ test('the admin creates, runs, watches, downloads and deletes a run through the 
     assert.equal(await page.getAttribute('[name="hyper.lr"]', 'aria-invalid'), 'true');
     await page.fill('[name="hyper.lr"]', '0.1');
     assert.equal(await text(page, '[data-error-for="hyper.lr"]'), '');
+    // sync-sgd's aggregate and f show only for sync-sgd; an f its aggregate does not use is refused next to f
+    assert.equal(await page.isVisible('[name="hyper.byzantine"]'), false);
+    await page.selectOption('[name="algorithm"]', 'sync-sgd');
+    await page.selectOption('[name="hyper.aggregate"]', 'median');
+    await page.fill('[name="hyper.byzantine"]', '1');
+    await page.click('[data-action="create"]');
+    await waitForText(page, '[data-error-for="hyper.byzantine"]', /trimmed-mean, cge, zeno/);
+    await page.selectOption('[name="algorithm"]', 'lsgd');
+    assert.equal(await page.isVisible('[name="hyper.byzantine"]'), false);
     await page.click('[data-action="create"]');
     await waitForText(page, '[data-error-for="model"]', /synthetic is 4x4x1/);
     await page.selectOption('[name="model"]', 'custom');

@@ -1,6 +1,6 @@
 // The create-run form: presets fill it, the shared zod schema checks it in the browser, and the server's
 // 400 issues land next to the fields they name (the same field paths on both sides).
-import { ALGORITHMS, describeIssues, runConfigSchema, type RunConfigInput, type RunView } from '../../shared/run_config.ts';
+import { AGGREGATES, ALGORITHMS, describeIssues, runConfigSchema, type RunConfigInput, type RunView } from '../../shared/run_config.ts';
 import { ApiError, type Api, type FieldIssue } from './api.ts';
 import { byId, el } from './dom.ts';
 import { RUN_PRESETS } from './presets.ts';
@@ -17,7 +17,9 @@ export class CreateForm {
   constructor(private readonly api: Api, private readonly onCreated: (run: RunView) => void, private readonly onCancel: () => void) {
     this.preset.append(...RUN_PRESETS.map((p) => el('option', { value: p.id }, p.label)));
     byId('f-algorithm').append(...ALGORITHMS.map((a) => el('option', { value: a }, a)));
+    byId('f-aggregate').append(...AGGREGATES.map((a) => el('option', { value: a }, a)));
     this.preset.addEventListener('change', () => this.applyPreset(this.preset.value));
+    this.field('algorithm').addEventListener('change', () => this.showAlgorithmFields());
     this.model.addEventListener('change', () => this.showCustomModel());
     this.form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -60,6 +62,8 @@ export class CreateForm {
     const dataset = this.field('dataset') as HTMLSelectElement;
     if ([...dataset.options].some((o) => o.value === c.dataset)) dataset.value = c.dataset;
     this.field('algorithm').value = c.algorithm ?? ALGORITHMS[0];
+    this.field('hyper.aggregate').value = c.hyper.aggregate ?? AGGREGATES[0];
+    this.field('hyper.byzantine').value = String(c.hyper.byzantine ?? 0);
     const values: Record<string, number | undefined> = {
       seed: c.seed, 'hyper.lr': c.hyper.lr, 'hyper.momentum': c.hyper.momentum, 'hyper.batch': c.hyper.batch, 'hyper.tau': c.hyper.tau,
       'hyper.lambdaL': c.hyper.lambdaL, 'hyper.lambdaG': c.hyper.lambdaG, 'stop.steps': c.stop.steps, 'stop.minutes': c.stop.minutes,
@@ -67,10 +71,16 @@ export class CreateForm {
     };
     for (const name of NUMBER_FIELDS) this.field(name).value = values[name] === undefined ? '' : String(values[name]);
     this.showCustomModel();
+    this.showAlgorithmFields();
   }
 
   private showCustomModel(): void {
     byId('custom-model').hidden = this.model.value !== 'custom';
+  }
+
+  /** Fields of one algorithm only (sync-sgd's aggregate and f) show when it is chosen. */
+  private showAlgorithmFields(): void {
+    for (const f of this.form.querySelectorAll<HTMLElement>('[data-algorithm]')) f.hidden = f.dataset.algorithm !== this.field('algorithm').value;
   }
 
   /** The form as the API's JSON body; a blank number field is left out, so the schema names it if it is required. */
@@ -91,6 +101,13 @@ export class CreateForm {
       const [group, key] = name.includes('.') ? name.split('.') : [null, name];
       const target = group ? (body[group] as Record<string, unknown>) : body;
       target[key] = Number(raw);
+    }
+    // sent only for sync-sgd, the one algorithm that reads them, so a hidden field cannot refuse another algorithm's run
+    if (body.algorithm === 'sync-sgd') {
+      const hyper = body.hyper as Record<string, unknown>;
+      hyper.aggregate = this.field('hyper.aggregate').value;
+      const f = this.field('hyper.byzantine').value.trim();
+      if (f !== '') hyper.byzantine = Number(f);
     }
     return { body, issues };
   }
