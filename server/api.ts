@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { layerOutputShapes } from '../shared/model.ts';
 import { describeIssues, resolveModel } from '../shared/run_config.ts';
 import { bearerMatches } from './admin_token.ts';
-import { API_ROUTES, datasetParams, runIdParams, serveRoutes, shardParams, sinceQuery } from './api_routes.ts';
+import { API_ROUTES, datasetParams, leaderboardQuery, runIdParams, serveRoutes, shardParams, sinceQuery } from './api_routes.ts';
 import { paramLengthOf, type Coordinator } from './coordinator.ts';
 import type { Config } from './config.ts';
 import type { DatasetService } from './dataset_service.ts';
@@ -114,6 +114,18 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const run = runOr404(req, reply);
     if (!run) return reply;
     return store.checkpoints(run.id);
+  });
+
+  serve(API_ROUTES.proofs, async (req, reply) => {
+    const run = runOr404(req, reply);
+    if (!run) return reply;
+    return store.credits.runTallies(run.id);
+  });
+
+  serve(API_ROUTES.leaderboard, async (req, reply) => {
+    const q = leaderboardQuery.safeParse(req.query);
+    if (!q.success) return badRequest(reply, q.error);
+    return store.credits.leaderboard(q.data.limit);
   });
 
   serve(API_ROUTES.datasetManifest, async (req, reply) => {

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { z } from 'zod';
 import {
-  checkpointInfoSchema, errorSchema, metricsSchema, modelManifestSchema, okSchema, runEventSchema, runViewSchema, statusSchema, workersSchema,
+  checkpointInfoSchema, errorSchema, leaderboardSchema, metricsSchema, proofTallySchema, modelManifestSchema, okSchema, runEventSchema, runViewSchema, statusSchema, workersSchema,
 } from '../shared/api_responses.ts';
 import { datasetManifestSchema } from '../shared/protocol.ts';
 import { runConfigSchema } from '../shared/run_config.ts';
@@ -24,7 +24,7 @@ export interface ApiRoute {
   summary: string;
   description?: string;
   /** Groups routes on the docs page. */
-  tag: 'service' | 'runs' | 'live views' | 'model export' | 'datasets';
+  tag: 'service' | 'runs' | 'live views' | 'volunteers' | 'model export' | 'datasets';
   /** Needs `Authorization: Bearer <admin token>`. */
   admin: boolean;
   params?: z.ZodObject;
@@ -40,6 +40,7 @@ export const sinceQuery = z.object({
 });
 /** `checkpoint` pins one checkpoint, so a manifest and the file fetched after it describe the same weights. */
 export const exportQuery = z.object({ checkpoint: z.coerce.number().int().positive().optional().describe('a checkpoint id; the best checkpoint when absent') });
+export const leaderboardQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100).describe('at most this many machines and this many tabs') });
 export const datasetParams = z.object({ name: z.string().describe('a dataset name from /api/status') });
 export const shardParams = z.object({ name: z.string().max(64), split: z.enum(['train', 'test']), file: z.string().regex(/^\d{1,6}\.bin$/).describe('shard number, as the manifest\'s url gives it') });
 
@@ -118,6 +119,17 @@ export const API_ROUTES = {
     method: 'GET', url: '/api/runs/:id/checkpoints', summary: 'The run\'s checkpoints, with their test accuracy once evaluated', tag: 'live views', admin: true,
     params: runIdParams,
     responses: { 200: { description: 'checkpoints, oldest first', schema: z.array(checkpointInfoSchema) }, 400: invalid, 401: unauthorized, 404: noRun },
+  },
+  proofs: {
+    method: 'GET', url: '/api/runs/:id/proofs', summary: 'Every tab\'s proofs of work in the run: verified samples, proofs passed, failed and missed', tag: 'volunteers', admin: true,
+    params: runIdParams,
+    responses: { 200: { description: 'one row per tab that was asked for a proof, most verified samples first', schema: z.array(proofTallySchema) }, 400: invalid, 401: unauthorized, 404: noRun },
+  },
+  leaderboard: {
+    method: 'GET', url: '/api/leaderboard', summary: 'Volunteers by verified contribution, per machine and per tab, over all runs', tag: 'volunteers', admin: false,
+    query: leaderboardQuery,
+    description: 'Counts only the samples of training steps the server replayed and found done (proofs of work); names are nicknames or pseudonyms, never ids.',
+    responses: { 200: { description: 'the leaderboard', schema: leaderboardSchema }, 400: invalid },
   },
 
   modelSafetensors: {

@@ -11,6 +11,7 @@ import { registerApi } from './api.ts';
 import type { Config } from './config.ts';
 import { Coordinator } from './coordinator.ts';
 import { DatasetService, type DatasetSource } from './dataset_service.ts';
+import { ProofVerifier, type SegmentVerifier } from './proof_verifier.ts';
 import { Evaluator, type LeaderEvaluator } from './evaluator.ts';
 import { registerModelExport } from './model_export.ts';
 import { retentionPolicy } from './retention.ts';
@@ -37,7 +38,9 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Flock</title>
 /** JSON message overhead allowed on top of the largest weights payload. */
 const MESSAGE_SLACK_BYTES = 1 << 20;
 
-export async function startFlock(config: Config, datasetSource: DatasetSource, distDir: string, evaluator: LeaderEvaluator = new Evaluator()): Promise<Flock> {
+export async function startFlock(
+  config: Config, datasetSource: DatasetSource, distDir: string, evaluator: LeaderEvaluator = new Evaluator(), verifier: SegmentVerifier = new ProofVerifier(),
+): Promise<Flock> {
   const store = new Store(config.dataDir, retentionPolicy(config));
   const { token, generated } = adminToken(config.dataDir, config.adminToken);
   const datasets = new DatasetService(datasetSource, config.shardSamples, config.validationSamples);
@@ -55,11 +58,12 @@ export async function startFlock(config: Config, datasetSource: DatasetSource, d
   }
 
   const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(app.server, {
-    maxHttpBufferSize: config.maxParams * 4 + MESSAGE_SLACK_BYTES,
+    // the largest message is a proof of work: two states of parameters and momentum
+    maxHttpBufferSize: config.maxParams * 16 + MESSAGE_SLACK_BYTES,
     pingInterval: 10000,
     pingTimeout: 10000,
   });
-  const coordinator = new Coordinator(io.of(WORKER_NAMESPACE), store, config, datasets, evaluator);
+  const coordinator = new Coordinator(io.of(WORKER_NAMESPACE), store, config, datasets, evaluator, verifier);
   registerApi(app, { store, coordinator, datasets, config, token });
   registerModelExport(app, { store, token, evalSamples: config.evalSamples });
   registerAdminPage(app, token);
@@ -85,6 +89,7 @@ export async function startFlock(config: Config, datasetSource: DatasetSource, d
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await app.close();
       await evaluator.close();
+      await verifier.close();
       store.close();
     },
   };

@@ -47,6 +47,19 @@ export const configSchema = z.object({
    *  current global copy, or the run's seeded initialisation before there is one. */
   normBoundFactor: z.coerce.number().positive().default(1),
   normBoundFloor: z.coerce.number().positive().default(1),
+  /** Proofs of work: after each report that commits to its state, a tab is asked with this probability to prove the
+   *  steps since its previous commitment, which the server replays on the CPU. Only proved steps earn credit. */
+  proofProbability: z.coerce.number().min(0).max(1).default(0.1),
+  /** A proof passes when the claimed end state is within this of the replay: the parameters relative to how far the
+   *  steps moved them, the momentum relative to its size (bench:proof-drift: honest SwiftShader tabs drift ~1e-7,
+   *  one skipped step of 50 lands ~2e-2 away). */
+  proofTolerance: z.coerce.number().positive().default(1e-3),
+  /** Longer stretches between two commitments are not asked for (each step costs the server a CPU training step). */
+  proofMaxSteps: z.coerce.number().int().positive().default(200),
+  /** Replays queued at once; while the verifier is this busy no new proof is asked for. */
+  proofQueue: z.coerce.number().int().positive().default(2),
+  /** A proof request unanswered this long is missed: no credit, no penalty. */
+  proofTimeoutMs: z.coerce.number().int().positive().default(30000),
   /** Test samples for the periodic evaluation of the global leader. */
   evalSamples: z.coerce.number().int().positive().default(1000),
   evalEveryRounds: z.coerce.number().int().positive().default(5),

@@ -5,8 +5,8 @@ import { parameterLayout } from '../shared/layout.ts';
 import { checkedLeaderCopy } from '../shared/leader_copy.ts';
 import type { ModelSpec } from '../shared/model.ts';
 import {
-  bytesToWeights, heartbeatSchema, helloSchema, reportSchema, uploadMetaSchema,
-  type Assignment, type HelloReply, type ReportReply, type UploadReply,
+  bytesToWeights, heartbeatSchema, helloSchema, nicknameSchema, reportSchema, uploadMetaSchema,
+  type Assignment, type HelloReply, type NicknameReply, type ReportReply, type UploadReply,
 } from '../shared/protocol.ts';
 import { resolveModel, type RunView } from '../shared/run_config.ts';
 import { BaselineHost } from './baseline_host.ts';
@@ -16,6 +16,8 @@ import type { LeaderEvaluator } from './evaluator.ts';
 import { LeaderCopies } from './leader_copies.ts';
 import { boundWorker, normReference, type ActiveRun, type CoordinatorContext, type LiveWorker, type WorkerNamespace, type WorkerSocket } from './live_state.ts';
 import { normBoundViolation } from './norm_bound.ts';
+import type { SegmentVerifier } from './proof_verifier.ts';
+import { issuedShuffleSeed, ProofsOfWork } from './proofs.ts';
 import { TokenBucket } from './rate_limit.ts';
 import { Identities } from './identities.ts';
 import { ackOf, issueText, type Reject } from './replies.ts';
@@ -23,7 +25,7 @@ import { stepImplausible } from './step_bound.ts';
 import { RunRecorder } from './run_recorder.ts';
 import type { Store } from './store.ts';
 
-const KNOWN_EVENTS = new Set(['hello', 'report', 'upload', 'heartbeat', 'push', 'gradient']);
+const KNOWN_EVENTS = new Set(['hello', 'report', 'upload', 'heartbeat', 'push', 'gradient', 'proof', 'nickname']);
 
 export class Coordinator {
   private readonly workers = new Map<string, LiveWorker>();
@@ -35,6 +37,7 @@ export class Coordinator {
   private readonly leaderCopies: LeaderCopies;
   private readonly baselines: BaselineHost;
   private readonly identities: Identities;
+  private readonly proofs: ProofsOfWork;
 
   constructor(
     nsp: WorkerNamespace,
@@ -42,6 +45,7 @@ export class Coordinator {
     private readonly config: Config,
     private readonly datasets: DatasetService,
     evaluator: LeaderEvaluator,
+    verifier: SegmentVerifier,
     private readonly now: () => number = Date.now,
   ) {
     this.identities = new Identities({ perAddressPerMinute: config.identitiesPerMinute });
@@ -56,6 +60,7 @@ export class Coordinator {
     this.recorder = new RunRecorder(ctx);
     this.leaderCopies = new LeaderCopies(ctx, this.recorder);
     this.baselines = new BaselineHost(ctx, this.recorder);
+    this.proofs = new ProofsOfWork(ctx, verifier);
     nsp.on('connection', (socket) => this.attach(socket));
     this.timer = setInterval(() => this.tick(), Math.max(50, Math.min(1000, config.heartbeatTimeoutMs / 4)));
     this.timer.unref();
@@ -72,7 +77,7 @@ export class Coordinator {
     this.active = {
       run, spec, leaders: { local: new Map(), global: null }, verifiedGlobal: null, initial: null,
       globalMeasure: null, anchors: [], recentGlobals: [], checking: null, lastCheckAt: 0, lastChallengeAt: this.now(), lastTurn: 'leader', benched: new Map(),
-      groupCopies: new Map(), globalCopy, version: checkpoint?.version ?? 0,
+      groupCopies: new Map(), copyHistory: new Map(globalCopy ? [[globalCopy.version, globalCopy.weights]] : []), globalCopy, version: checkpoint?.version ?? 0,
       round: { n: run.rounds, uploads: 0, downloads: 0, bytesUp: 0, bytesDown: 0 },
       runningSince: run.state === 'running' ? this.now() : null, evaluating: false, lastEvalAt: this.now(), baseline: null,
     };
@@ -187,6 +192,8 @@ export class Coordinator {
     socket.on('heartbeat', (...args) => guard('heartbeat', args, (a) => this.onHeartbeat(socket, a, reject)));
     socket.on('push', (...args) => guard('push', args, (a) => this.baselines.onPush(socket, a, reject)));
     socket.on('gradient', (...args) => guard('gradient', args, (a) => this.baselines.onGradient(socket, a, reject)));
+    socket.on('proof', (...args) => guard('proof', args, (a) => this.proofs.onProof(socket, a, reject)));
+    socket.on('nickname', (...args) => guard('nickname', args, (a) => this.onNickname(socket, a, reject)));
     socket.on('disconnect', () => this.onDisconnect(socket));
   }
 
@@ -211,7 +218,7 @@ export class Coordinator {
       return reject('hello', admitted.error);
     }
     const { tabId, machineId } = admitted;
-    const assignment = this.currentAssignment();
+    const assignment = this.currentAssignment(tabId);
     let w = this.workers.get(tabId);
     // the same tab reconnecting (a reload, a network change): its newer connection replaces the old one
     if (w?.socket && w.socket.id !== socket.id) w.socket.disconnect(true);
@@ -230,6 +237,7 @@ export class Coordinator {
     ack?.({ ok: true, credentials, resumed: admitted.resumed, assignment, wait: assignment ? null : { reason: 'no run is active' } });
     if (!ack) this.assign(w);
     else if (assignment) this.afterAssign(w, assignment);
+    socket.emit('credit', this.store.credits.creditOf(machineId, tabId));
     this.reelect();
   }
 
@@ -265,7 +273,26 @@ export class Coordinator {
       this.store.addWorkerMetric(a.run.id, { t: now, workerId: w.workerId, machineId: w.machineId, step: r.step, loss: r.lossEstimate, samplesPerSec, samples });
       this.reelect();
     }
-    ack?.({ ok: true, roles: this.leaderCopies.rolesOf(a, w) });
+    const proof = r.commitment ? this.proofs.onCommitment(a, w, r.step, r.commitment) : null;
+    ack?.({ ok: true, roles: this.leaderCopies.rolesOf(a, w), proof });
+  }
+
+  /** A volunteer names its machine (every tab of its browser) on the leaderboard. */
+  private onNickname(socket: WorkerSocket, args: unknown[], reject: Reject): void {
+    const ack = ackOf<NicknameReply>(args[1]);
+    const w = boundWorker(this.workers, socket);
+    const parsed = nicknameSchema.safeParse(args[0]);
+    if (!w || !parsed.success) {
+      const error = !w ? 'say hello first' : issueText(parsed.error!);
+      ack?.({ ok: false, error });
+      return reject('nickname', error);
+    }
+    const taken = this.store.credits.setNickname(w.machineId, parsed.data.name);
+    if (taken) return ack?.({ ok: false, error: taken });
+    for (const tab of this.workers.values()) {
+      if (tab.machineId === w.machineId && tab !== w) tab.socket?.emit('credit', this.store.credits.creditOf(tab.machineId, tab.workerId));
+    }
+    ack?.({ ok: true, credit: this.store.credits.creditOf(w.machineId, w.workerId) });
   }
 
   private onHeartbeat(socket: WorkerSocket, args: unknown[], reject: Reject): void {
@@ -339,6 +366,7 @@ export class Coordinator {
     w.socket = null;
     w.uploadRequest = null;
     w.lastSeen = this.now();
+    this.proofs.left(w.workerId);
     if (this.active && w.trained) {
       w.dirty = true;
       this.store.addEvent(this.active.run.id, this.now(), 'leave', w.workerId, `left machine ${w.machineId}`);
@@ -348,8 +376,8 @@ export class Coordinator {
 
   // ---- assignment
 
-  /** What a tab joining now is given: the same for every tab of the active run. */
-  private currentAssignment(): Assignment | null {
+  /** What a tab joining now is given: the same for every tab of the active run but its minibatch order. */
+  private currentAssignment(tabId: string): Assignment | null {
     const a = this.active;
     if (!a) return null;
     const manifest = this.datasets.cachedManifest(a.run.config.dataset);
@@ -358,11 +386,12 @@ export class Coordinator {
       runId: a.run.id, runName: a.run.config.name, algorithm: a.run.config.algorithm, spec: a.spec, paramLength: a.run.paramLength,
       hyper: a.run.config.hyper, seed: a.run.config.seed, start: a.globalCopy ? 'global' : 'seed', startStep: a.globalCopy?.step ?? 0,
       state: a.run.state, datasetUrl: this.datasets.manifestUrl(a.run.config.dataset), dataset: manifest, heartbeatMs: this.config.heartbeatMs,
+      shuffleSeed: issuedShuffleSeed(a.run.id, a.run.config.seed, tabId),
     };
   }
 
   private assign(w: LiveWorker): void {
-    const assignment = this.currentAssignment();
+    const assignment = this.currentAssignment(w.workerId);
     if (!assignment) return void w.socket?.emit('wait', { reason: 'no run is active' });
     w.socket?.emit('assignment', assignment);
     this.afterAssign(w, assignment);
@@ -403,6 +432,7 @@ export class Coordinator {
       if (w.dirty && this.active) this.recorder.persist(this.active, false);
       this.workers.delete(id);
       this.identities.forget(id);
+      this.proofs.forget(id);
     }
     this.identities.sweep(now, now - identityIdleMs);
   }
@@ -416,6 +446,7 @@ export class Coordinator {
     for (const w of this.workers.values()) {
       if (w.uploadRequest && now - w.uploadRequest.at > this.config.heartbeatTimeoutMs) w.uploadRequest = null;
     }
+    this.proofs.tick(a, now);
     this.reelect();
     if (now - a.lastEvalAt >= this.config.evalEveryMs) {
       a.lastEvalAt = now;

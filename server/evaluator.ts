@@ -34,7 +34,7 @@ export class Evaluator implements LeaderEvaluator {
   private readonly pending = new Map<number, { resolve: (m: Measured) => void; reject: (e: Error) => void; samples: number }>();
 
   constructor() {
-    this.worker = new Worker(new URL('./eval_thread.mjs', import.meta.url));
+    this.worker = new Worker(new URL('./ts_thread.mjs', import.meta.url), { workerData: { module: new URL('./eval_worker.ts', import.meta.url).href } });
     this.worker.unref();
     this.worker.on('message', (res: EvalResponse) => {
       const p = this.pending.get(res.id);

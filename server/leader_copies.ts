@@ -193,6 +193,7 @@ export class LeaderCopies {
       return 0;
     }
     const copy: StoredCopy = { leaderId: w.workerId, version: ++a.version, step, weights };
+    a.copyHistory.set(copy.version, weights);
     const now = this.ctx.now();
     if (isLocal) {
       a.groupCopies.set(w.machineId, copy);

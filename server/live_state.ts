@@ -66,6 +66,8 @@ export interface ActiveRun {
   /** The run's seeded initialisation: the norm-bound reference until a global copy exists. */
   initial: Float32Array | null;
   groupCopies: Map<string, StoredCopy>;
+  /** Accepted copies by version, for replaying proofs of work of tabs that pulled toward them (server/proofs.ts prunes it). */
+  copyHistory: Map<number, Float32Array>;
   globalCopy: StoredCopy | null;
   version: number;
   round: { n: number; uploads: number; downloads: number; bytesUp: number; bytesDown: number };

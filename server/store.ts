@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Compaction } from './compaction.ts';
+import { Credits } from './credits.ts';
 import { checkpointsToKeep, EVENT_MESSAGE_CHARS, type RetentionPolicy } from './retention.ts';
 import type { CheckpointInfo, EvalMetric, LeaderMetric, RoundMetric, RunEvent, WorkerMetric, WorkerRecord } from '../shared/records.ts';
 import { runConfigSchema, runStateSchema, type RunConfig, type RunState, type RunView } from '../shared/run_config.ts';
@@ -72,6 +73,8 @@ const toCheckpointInfo = (r: Row): CheckpointInfo => ({
 export class Store {
   private readonly db: Database.Database;
   private readonly compaction: Compaction;
+  /** Verified contribution and nicknames: kept when a run is deleted (a volunteer's credit outlives the run). */
+  readonly credits: Credits;
 
   constructor(dataDir: string, private readonly retention: RetentionPolicy) {
     mkdirSync(dataDir, { recursive: true });
@@ -84,6 +87,7 @@ export class Store {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.compaction = new Compaction(this.db, retention);
+    this.credits = new Credits(this.db);
   }
 
   close(): void {

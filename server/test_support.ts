@@ -7,8 +7,8 @@ import type { Dataset } from '../shared/dataset.ts';
 import { initialParameters } from '../shared/init.ts';
 import type { ModelSpec } from '../shared/model.ts';
 import {
-  WORKER_NAMESPACE, weightsToBytes,
-  type Assignment, type ClientToServerEvents, type Credential, type HelloReply, type LeaderCopyMeta, type ReportReply, type Roles, type ServerToClientEvents, type UploadReply,
+  WORKER_NAMESPACE, bytesToWeights, weightsToBytes,
+  type Assignment, type ClientToServerEvents, type Commitment, type Credential, type HelloReply, type LeaderCopyMeta, type ReportReply, type Roles, type ServerToClientEvents, type UploadReply,
 } from '../shared/protocol.ts';
 import { seededRandom } from '../shared/random.ts';
 import { parameterLayout } from '../shared/layout.ts';
@@ -136,6 +136,8 @@ export class TestWorker {
   readonly requests: number[] = [];
   readonly uploads: UploadReply[] = [];
   readonly copies: LeaderCopyMeta[] = [];
+  /** The weights of the latest leader copy received. */
+  lastCopy: Float32Array | null = null;
   copyBytes = 0;
   errors: string[] = [];
   step = 0;
@@ -154,6 +156,7 @@ export class TestWorker {
     this.socket.on('leaderCopy', (meta, w) => {
       this.copies.push(meta);
       this.copyBytes += w.byteLength;
+      this.lastCopy = bytesToWeights(w).slice();
     });
     this.socket.on('uploadRequest', (r) => {
       this.requests.push(r.requestId);
@@ -175,9 +178,9 @@ export class TestWorker {
     return reply;
   }
 
-  async report(step: number, loss: number): Promise<ReportReply> {
+  async report(step: number, loss: number, commitment?: Commitment): Promise<ReportReply> {
     this.step = step;
-    const reply = await this.socket.timeout(5000).emitWithAck('report', { runId: this.assignment!.runId, step, lossEstimate: loss });
+    const reply = await this.socket.timeout(5000).emitWithAck('report', { runId: this.assignment!.runId, step, lossEstimate: loss, commitment });
     if (reply.ok) this.roles = reply.roles;
     return reply;
   }

@@ -123,3 +123,20 @@ export const modelManifestSchema = z.object({
   test: z.object({ accuracy: z.number().nullable(), loss: z.number().nullable(), samples: int.describe('test samples evaluated; 0 when not evaluated') }),
 });
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
+
+const verifiedSamples = int.describe('training samples in steps the server replayed and found done: nothing a tab claims counts');
+
+export const leaderboardSchema = z.object({
+  machines: z.array(z.object({
+    name: z.string().describe('the nickname its volunteer set, else a pseudonym'),
+    verifiedSamples, proofsPassed: int, tabs: int.describe('tabs of this machine that passed a proof'),
+  })),
+  tabs: z.array(z.object({ name: z.string().describe('its machine\'s name and a pseudonym of the tab'), machine: z.string(), verifiedSamples, proofsPassed: int })),
+});
+export type Leaderboard = z.infer<typeof leaderboardSchema>;
+
+export const proofTallySchema = z.object({
+  workerId: z.string(), machineId: z.string(), name: z.string(), verifiedSamples,
+  passed: int, failed: int.describe('each quarantined the tab'), missed: int.describe('requests left unanswered or answered too late: no credit, no penalty'),
+});
+export type ProofTally = z.infer<typeof proofTallySchema>;

@@ -24,12 +24,28 @@ export const helloSchema = z.object({
 });
 export type Hello = z.infer<typeof helloSchema>;
 
+const version = z.number().int().positive();
+
+/**
+ * Proofs of work: what a tab commits to at a report, before it can know which stretch of its training the
+ * coordinator will ask it to prove. `digest` is shared/state_digest.ts of its state (parameters and momentum)
+ * after the reported step; `local` and `global` name the leader copies (by version, null: none) it pulls toward
+ * from that step until its next commitment. A tab that sends none earns no credit.
+ */
+export const commitmentSchema = z.object({
+  digest: z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits (SHA-256)'),
+  local: version.nullable(),
+  global: version.nullable(),
+});
+export type Commitment = z.infer<typeof commitmentSchema>;
+
 export const reportSchema = z.object({
   runId: z.number().int().positive(),
   /** Local steps done since the worker joined the run (counting on from `startStep`). */
   step,
   /** Running mean of recent minibatch losses. */
   lossEstimate: z.number().finite().min(0).max(1e6),
+  commitment: commitmentSchema.optional(),
 });
 export type Report = z.infer<typeof reportSchema>;
 
@@ -49,6 +65,18 @@ export const uploadMetaSchema = z.object({
   lossEstimate: z.number().finite().min(0).max(1e6),
 });
 export type UploadMeta = z.infer<typeof uploadMetaSchema>;
+
+/** The answer to a proofRequest; the payload is four f32 vectors of paramLength floats, back to back: the
+ *  parameters and momentum committed at `from`, then those committed at `to`. */
+export const proofMetaSchema = z.object({ runId: z.number().int().positive(), challengeId: z.number().int().positive() });
+export type ProofMeta = z.infer<typeof proofMetaSchema>;
+
+/** A volunteer's name on the leaderboard, for its machine (every tab of the browser). */
+export const nicknameSchema = z.object({
+  name: z.string().trim().min(2, 'at least 2 characters').max(24, 'at most 24 characters')
+    .regex(/^[\p{L}\p{N}][\p{L}\p{N} _.-]*$/u, 'letters, digits, spaces and _ . - only, starting with a letter or digit'),
+});
+export type Nickname = z.infer<typeof nicknameSchema>;
 
 /** easgd: sent every tau steps with the worker's weights; the ack carries the center the worker pulls toward. */
 export const pushMetaSchema = z.object({
@@ -94,6 +122,8 @@ export const assignmentSchema = z.object({
   dataset: datasetManifestSchema,
   /** Send a heartbeat (or a report) at least this often, or lose leadership. */
   heartbeatMs: z.number().int().positive(),
+  /** This tab's minibatch order (shared/minibatch.ts), issued so the coordinator can name the samples of any step. */
+  shuffleSeed: z.number().int().min(0).max(2 ** 32 - 1),
 });
 export type Assignment = z.infer<typeof assignmentSchema>;
 
@@ -127,8 +157,12 @@ export const rolesSchema = z.object({
 });
 export type Roles = z.infer<typeof rolesSchema>;
 
+/** Prove run steps from..to: send the states committed at `from` and `to` (proofMetaSchema). */
+export const proofRequestSchema = z.object({ challengeId: z.number().int().positive(), from: step, to: step });
+export type ProofRequest = z.infer<typeof proofRequestSchema>;
+
 export const reportReplySchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), roles: rolesSchema }),
+  z.object({ ok: z.literal(true), roles: rolesSchema, proof: proofRequestSchema.nullable() }),
   z.object({ ok: z.literal(false), error: z.string() }),
 ]);
 export type ReportReply = z.infer<typeof reportReplySchema>;
@@ -171,6 +205,26 @@ export type GradientReply = z.infer<typeof gradientReplySchema>;
 export const averagedGradientMetaSchema = z.object({ runId: z.number().int().positive(), step, contributors: z.number().int().positive() });
 export type AveragedGradientMeta = z.infer<typeof averagedGradientMetaSchema>;
 
+/** The coordinator replayed the proved steps: passed, they are credited; failed, the tab is quarantined. */
+export const proofReplySchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), passed: z.boolean(), samples: z.number().int().min(0), reason: z.string().nullable() }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+export type ProofReply = z.infer<typeof proofReplySchema>;
+
+/** Verified contribution, as the leaderboard counts it: this tab's and its machine's (all tabs, all runs). */
+export const creditSchema = z.object({
+  machine: z.object({ name: z.string(), nickname: z.string().nullable(), verifiedSamples: z.number().int().min(0) }),
+  tab: z.object({ name: z.string(), verifiedSamples: z.number().int().min(0) }),
+});
+export type Credit = z.infer<typeof creditSchema>;
+
+export const nicknameReplySchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), credit: creditSchema }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+export type NicknameReply = z.infer<typeof nicknameReplySchema>;
+
 export const runStateMessageSchema = z.object({ runId: z.number().int().positive(), state: runStateSchema });
 export type RunStateMessage = z.infer<typeof runStateMessageSchema>;
 
@@ -187,6 +241,8 @@ export interface ClientToServerEvents {
   heartbeat: (msg: Heartbeat) => void;
   push: (meta: PushMeta, weights: WeightBytes, ack: (reply: PushReply, center: WeightBytes | null) => void) => void;
   gradient: (meta: GradientMeta, grad: WeightBytes, ack: (reply: GradientReply) => void) => void;
+  proof: (meta: ProofMeta, states: WeightBytes, ack: (reply: ProofReply) => void) => void;
+  nickname: (msg: Nickname, ack: (reply: NicknameReply) => void) => void;
 }
 
 export interface ServerToClientEvents {
@@ -198,6 +254,7 @@ export interface ServerToClientEvents {
   averagedGradient: (meta: AveragedGradientMeta, grad: WeightBytes) => void;
   runState: (s: RunStateMessage) => void;
   protocolError: (e: ProtocolError) => void;
+  credit: (c: Credit) => void;
 }
 
 export type InterServerEvents = Record<string, never>;

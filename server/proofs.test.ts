@@ -1,0 +1,228 @@
+// Proofs of work over the real protocol: honest tabs pass and are credited; a tab that skips steps, replays an
+// old proof or builds its proof from a copy it was sent fails, is quarantined and earns nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sliceSplit } from '../shared/dataset.ts';
+import { initialParameters } from '../shared/init.ts';
+import { MinibatchOrder } from '../shared/minibatch.ts';
+import { weightsToBytes, type Commitment, type ProofReply, type ProofRequest } from '../shared/protocol.ts';
+import { replaySegment } from '../shared/reference/training_segment.ts';
+import { stateDigest, type CommittedState } from '../shared/state_digest.ts';
+import { api, createAndStart, startTestFlock, syntheticDataset, TestWorker, TINY_SPEC, until } from './test_support.ts';
+
+const BATCH = 8;
+const TAU = 5;
+const RATES = { lr: 0.1, momentum: 0.9, lambdaL: 0.1, lambdaG: 0.1 };
+/** The served training split: the synthetic train split less the 125 samples held out for validation. */
+const TRAIN = sliceSplit(syntheticDataset().train, 16, 0, 375);
+
+/** A scripted tab that trains TINY_SPEC on the CPU exactly as the coordinator replays it, and commits every report. */
+class ProvingTab extends TestWorker {
+  state: CommittedState = { params: initialParameters(TINY_SPEC, 3), velocity: new Float32Array(initialParameters(TINY_SPEC, 3).length) };
+  /** Committed states by step, kept to answer proof requests. */
+  readonly kept = new Map<number, CommittedState>();
+  readonly proofs: ProofReply[] = [];
+  lastProof: ProofRequest | null = null;
+
+  /** `steps` real steps; the report claims `claimed` (default: the same). */
+  async trainAndReport(steps: number, claimed = steps, pulls: Pick<Commitment, 'local' | 'global'> = { local: null, global: null }) {
+    const order = new MinibatchOrder(TRAIN.count, BATCH, this.assignment!.shuffleSeed);
+    this.state = replaySegment({ spec: TINY_SPEC, rates: RATES, train: TRAIN, order, from: this.step, to: this.step + steps, start: this.state, pulls: { local: null, global: null } });
+    const step = this.step + claimed;
+    return this.commit(step, this.state, pulls);
+  }
+
+  async commit(step: number, state: CommittedState, pulls: Pick<Commitment, 'local' | 'global'> = { local: null, global: null }) {
+    this.kept.set(step, state);
+    const digest = await stateDigest(this.assignment!.runId, this.workerId!, step, state);
+    const reply = await this.report(step, 1, { digest, ...pulls });
+    assert.ok(reply.ok, JSON.stringify(reply));
+    this.lastProof = reply.proof;
+    return reply;
+  }
+
+  /** Answers a request with the states it names, or with the ones given. */
+  async prove(request: ProofRequest, states?: [CommittedState, CommittedState]): Promise<ProofReply> {
+    const [from, to] = states ?? [this.kept.get(request.from)!, this.kept.get(request.to)!];
+    const payload = new Float32Array(4 * from.params.length);
+    [from.params, from.velocity, to.params, to.velocity].forEach((v, i) => payload.set(v, i * from.params.length));
+    const reply = await this.socket.timeout(10000).emitWithAck('proof', { runId: this.assignment!.runId, challengeId: request.challengeId }, weightsToBytes(payload));
+    this.proofs.push(reply);
+    return reply;
+  }
+}
+
+const everyStretch = { proofProbability: 1 };
+const runOf = (hyper: Record<string, number> = {}) => ({ algorithm: 'local', hyper: { ...RATES, batch: BATCH, tau: TAU, ...hyper } });
+
+async function tab(flock: { url: string }, machine: string, label: string): Promise<ProvingTab> {
+  const t = new ProvingTab(flock.url, machine, label);
+  assert.ok((await t.hello()).ok);
+  return t;
+}
+
+test('an honest tab passes every proof and is credited exactly the proved samples; the leaderboard shows only that', async () => {
+  const flock = await startTestFlock(everyStretch);
+  try {
+    const runId = await createAndStart(flock, runOf());
+    const honest = await tab(flock, 'm1', 't1');
+    const silent = new TestWorker(flock.url, 'm2', 't2');
+    await silent.hello();
+    await silent.report(500, 0.5);
+    await honest.trainAndReport(TAU);
+    assert.equal(honest.lastProof, null, 'nothing to prove before a second commitment');
+    for (let i = 0; i < 4; i++) {
+      await honest.trainAndReport(TAU);
+      const request = honest.lastProof!;
+      assert.deepEqual({ from: request.from, to: request.to }, { from: (i + 1) * TAU, to: (i + 2) * TAU });
+      const reply = await honest.prove(request);
+      assert.deepEqual(reply, { ok: true, passed: true, samples: TAU * BATCH, reason: null });
+    }
+    const proofs = await api(flock, 'GET', `/api/runs/${runId}/proofs`);
+    assert.deepEqual(proofs.body.map((r: { workerId: string; verifiedSamples: number; passed: number; failed: number }) => [r.workerId, r.verifiedSamples, r.passed, r.failed]), [[honest.workerId, 4 * TAU * BATCH, 4, 0]]);
+    const board = await api(flock, 'GET', '/api/leaderboard', undefined, null);
+    assert.equal(board.status, 200);
+    assert.equal(board.body.machines.length, 1, 'a tab that only claims steps is not on the board');
+    assert.equal(board.body.machines[0].verifiedSamples, 4 * TAU * BATCH);
+    assert.equal(board.body.tabs[0].verifiedSamples, 4 * TAU * BATCH);
+    const text = JSON.stringify(board.body);
+    assert.ok(!text.includes(honest.workerId!) && !text.includes(honest.machineId!), 'no ids in public');
+    honest.close();
+    silent.close();
+  } finally {
+    await flock.close();
+  }
+});
+
+test('a tab that skips steps fails its proof, is quarantined and earns nothing; later commitments are not asked for', async () => {
+  const flock = await startTestFlock(everyStretch);
+  try {
+    const runId = await createAndStart(flock, runOf());
+    const skipper = await tab(flock, 'm1', 't1');
+    await skipper.trainAndReport(TAU);
+    await skipper.trainAndReport(TAU - 1, TAU);
+    const reply = await skipper.prove(skipper.lastProof!);
+    assert.ok(reply.ok && !reply.passed && reply.samples === 0, JSON.stringify(reply));
+    assert.match(reply.ok ? reply.reason! : '', /replayed elsewhere than claimed/);
+    await skipper.trainAndReport(TAU);
+    assert.equal(skipper.lastProof, null);
+    assert.equal((await skipper.report(skipper.step, 1)).ok && skipper.roles?.quarantined, true);
+    const proofs = await api(flock, 'GET', `/api/runs/${runId}/proofs`);
+    assert.deepEqual(proofs.body.map((r: { verifiedSamples: number; failed: number }) => [r.verifiedSamples, r.failed]), [[0, 1]]);
+    const events = await api(flock, 'GET', `/api/runs/${runId}/events`);
+    assert.ok(events.body.some((e: { kind: string; workerId: string }) => e.kind === 'proof-failed' && e.workerId === skipper.workerId));
+    assert.deepEqual((await api(flock, 'GET', '/api/leaderboard', undefined, null)).body, { machines: [], tabs: [] });
+    skipper.close();
+  } finally {
+    await flock.close();
+  }
+});
+
+test('a replayed old proof fails', async () => {
+  const flock = await startTestFlock(everyStretch);
+  try {
+    await createAndStart(flock, runOf());
+    const t = await tab(flock, 'm1', 't1');
+    await t.trainAndReport(TAU);
+    await t.trainAndReport(TAU);
+    const first = t.lastProof!;
+    assert.ok((await t.prove(first)).ok);
+    const old: [CommittedState, CommittedState] = [t.kept.get(first.from)!, t.kept.get(first.to)!];
+    await t.trainAndReport(TAU);
+    const reply = await t.prove(t.lastProof!, old);
+    assert.ok(reply.ok && !reply.passed, JSON.stringify(reply));
+    assert.match(reply.ok ? reply.reason! : '', /not the ones committed at step 10 and 15/);
+    // the same message again: its request is closed
+    const again = await t.prove({ ...t.lastProof!, challengeId: first.challengeId });
+    assert.deepEqual(again, { ok: false, error: 'this proof request is no longer open' });
+    t.close();
+  } finally {
+    await flock.close();
+  }
+});
+
+test('a proof built from a leader copy it was sent fails, whether committed or only answered', async () => {
+  const flock = await startTestFlock(everyStretch);
+  try {
+    await createAndStart(flock, { ...runOf(), algorithm: 'lsgd' });
+    const leader = new TestWorker(flock.url, 'm0', 'lead');
+    await leader.hello();
+    await leader.report(10, 0.1);
+    const lazy = await tab(flock, 'm1', 't1');
+    const answers = await tab(flock, 'm2', 't2');
+    await lazy.report(1, 5);
+    await until('a leader copy at the followers', () => lazy.lastCopy !== null && answers.lastCopy !== null, 10000);
+    const copy = lazy.lastCopy!;
+    const copyState = { params: copy, velocity: new Float32Array(copy.length) };
+
+    // commits the copy as its state twice, trains nothing
+    await lazy.commit(TAU, copyState);
+    await lazy.commit(2 * TAU, { params: copy.map((v) => v * 1.0001), velocity: copyState.velocity });
+    const lazyReply = await lazy.prove(lazy.lastProof!);
+    assert.ok(lazyReply.ok && !lazyReply.passed, JSON.stringify(lazyReply));
+
+    // trains and commits honestly, but answers with the copy as the starting state
+    await answers.trainAndReport(TAU);
+    await answers.trainAndReport(TAU);
+    const end = answers.kept.get(2 * TAU)!;
+    const reply = await answers.prove(answers.lastProof!, [copyState, end]);
+    assert.ok(reply.ok && !reply.passed, JSON.stringify(reply));
+    assert.match(reply.ok ? reply.reason! : '', /not the ones committed at step 5$/);
+    for (const t of [leader, lazy, answers]) t.close();
+  } finally {
+    await flock.close();
+  }
+});
+
+test('bad proofs get a clear error and change nothing; an unanswered request is missed, not failed', async () => {
+  const flock = await startTestFlock({ ...everyStretch, proofTimeoutMs: 300 });
+  try {
+    const runId = await createAndStart(flock, runOf());
+    const t = await tab(flock, 'm1', 't1');
+    await t.trainAndReport(TAU);
+    await t.trainAndReport(TAU);
+    const request = t.lastProof!;
+    const send = (meta: unknown, bytes: unknown) => t.socket.timeout(5000).emitWithAck('proof', meta as never, bytes as never);
+    assert.deepEqual(await send({ runId, challengeId: request.challengeId + 5 }, new Uint8Array(16)), { ok: false, error: 'a proof nobody asked for' });
+    const short = await send({ runId, challengeId: request.challengeId }, new Uint8Array(16));
+    assert.ok(!short.ok && /expected 4 x \d+ floats/.test(short.error), JSON.stringify(short));
+    assert.ok(!(await send({ runId, challengeId: 'x' }, new Uint8Array(16))).ok);
+    // the request is still open after those: the honest answer passes
+    assert.ok((await t.prove(request)).ok && t.proofs.at(-1)!.ok && (t.proofs.at(-1) as { passed: boolean }).passed);
+    await t.trainAndReport(TAU);
+    await new Promise((r) => setTimeout(r, 900));
+    const tallies = (await api(flock, 'GET', `/api/runs/${runId}/proofs`)).body;
+    assert.deepEqual(tallies.map((r: { passed: number; failed: number; missed: number }) => [r.passed, r.failed, r.missed]), [[1, 0, 1]]);
+    assert.equal((await t.report(t.step, 1)).ok && t.roles?.quarantined, false);
+    t.close();
+  } finally {
+    await flock.close();
+  }
+});
+
+test('a volunteer names its machine; a taken or malformed nickname is refused; tabs learn their credit', async () => {
+  const flock = await startTestFlock(everyStretch);
+  try {
+    await createAndStart(flock, runOf());
+    const a = await tab(flock, 'm1', 't1');
+    const credits: unknown[] = [];
+    a.socket.on('credit', (c) => credits.push(c));
+    const b = await tab(flock, 'm2', 't2');
+    const set = (t: TestWorker, name: unknown) => t.socket.timeout(5000).emitWithAck('nickname', { name } as never);
+    const ok = await set(a, '  Ada L. ');
+    assert.ok(ok.ok && ok.credit.machine.nickname === 'Ada L.' && ok.credit.machine.name === 'Ada L.', JSON.stringify(ok));
+    assert.deepEqual(await set(b, 'ada l.'), { ok: false, error: 'the nickname "ada l." is taken: choose another' });
+    for (const bad of ['x', '<script>', 'a'.repeat(25), 42]) assert.equal((await set(b, bad)).ok, false, `nickname ${JSON.stringify(bad)}`);
+    await a.trainAndReport(TAU);
+    await a.trainAndReport(TAU);
+    await a.prove(a.lastProof!);
+    await until('a credit message', () => credits.length > 0);
+    const board = (await api(flock, 'GET', '/api/leaderboard', undefined, null)).body;
+    assert.equal(board.machines[0].name, 'Ada L.');
+    assert.match(board.tabs[0].name, /^Ada L\. \/ tab [0-9a-f]{4}$/);
+    a.close();
+    b.close();
+  } finally {
+    await flock.close();
+  }
+});

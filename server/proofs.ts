@@ -1,0 +1,182 @@
+// Proofs of work (Volunteers are untrusted: work earns credit only where the server has evidence for it).
+// At each report a tab commits to a digest of its state (parameters and momentum) and to the leader copies it
+// pulls toward next. Only afterwards, at random, the coordinator asks it to prove the steps between its previous
+// commitment and this one: the tab sends both states, the digests must match what it committed before it could
+// know it would be asked, and a CPU replay of those steps (same minibatches, named by the steps and the issued
+// shuffle seed; same rates and copies) must land within proofTolerance of the claimed end. Passed: the steps'
+// samples are credited. Failed: the tab is quarantined. Unanswered: no credit. A tab that skips steps, replays an
+// old proof or presents a copy it was sent as its state fails; one that never commits earns nothing.
+import { createHash, randomInt } from 'node:crypto';
+import { bytesToWeights, proofMetaSchema, type Commitment, type ProofReply, type ProofRequest } from '../shared/protocol.ts';
+import { stateDigest, type CommittedState } from '../shared/state_digest.ts';
+import { boundWorker, type ActiveRun, type CoordinatorContext, type LiveWorker, type WorkerSocket } from './live_state.ts';
+import type { SegmentVerifier } from './proof_verifier.ts';
+import { ackOf, issueText, type Reject } from './replies.ts';
+
+/** The minibatch order of a tab in a run: fixed by the server, stable across restarts, different per tab. */
+export function issuedShuffleSeed(runId: number, seed: number, tabId: string): number {
+  return createHash('sha256').update(`flock-shuffle/1 ${runId} ${seed} ${tabId}`).digest().readUInt32LE(0);
+}
+
+/** The algorithms whose tabs train by local steps the replay can follow. */
+const PROVABLE = new Set(['lsgd', 'local']);
+/** Copies kept for replays besides those a commitment names. */
+const RECENT_COPIES = 8;
+
+interface Committed extends Commitment { step: number }
+
+interface Challenge {
+  id: number;
+  from: Committed;
+  to: Committed;
+  at: number;
+  /** Resolved when asked, so a copy the run drops meanwhile is still at hand. */
+  pulls: { local: Float32Array | null; global: Float32Array | null };
+}
+
+interface TabProofs {
+  runId: number;
+  latest: Committed | null;
+  challenge: Challenge | null;
+  /** The newest challenge id it was sent: an answer to an older one is late, not malformed. */
+  lastChallengeId: number;
+}
+
+export class ProofsOfWork {
+  private readonly tabs = new Map<string, TabProofs>();
+  private challengeSeq = 0;
+
+  constructor(
+    private readonly ctx: CoordinatorContext,
+    private readonly verifier: SegmentVerifier,
+    /** Uniform in [0, 1): from the OS's CSPRNG, so a tab cannot predict which stretch will be asked for. */
+    private readonly random: () => number = () => randomInt(2 ** 32) / 2 ** 32,
+  ) {}
+
+  /** Records a report's commitment; returns the proof to ask for, if this stretch was drawn. */
+  onCommitment(a: ActiveRun, w: LiveWorker, step: number, c: Commitment): ProofRequest | null {
+    if (!PROVABLE.has(a.run.config.algorithm) || w.quarantined) return null;
+    const t = this.ledger(a, w);
+    const previous = t.latest;
+    t.latest = { ...c, step };
+    this.prune(a);
+    const { proofMaxSteps, proofQueue, proofProbability } = this.ctx.config;
+    if (!previous || t.challenge || previous.step >= step || step - previous.step > proofMaxSteps) return null;
+    if (this.verifier.pending >= proofQueue || this.random() >= proofProbability) return null;
+    const copy = (v: number | null) => (v === null ? null : a.copyHistory.get(v));
+    const pulls = { local: copy(previous.local), global: copy(previous.global) };
+    // a copy the server no longer holds (or never issued): this stretch cannot be replayed, so it earns nothing
+    if (pulls.local === undefined || pulls.global === undefined) return null;
+    t.challenge = { id: ++this.challengeSeq, from: previous, to: t.latest, at: this.ctx.now(), pulls: { local: pulls.local, global: pulls.global } };
+    t.lastChallengeId = t.challenge.id;
+    return { challengeId: t.challenge.id, from: previous.step, to: step };
+  }
+
+  onProof(socket: WorkerSocket, args: unknown[], reject: Reject): void {
+    const ack = ackOf<ProofReply>(args[2]);
+    const fail = (error: string) => {
+      ack?.({ ok: false, error });
+      reject('proof', error);
+    };
+    const w = boundWorker(this.ctx.workers, socket);
+    if (!w) return fail('say hello first');
+    const parsed = proofMetaSchema.safeParse(args[0]);
+    if (!parsed.success) return fail(issueText(parsed.error));
+    const a = this.ctx.active();
+    const meta = parsed.data;
+    if (!a || a.run.id !== meta.runId) return ack?.({ ok: false, error: `run ${meta.runId} is not active` });
+    const t = this.tabs.get(w.workerId);
+    const challenge = t?.runId === a.run.id ? t.challenge : null;
+    if (!t || !challenge || challenge.id !== meta.challengeId) {
+      if (t && meta.challengeId <= t.lastChallengeId) return ack?.({ ok: false, error: 'this proof request is no longer open' });
+      return fail('a proof nobody asked for');
+    }
+    const bytes = args[1];
+    const floats = a.run.paramLength;
+    if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) return fail('proof: the states must be binary (f32)');
+    if (bytes.byteLength !== 16 * floats) return fail(`proof: expected 4 x ${floats} floats (${16 * floats} bytes), got ${bytes.byteLength} bytes`);
+    t.challenge = null;
+    const all = bytesToWeights(bytes);
+    const state = (k: number): CommittedState => ({ params: all.slice(2 * k * floats, (2 * k + 1) * floats), velocity: all.slice((2 * k + 1) * floats, (2 * k + 2) * floats) });
+    void this.judge(a, w, challenge, state(0), state(1)).then(
+      (reply) => ack?.(reply),
+      (err) => ack?.({ ok: false, error: `the proof could not be checked: ${(err as Error).message}` }),
+    );
+  }
+
+  /** Open requests past proofTimeoutMs are missed. */
+  tick(a: ActiveRun, now: number): void {
+    for (const [workerId, t] of this.tabs) {
+      if (t.runId !== a.run.id || !t.challenge || now - t.challenge.at <= this.ctx.config.proofTimeoutMs) continue;
+      t.challenge = null;
+      const w = this.ctx.workers.get(workerId);
+      if (w) this.settle(a, w, 'missed', 0, `no answer to proof request for steps within ${this.ctx.config.proofTimeoutMs} ms`);
+    }
+  }
+
+  /** A tab that left: its open request is dropped (neither credit nor penalty), its commitments kept for its return. */
+  left(workerId: string): void {
+    const t = this.tabs.get(workerId);
+    if (t) t.challenge = null;
+  }
+
+  forget(workerId: string): void {
+    this.tabs.delete(workerId);
+  }
+
+  private ledger(a: ActiveRun, w: LiveWorker): TabProofs {
+    let t = this.tabs.get(w.workerId);
+    if (!t || t.runId !== a.run.id) {
+      t = { runId: a.run.id, latest: null, challenge: null, lastChallengeId: t?.lastChallengeId ?? 0 };
+      this.tabs.set(w.workerId, t);
+    }
+    return t;
+  }
+
+  private async judge(a: ActiveRun, w: LiveWorker, c: Challenge, start: CommittedState, end: CommittedState): Promise<ProofReply> {
+    const [fromDigest, toDigest] = await Promise.all([stateDigest(a.run.id, w.workerId, c.from.step, start), stateDigest(a.run.id, w.workerId, c.to.step, end)]);
+    const samples = (c.to.step - c.from.step) * a.run.config.hyper.batch;
+    const wrong = [fromDigest !== c.from.digest ? c.from.step : null, toDigest !== c.to.digest ? c.to.step : null].filter((s) => s !== null);
+    if (wrong.length > 0) return this.settle(a, w, 'failed', samples, `the states sent are not the ones committed at step ${wrong.join(' and ')}`);
+    const { lr, momentum, lambdaL, lambdaG, batch } = a.run.config.hyper;
+    const lsgd = a.run.config.algorithm === 'lsgd';
+    const dataset = await this.ctx.datasets.dataset(a.run.config.dataset);
+    const discrepancy = await this.verifier.replay({
+      spec: a.spec, rates: { lr, momentum, lambdaL: lsgd ? lambdaL : 0, lambdaG: lsgd ? lambdaG : 0 }, dataset: a.run.config.dataset, batch,
+      shuffleSeed: issuedShuffleSeed(a.run.id, a.run.config.seed, w.workerId), from: c.from.step, to: c.to.step, start, claimed: end, pulls: c.pulls,
+    }, dataset.train);
+    const tol = this.ctx.config.proofTolerance;
+    if (discrepancy.params <= tol && discrepancy.velocity <= tol) return this.settle(a, w, 'passed', samples, null);
+    const off = `parameters ${discrepancy.params.toExponential(2)}, momentum ${discrepancy.velocity.toExponential(2)} (tolerance ${tol})`;
+    return this.settle(a, w, 'failed', samples, `steps ${c.from.step}..${c.to.step} replayed elsewhere than claimed: ${off}`);
+  }
+
+  private settle(a: ActiveRun, w: LiveWorker, verdict: 'passed' | 'failed' | 'missed', samples: number, reason: string | null): ProofReply {
+    // the run may have ended while the replay ran: its credit still counts, but only the active run quarantines
+    this.ctx.store.credits.record(a.run.id, w.workerId, w.machineId, verdict, samples);
+    const stillActive = this.ctx.active() === a;
+    if (verdict === 'failed') {
+      this.ctx.store.addEvent(a.run.id, this.ctx.now(), 'proof-failed', w.workerId, reason ?? 'failed');
+      if (stillActive && !w.quarantined) {
+        this.ctx.quarantine(a, w, `failed a proof of work: ${reason}`);
+        this.ctx.reelect();
+      }
+    } else if (verdict === 'missed') {
+      this.ctx.store.addEvent(a.run.id, this.ctx.now(), 'proof-missed', w.workerId, reason ?? 'missed');
+    }
+    w.socket?.emit('credit', this.ctx.store.credits.creditOf(w.machineId, w.workerId));
+    return { ok: true, passed: verdict === 'passed', samples: verdict === 'passed' ? samples : 0, reason };
+  }
+
+  /** Keeps the copies named by a tab's latest commitment and the newest few; the rest cannot be asked for. */
+  private prune(a: ActiveRun): void {
+    if (a.copyHistory.size <= 4 * RECENT_COPIES) return;
+    const keep = new Set([...a.copyHistory.keys()].sort((x, y) => y - x).slice(0, RECENT_COPIES));
+    for (const t of this.tabs.values()) {
+      if (t.runId !== a.run.id || !t.latest) continue;
+      if (t.latest.local !== null) keep.add(t.latest.local);
+      if (t.latest.global !== null) keep.add(t.latest.global);
+    }
+    for (const v of a.copyHistory.keys()) if (!keep.has(v)) a.copyHistory.delete(v);
+  }
+}
