@@ -3,7 +3,8 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { FromWorker, ToWorker, WorkerStatus } from './worker/protocol.ts';
 import { WEBGPU_MISSING } from './gpu/device.ts';
-import { credentialSchema, type Credential } from '../shared/protocol.ts';
+import { credentialSchema, type Credential, type Credit } from '../shared/protocol.ts';
+import { showLeaderboard } from './leaderboard_view.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
@@ -52,10 +53,6 @@ const STATUS_TEXT: Record<WorkerStatus, string> = {
   done: 'stopped',
 };
 
-const totals = {
-  session: Number(sessionStorage.getItem('flock.samplesSession') ?? 0),
-  total: Number(localStorage.getItem('flock.samplesTotal') ?? 0),
-};
 let worker: Worker | null = null;
 let batch = 1;
 const lossSeries: [number[], number[]] = [[], []];
@@ -75,18 +72,23 @@ function setStatus(status: WorkerStatus): void {
   $('resume').hidden = status !== 'paused';
 }
 
-function showSamples(): void {
-  $('samples-session').textContent = Math.round(totals.session).toLocaleString();
-  $('samples-total').textContent = Math.round(totals.total).toLocaleString();
+/** What the coordinator verified, never what this tab counted itself. */
+function showCredit(c: Credit): void {
+  $('verified-tab').textContent = c.tab.verifiedSamples.toLocaleString();
+  $('verified-machine').textContent = c.machine.verifiedSamples.toLocaleString();
+  $('machine-name').textContent = c.machine.name;
+  const input = $<HTMLInputElement>('nickname');
+  if (c.machine.nickname && document.activeElement !== input) input.value = c.machine.nickname;
+  document.body.dataset.machineName = c.machine.name;
 }
 
-function addSamples(n: number): void {
-  totals.session += n;
-  // The total is the browser's: other tabs add to it too, so read it back before adding.
-  totals.total = Number(localStorage.getItem('flock.samplesTotal') ?? 0) + n;
-  sessionStorage.setItem('flock.samplesSession', String(totals.session));
-  localStorage.setItem('flock.samplesTotal', String(totals.total));
-  showSamples();
+async function refreshLeaderboard(): Promise<void> {
+  try {
+    const res = await fetch('/api/leaderboard?limit=10');
+    if (res.ok) showLeaderboard(await res.json(), { machines: $('board-machines'), tabs: $('board-tabs') }, document.body.dataset.machineName ?? null);
+  } catch {
+    // the coordinator is away: the board stays as it was and the next refresh tries again
+  }
 }
 
 function plotLoss(loss: number): void {
@@ -130,7 +132,6 @@ function onMessage(m: FromWorker): void {
       $('loss').textContent = m.loss.toFixed(4);
       $('samples-per-sec').textContent = Math.round(m.samplesPerSec).toLocaleString();
       $('steps-per-sec').textContent = (m.samplesPerSec / batch).toFixed(1);
-      addSamples(m.samples);
       plotLoss(m.loss);
       break;
     case 'roles':
@@ -140,6 +141,15 @@ function onMessage(m: FromWorker): void {
       break;
     case 'credentials':
       keepCredentials(m.credentials);
+      break;
+    case 'credit':
+      showCredit(m.credit);
+      void refreshLeaderboard();
+      break;
+    case 'nickname':
+      $('nickname-result').textContent = m.error ?? 'saved';
+      $('nickname-result').classList.toggle('bad', m.error !== null);
+      void refreshLeaderboard();
       break;
     case 'notice':
       notice(m.message);
@@ -173,7 +183,16 @@ function stop(): void {
 }
 
 function init(): void {
-  showSamples();
+  void refreshLeaderboard();
+  setInterval(() => void refreshLeaderboard(), 15_000);
+  $('nickname-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!worker) {
+      $('nickname-result').textContent = 'start contributing first: the name belongs to this browser\'s volunteer identity';
+      return;
+    }
+    send({ type: 'nickname', name: $<HTMLInputElement>('nickname').value });
+  });
   if (!('gpu' in navigator) || !navigator.gpu) {
     $('no-webgpu').textContent = WEBGPU_MISSING;
     $('no-webgpu').hidden = false;

@@ -18,7 +18,8 @@ export interface Swarm {
 
 export interface TabState {
   status: string;
-  samplesSession: number;
+  /** Samples the coordinator verified for this tab (proofs of work). */
+  verifiedSamples: number;
   samplesPerSec: number;
   loss: string;
   localLeader: boolean;
@@ -58,7 +59,7 @@ const READ_TAB_STATE = `(() => {
   const number = (id) => Number(text(id).replace(/[^0-9.]/g, '')) || 0;
   return {
     status: text('status'),
-    samplesSession: number('samples-session'),
+    verifiedSamples: number('verified-tab'),
     samplesPerSec: number('samples-per-sec'),
     loss: text('loss'),
     localLeader: !document.getElementById('badge-local')?.hidden,
@@ -105,9 +106,9 @@ async function main(): Promise<void> {
     for (const s of live) byStatus.set(s.status, (byStatus.get(s.status) ?? 0) + 1);
     const statuses = [...byStatus].map(([status, n]) => `${n} ${status}`).join(', ') || 'no tabs';
     const rate = live.reduce((a, s) => a + s.samplesPerSec, 0);
-    const samples = live.reduce((a, s) => a + s.samplesSession, 0);
+    const samples = live.reduce((a, s) => a + s.verifiedSamples, 0);
     const leaders = swarm.tabs.map((t, i) => (states[i]?.globalLeader ? `G:m${t.machine}t${t.tab}` : states[i]?.localLeader ? `L:m${t.machine}t${t.tab}` : '')).filter(Boolean);
-    console.log(`${new Date().toISOString()} ${statuses} · ${Math.round(rate)} samples/s · ${samples} samples · leaders ${leaders.join(' ') || '-'}`);
+    console.log(`${new Date().toISOString()} ${statuses} · ${Math.round(rate)} samples/s · ${samples} verified samples · leaders ${leaders.join(' ') || '-'}`);
   }, 1000);
 }
 

@@ -32,7 +32,7 @@ const liveTabs = () => swarm.tabs.filter((t) => !t.page.isClosed());
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
   await buildClient();
-  flock = await startE2eFlock({ evalSamples: EVAL_SAMPLES, evalEveryRounds: 2, checkpointEveryRounds: 2, heartbeatMs: 1000, heartbeatTimeoutMs: 5000 });
+  flock = await startE2eFlock({ evalSamples: EVAL_SAMPLES, evalEveryRounds: 2, checkpointEveryRounds: 2, heartbeatMs: 1000, heartbeatTimeoutMs: 5000, proofProbability: 0.3 });
   browser = await launchBrowser();
   swarm = await openSwarm({ url: `${flock.url}/`, machines: 2, tabs: 2, browser });
   admin = await (await browser.newContext()).newPage();
@@ -92,19 +92,62 @@ test('closing the global leader tab hands the lead to another tab and training g
   await until('the run to keep stepping', async () => (await api<{ step: number }>(`/api/runs/${runId}`)).step > stepBefore, 60_000);
 });
 
-test('a reloaded tab rejoins as the same tab and keeps its contributed samples', async () => {
+test('every tab passes every proof of work it is asked for; the leaderboard on the volunteer page and the dashboard shows verified samples only, under nicknames', async () => {
+  type Tally = { workerId: string; name: string; verifiedSamples: number; passed: number; failed: number; missed: number };
+  const tallies = await until('proofs from at least 3 tabs', async () => {
+    const rows = await api<Tally[]>(`/api/runs/${runId}/proofs`);
+    return rows.filter((r) => r.passed >= 2).length >= 3 ? rows : null;
+  }, 180_000);
+  for (const r of tallies) assert.deepEqual([r.failed, r.missed], [0, 0], `honest tab ${r.workerId}: ${JSON.stringify(r)}`);
+
+  const tab = liveTabs().find((t) => t.machine === 1)!;
+  await tab.page.fill('#nickname', 'Grace H');
+  await tab.page.click('#nickname-form button');
+  await tab.page.locator('#nickname-result', { hasText: 'saved' }).waitFor({ timeout: 30_000 });
+  const sibling = liveTabs().find((t) => t.machine === 1 && t !== tab);
+  if (sibling) await sibling.page.locator('#machine-name', { hasText: 'Grace H' }).waitFor({ timeout: 30_000 });
+
+  // the volunteer page's board and the dashboard's are the public leaderboard, which is the proofs' sums
+  const board = await api<{ machines: { name: string; verifiedSamples: number }[]; tabs: { name: string; machine: string; verifiedSamples: number }[] }>('/api/leaderboard?limit=10');
+  const proved = await api<Tally[]>(`/api/runs/${runId}/proofs`);
+  const byName = new Map(proved.map((r) => [r.name, r.verifiedSamples]));
+  for (const row of board.tabs) assert.equal(row.verifiedSamples, byName.get(row.name), `tab ${row.name}: the board shows what proofs verified`);
+  assert.ok(board.machines.some((m) => m.name === 'Grace H'), JSON.stringify(board.machines));
+  const claimed = await api<{ workerId: string; step: number | null }[]>(`/api/runs/${runId}/workers`);
+  const proofed = proved.reduce((n, r) => n + r.verifiedSamples, 0);
+  assert.ok(proofed > 0 && proofed < claimed.reduce((n, w) => n + (w.step ?? 0), 0) * 64, 'verified samples are those proved, not those claimed');
+  const tableRows = async (page: Page, table: string) => page.locator(`${table} tbody tr`).evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+  await tab.page.reload();
+  await tab.page.locator('#status', { hasText: /^training$/ }).waitFor({ timeout: 120_000 });
+  const earlier = new Map((await api<typeof board>('/api/leaderboard?limit=1000')).tabs.map((r) => [r.name, r.verifiedSamples]));
+  const shown = await until('the volunteer page to show the leaderboard', async () => {
+    const rows = await tableRows(tab.page, '#board-tabs');
+    return rows.length > 1 ? rows : null;
+  }, 30_000);
+  const later = new Map((await api<typeof board>('/api/leaderboard?limit=1000')).tabs.map((r) => [r.name, r.verifiedSamples]));
+  // credit only grows: what the page shows lies between the board just before and just after it was read
+  for (const [, name, text] of shown) {
+    const samples = Number(text.replace(/\D/g, ''));
+    assert.ok(later.has(name) && (earlier.get(name) ?? 0) <= samples && samples <= later.get(name)!, `page: ${name} ${text}; board ${earlier.get(name)}..${later.get(name)}`);
+  }
+  assert.ok(await tab.page.locator('#board-machines tr.mine', { hasText: 'Grace H' }).count() === 1, 'the page marks its own browser');
+  await admin.locator('#admin-board-machines tbody tr', { hasText: 'Grace H' }).waitFor({ timeout: 30_000 });
+  await admin.locator('#proofs-summary', { hasText: / 0 failed, 0 missed/ }).waitFor({ timeout: 30_000 });
+  await tab.page.screenshot({ path: join(artifacts, 'volunteer-leaderboard.png'), fullPage: true });
+});
+
+test('a reloaded tab rejoins as the same tab and keeps its verified samples', async () => {
   const tab = liveTabs()[0];
   const tabIdOf = () => tab.page.evaluate(() => (JSON.parse(sessionStorage.getItem('flock.tab') ?? 'null') as { id: string } | null)?.id);
   const tabId = await tabIdOf();
   assert.ok(tabId, 'the tab keeps the credential the coordinator issued');
-  await until('samples to be counted', async () => (await tabState(tab.page)).samplesSession > 0, 30_000);
-  const totalBefore = Number((await tab.page.locator('#samples-total').innerText()).replace(/\D/g, ''));
+  await until('verified samples for the tab', async () => (await tabState(tab.page)).verifiedSamples > 0, 180_000);
+  const before = (await tabState(tab.page)).verifiedSamples;
   const workersBefore = (await api<unknown[]>(`/api/runs/${runId}/workers`)).length;
   await tab.page.reload();
   await tab.page.locator('#status', { hasText: /^training$/ }).waitFor({ timeout: 120_000 });
   assert.equal(await tabIdOf(), tabId);
-  const totalAfter = Number((await tab.page.locator('#samples-total').innerText()).replace(/\D/g, ''));
-  assert.ok(totalAfter >= totalBefore && totalBefore > 0, `total samples ${totalBefore} -> ${totalAfter}`);
+  await until('the coordinator to tell the reloaded tab its credit', async () => (await tabState(tab.page)).verifiedSamples >= before, 30_000);
   assert.equal((await api<unknown[]>(`/api/runs/${runId}/workers`)).length, workersBefore, 'no new worker identity after the reload');
 });
 

@@ -133,8 +133,11 @@ export class BaselineHost {
       return reject('gradient', implausible);
     }
     Object.assign(got.w, { step: parsed.data.step, stepAt: this.ctx.now() });
+    // the model of this step, before the gradient may complete it and move it on
+    const model = sync.weights;
     // a refused step is the worker's cue to retry or resynchronise, not a protocol violation
     const error = sync.onGradient(got.w.workerId, parsed.data.step, got.weights);
+    if (!error) this.ctx.auditGradient(got.a, got.w, parsed.data.step, model, got.weights);
     // A worker behind the run (it was paused or reconnected mid-step) gets the shared model to catch up from.
     if (error && parsed.data.step < sync.step) this.resync(got.a, got.w);
     ack?.(error ? { ok: false, error, step: sync.step } : { ok: true });

@@ -56,6 +56,7 @@ export class Coordinator {
       requestUpload: (a, w) => this.requestUpload(a, w),
       quarantine: (a, w, reason) => this.leaderCopies.quarantine(a, w, reason),
       reelect: () => this.reelect(),
+      auditGradient: (a, w, step, model, grad) => this.proofs.auditGradient(a, w, step, model, grad),
     };
     this.recorder = new RunRecorder(ctx);
     this.leaderCopies = new LeaderCopies(ctx, this.recorder);

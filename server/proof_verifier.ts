@@ -18,8 +18,20 @@ export interface ReplayJob {
   claimed: CommittedState;
   pulls: TrainingSegment['pulls'];
 }
+/** sync-sgd: the gradient a tab sent for `step`, at the model the server held for that step. */
+export interface GradientJob {
+  spec: ModelSpec;
+  dataset: string;
+  batch: number;
+  shuffleSeed: number;
+  step: number;
+  params: Float32Array;
+  claimed: Float32Array;
+}
 export interface ReplayRequest extends ReplayJob { type: 'replay'; id: number }
-export type VerifierMessage = ReplayRequest | { type: 'split'; dataset: string; train: DataSplit };
+export interface GradientRequest extends GradientJob { type: 'gradient'; id: number }
+export type VerifierMessage = ReplayRequest | GradientRequest | { type: 'split'; dataset: string; train: DataSplit };
+/** For a gradient, `params` is its relative error and `velocity` 0. */
 export type Discrepancy = { params: number; velocity: number };
 export type ReplayResponse = { id: number; discrepancy: Discrepancy } | { id: number; error: string };
 
@@ -27,6 +39,8 @@ export type ReplayResponse = { id: number; discrepancy: Discrepancy } | { id: nu
 export interface SegmentVerifier {
   /** How far the claimed end state is from the replay of the job's steps. */
   replay(job: ReplayJob, train: DataSplit): Promise<Discrepancy>;
+  /** How far the claimed gradient is from the one recomputed (relative error, in `params`). */
+  gradient(job: GradientJob, train: DataSplit): Promise<Discrepancy>;
   /** Replays queued or running: the coordinator asks for no new proof while the verifier is this busy. */
   readonly pending: number;
   close(): Promise<void>;
@@ -57,14 +71,23 @@ export class ProofVerifier implements SegmentVerifier {
   }
 
   replay(job: ReplayJob, train: DataSplit): Promise<Discrepancy> {
-    if (!this.sent.has(job.dataset)) {
-      this.worker.postMessage({ type: 'split', dataset: job.dataset, train } satisfies VerifierMessage);
-      this.sent.add(job.dataset);
+    return this.ask(train, (id) => ({ ...job, type: 'replay', id }));
+  }
+
+  gradient(job: GradientJob, train: DataSplit): Promise<Discrepancy> {
+    return this.ask(train, (id) => ({ ...job, type: 'gradient', id }));
+  }
+
+  private ask(train: DataSplit, request: (id: number) => ReplayRequest | GradientRequest): Promise<Discrepancy> {
+    const { dataset } = request(0);
+    if (!this.sent.has(dataset)) {
+      this.worker.postMessage({ type: 'split', dataset, train } satisfies VerifierMessage);
+      this.sent.add(dataset);
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ ...job, type: 'replay', id } satisfies VerifierMessage);
+      this.worker.postMessage(request(id) satisfies VerifierMessage);
     });
   }
 

@@ -3,17 +3,34 @@
 import { parentPort } from 'node:worker_threads';
 import type { DataSplit } from '../shared/dataset.ts';
 import { MinibatchOrder } from '../shared/minibatch.ts';
-import { replaySegment, segmentDiscrepancy } from '../shared/reference/training_segment.ts';
-import type { ReplayRequest, ReplayResponse, VerifierMessage } from './proof_verifier.ts';
+import { replaySegment, segmentDiscrepancy, segmentGradient } from '../shared/reference/training_segment.ts';
+import type { GradientRequest, ReplayRequest, ReplayResponse, VerifierMessage } from './proof_verifier.ts';
 
 const port = parentPort;
 if (!port) throw new Error('proof_worker.ts must run in a worker thread (see proof_verifier.ts)');
 
 const splits = new Map<string, DataSplit>();
 
+function split(dataset: string): DataSplit {
+  const train = splits.get(dataset);
+  if (!train) throw new Error(`no training split ${dataset} was sent to the verifier`);
+  return train;
+}
+
+function gradient(req: GradientRequest): ReplayResponse {
+  const train = split(req.dataset);
+  const ref = segmentGradient(req.spec, train, new MinibatchOrder(train.count, req.batch, req.shuffleSeed), req.step, req.params);
+  let diff = 0;
+  let size = 0;
+  for (let i = 0; i < ref.length; i++) {
+    diff += (req.claimed[i] - ref[i]) ** 2;
+    size += ref[i] ** 2;
+  }
+  return { id: req.id, discrepancy: { params: Math.sqrt(diff) / Math.max(Math.sqrt(size), 1e-12), velocity: 0 } };
+}
+
 function replay(req: ReplayRequest): ReplayResponse {
-  const train = splits.get(req.dataset);
-  if (!train) throw new Error(`no training split ${req.dataset} was sent to the verifier`);
+  const train = split(req.dataset);
   const order = new MinibatchOrder(train.count, req.batch, req.shuffleSeed);
   const replayed = replaySegment({ spec: req.spec, rates: req.rates, train, order, from: req.from, to: req.to, start: req.start, pulls: req.pulls });
   return { id: req.id, discrepancy: segmentDiscrepancy(req.claimed, replayed, req.start) };
@@ -26,7 +43,7 @@ port.on('message', (m: VerifierMessage) => {
   }
   let res: ReplayResponse;
   try {
-    res = replay(m);
+    res = m.type === 'replay' ? replay(m) : gradient(m);
   } catch (err) {
     res = { id: m.id, error: (err as Error).message };
   }

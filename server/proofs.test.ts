@@ -6,7 +6,7 @@ import { sliceSplit } from '../shared/dataset.ts';
 import { initialParameters } from '../shared/init.ts';
 import { MinibatchOrder } from '../shared/minibatch.ts';
 import { weightsToBytes, type Commitment, type ProofReply, type ProofRequest } from '../shared/protocol.ts';
-import { replaySegment } from '../shared/reference/training_segment.ts';
+import { replaySegment, segmentGradient } from '../shared/reference/training_segment.ts';
 import { stateDigest, type CommittedState } from '../shared/state_digest.ts';
 import { api, createAndStart, startTestFlock, syntheticDataset, TestWorker, TINY_SPEC, until } from './test_support.ts';
 
@@ -73,7 +73,7 @@ test('an honest tab passes every proof and is credited exactly the proved sample
     assert.equal(honest.lastProof, null, 'nothing to prove before a second commitment');
     for (let i = 0; i < 4; i++) {
       await honest.trainAndReport(TAU);
-      const request = honest.lastProof!;
+      const request: ProofRequest = honest.lastProof!;
       assert.deepEqual({ from: request.from, to: request.to }, { from: (i + 1) * TAU, to: (i + 2) * TAU });
       const reply = await honest.prove(request);
       assert.deepEqual(reply, { ok: true, passed: true, samples: TAU * BATCH, reason: null });
@@ -222,6 +222,34 @@ test('a volunteer names its machine; a taken or malformed nickname is refused; t
     assert.match(board.tabs[0].name, /^Ada L\. \/ tab [0-9a-f]{4}$/);
     a.close();
     b.close();
+  } finally {
+    await flock.close();
+  }
+});
+
+test('sync-sgd: the gradient a tab sends is its proof; an honest one is credited, a sign-flipped one quarantines', async () => {
+  const flock = await startTestFlock(everyStretch);
+  try {
+    const runId = await createAndStart(flock, { algorithm: 'sync-sgd', hyper: { ...RATES, batch: BATCH, tau: TAU } });
+    const honest = await tab(flock, 'm1', 't1');
+    const flipper = await tab(flock, 'm2', 't2');
+    const model = initialParameters(TINY_SPEC, 3);
+    const gradientOf = (t: TestWorker) => Float32Array.from(segmentGradient(TINY_SPEC, TRAIN, new MinibatchOrder(TRAIN.count, BATCH, t.assignment!.shuffleSeed), 0, model));
+    const send = (t: TestWorker, g: Float32Array) => t.socket.timeout(5000).emitWithAck('gradient', { runId, step: 0 }, weightsToBytes(g));
+    assert.deepEqual(await send(honest, gradientOf(honest)), { ok: true });
+    assert.deepEqual(await send(flipper, gradientOf(flipper).map((v) => -v)), { ok: true });
+    type Tally = { workerId: string; verifiedSamples: number; passed: number; failed: number };
+    let tallies: Tally[] = [];
+    for (let i = 0; i < 100 && tallies.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      tallies = (await api(flock, 'GET', `/api/runs/${runId}/proofs`)).body;
+    }
+    const of = (t: TestWorker) => tallies.find((r) => r.workerId === t.workerId)!;
+    assert.deepEqual([of(honest).verifiedSamples, of(honest).passed, of(honest).failed], [BATCH, 1, 0]);
+    assert.deepEqual([of(flipper).verifiedSamples, of(flipper).passed, of(flipper).failed], [0, 0, 1]);
+    assert.equal((await flipper.report(1, 1)).ok && flipper.roles?.quarantined, true);
+    honest.close();
+    flipper.close();
   } finally {
     await flock.close();
   }

@@ -72,6 +72,25 @@ export class ProofsOfWork {
     return { challengeId: t.challenge.id, from: previous.step, to: step };
   }
 
+  /**
+   * sync-sgd: a tab's work is the gradient it sends each step, so its proof is that gradient. Drawn at random
+   * after it arrived, it is recomputed at the model the server held for that step on the tab's minibatch;
+   * passed, the step's samples are credited.
+   */
+  auditGradient(a: ActiveRun, w: LiveWorker, step: number, model: Float32Array, grad: Float32Array): void {
+    const { proofQueue, proofProbability, proofTolerance } = this.ctx.config;
+    if (w.quarantined || this.verifier.pending >= proofQueue || this.random() >= proofProbability) return;
+    const { batch } = a.run.config.hyper;
+    void this.ctx.datasets.dataset(a.run.config.dataset)
+      .then((d) => this.verifier.gradient({
+        spec: a.spec, dataset: a.run.config.dataset, batch, shuffleSeed: issuedShuffleSeed(a.run.id, a.run.config.seed, w.workerId), step, params: model, claimed: grad.slice(),
+      }, d.train))
+      .then((d) => d.params <= proofTolerance
+        ? this.settle(a, w, 'passed', batch, null)
+        : this.settle(a, w, 'failed', batch, `the gradient of step ${step} is not that of its minibatch at the run's model: relative error ${d.params.toExponential(2)} (tolerance ${proofTolerance})`))
+      .catch((err) => this.ctx.store.addEvent(a.run.id, this.ctx.now(), 'proof-error', w.workerId, `gradient of step ${step} could not be checked: ${(err as Error).message}`));
+  }
+
   onProof(socket: WorkerSocket, args: unknown[], reject: Reject): void {
     const ack = ackOf<ProofReply>(args[2]);
     const fail = (error: string) => {

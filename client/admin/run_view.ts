@@ -12,6 +12,8 @@ import { downloadModel, fetchManifest, saveManifest, type Manifest } from './dow
 import { EventLog } from './events.ts';
 import { formatDuration, formatNumber, percent } from './format.ts';
 import { renderMachines } from './machines.ts';
+import { renderProofs } from './proofs.ts';
+import { showLeaderboard } from '../leaderboard_view.ts';
 import { renderTraffic, roundTraffic } from './traffic.ts';
 
 const POLL_MS = 1500;
@@ -109,14 +111,17 @@ export class RunViewPanel {
     this.polling = true;
     const id = this.runId;
     try {
-      const [run, metrics, workers, events] = await Promise.all([
+      const [run, metrics, workers, events, proofs, board] = await Promise.all([
         this.api.run(id), this.api.metrics(id, this.data.metricsSince, METRICS_PAGE), this.api.workers(id), this.api.events(id, this.data.eventsSince),
+        this.api.proofs(id), this.api.leaderboard(),
       ]);
       if (id !== this.runId) return;
       this.data.add(metrics);
       this.events.append(events);
       if (events.length > 0) this.data.eventsSince = events[events.length - 1].id;
       this.render(run, workers, metrics.now);
+      renderProofs(proofs);
+      showLeaderboard(board, { machines: byId('admin-board-machines'), tabs: byId('admin-board-tabs') }, null);
       if (this.pollFailed) this.notify(null);
       this.pollFailed = false;
     } catch (err) {

@@ -1,5 +1,5 @@
 // Messages between a page and its training Web Worker (both sides are this tab's own code).
-import type { Credential } from '../../shared/protocol.ts';
+import type { Credential, Credit } from '../../shared/protocol.ts';
 import type { ModelSpec } from '../../shared/model.ts';
 
 export interface TrainHyper {
@@ -53,7 +53,9 @@ export type ToWorker =
   /** 1 = as fast as possible; lower values idle between steps to leave the GPU to others. */
   | { type: 'intensity'; value: number }
   /** Volunteer: connect to the coordinator that served this page and train whatever run it assigns. */
-  | { type: 'join'; credentials: { machine?: Credential; tab?: Credential } };
+  | { type: 'join'; credentials: { machine?: Credential; tab?: Credential } }
+  /** Volunteer: this machine's name on the leaderboard. */
+  | { type: 'nickname'; name: string };
 
 export type WorkerStatus = 'connecting' | 'waiting' | 'downloading' | 'preparing' | 'training' | 'paused' | 'done';
 
@@ -67,6 +69,10 @@ export type FromWorker =
   | { type: 'roles'; isLocalLeader: boolean; isGlobalLeader: boolean; quarantined: boolean }
   /** The identity the coordinator issued or confirmed: the page keeps it (workers have no storage) for the next hello. */
   | { type: 'credentials'; credentials: { machine: Credential; tab: Credential } }
+  /** Verified contribution, as the coordinator counts it (only steps it replayed and found done). */
+  | { type: 'credit'; credit: Credit }
+  /** The answer to a nickname: null when it was taken up, else why not. */
+  | { type: 'nickname'; error: string | null }
   /** Something the volunteer should see but that does not stop training (a refused leader copy, a reconnect). */
   | { type: 'notice'; message: string }
   | { type: 'error'; message: string };

@@ -8,14 +8,15 @@ import type { FromWorker, ToWorker } from './protocol.ts';
 import { loadDataset } from './dataset_cache.ts';
 import { LoopControl, runTrainingLoop } from './training_loop.ts';
 import { openDevice, type GpuHandle } from '../gpu/device.ts';
-import { Trainer } from '../engine/trainer.ts';
+import { Trainer, type TrainerState } from '../engine/trainer.ts';
 import { elasticExchange } from './algorithms/easgd.ts';
 import { GradientExchange } from './algorithms/sync_sgd.ts';
 import { checkedLeaderCopy } from '../../shared/leader_copy.ts';
 import {
   bytesToWeights, weightsToBytes, WORKER_NAMESPACE,
-  type Assignment, type ClientToServerEvents, type Credential, type LeaderCopyMeta, type Roles, type ServerToClientEvents, type WeightBytes,
+  type Assignment, type ClientToServerEvents, type Commitment, type Credential, type LeaderCopyMeta, type ProofReply, type ProofRequest, type Roles, type ServerToClientEvents, type WeightBytes,
 } from '../../shared/protocol.ts';
+import { stateDigest } from '../../shared/state_digest.ts';
 
 type Credentials = { machine?: Credential; tab?: Credential };
 
@@ -26,16 +27,30 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 /** Recent window losses averaged into the reported estimate, so one lucky batch does not crown a leader. */
 const LOSS_WINDOWS = 5;
 const READBACK_EVERY = 10;
+const ACK_TIMEOUT_MS = 30_000;
+/** Committed states held for proofs while reports wait for their answers; beyond this the oldest go. */
+const MAX_KEPT_STATES = 8;
+/** The algorithms whose stretches of local steps the coordinator replays as proofs of work. */
+const PROVABLE = new Set(['lsgd', 'local']);
+
+interface HeldCopy {
+  version: number;
+  weights: Float32Array;
+}
 
 interface ActiveRun {
   assignment: Assignment;
   control: LoopControl;
   trainer: Trainer | null;
   roles: Roles | null;
-  /** The latest leader copies, kept until the trainer exists to take them. */
-  copies: { local?: Float32Array; global?: Float32Array };
+  /** The latest leader copies; the trainer takes them at its next report, where it commits to what it pulls toward. */
+  copies: { local?: HeldCopy; global?: HeldCopy };
   /** What the trainer pulls toward now, so that unchanged roles do not upload the same copy again. */
-  applied: { local: Float32Array | null; global: Float32Array | null };
+  applied: { local: HeldCopy | null; global: HeldCopy | null };
+  /** Proofs of work: the states committed at recent reports, by run step, until they can no longer be asked for. */
+  kept: Map<number, TrainerState>;
+  /** Reports go out in order, each once its state's digest is ready. */
+  reporting: Promise<void>;
   losses: number[];
   lastReportStep: number;
   lastPushStep: number;
@@ -48,6 +63,8 @@ interface ActiveRun {
 }
 
 let socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
+/** This tab's issued id: states are committed under it. */
+let tabId = '';
 let gpu: GpuHandle | null = null;
 let active: ActiveRun | null = null;
 let intensity = 1;
@@ -79,6 +96,9 @@ scope.onmessage = (event: MessageEvent<ToWorker>) => {
       intensity = m.value;
       active?.control.setIntensity(m.value);
       break;
+    case 'nickname':
+      void setNickname(m.name);
+      break;
     default:
       post({ type: 'error', message: `the volunteer worker does not take "${m.type}" messages` });
   }
@@ -93,6 +113,7 @@ function join(credentials: Credentials): void {
     s.emit('hello', { ...credentials, adapter: { name: gpu?.adapterName ?? 'unknown' }, limits: {} }, (reply) => {
       if (!reply.ok) return post({ type: 'error', message: `the coordinator refused this tab: ${reply.error}` });
       credentials = reply.credentials;
+      tabId = reply.credentials.tab.id;
       post({ type: 'credentials', credentials: reply.credentials });
       if (reply.resumed) post({ type: 'notice', message: 'reconnected as the same tab' });
       if (reply.assignment) void assign(reply.assignment);
@@ -119,6 +140,18 @@ function join(credentials: Credentials): void {
   s.on('leaderCopy', (meta, bytes) => onLeaderCopy(meta, bytes));
   s.on('averagedGradient', (meta, bytes) => active?.sync?.receive(meta, bytes));
   s.on('protocolError', (e) => post({ type: 'notice', message: `the coordinator refused a ${e.event} message: ${e.error}` }));
+  s.on('credit', (credit) => post({ type: 'credit', credit }));
+}
+
+async function setNickname(name: string): Promise<void> {
+  if (!socket?.connected) return post({ type: 'nickname', error: 'not connected to the coordinator: try again in a moment' });
+  try {
+    const reply = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('nickname', { name });
+    post({ type: 'nickname', error: reply.ok ? null : reply.error });
+    if (reply.ok) post({ type: 'credit', credit: reply.credit });
+  } catch (e) {
+    post({ type: 'nickname', error: `no answer: ${errorText(e)}` });
+  }
 }
 
 async function assign(a: Assignment): Promise<void> {
@@ -127,8 +160,8 @@ async function assign(a: Assignment): Promise<void> {
   let gotGlobal: (w: Float32Array) => void = () => {};
   const firstGlobal = new Promise<Float32Array>((r) => (gotGlobal = r));
   const run: ActiveRun = {
-    assignment: a, control: new LoopControl(), trainer: null, roles: null, copies: {}, applied: { local: null, global: null }, losses: [], lastReportStep: a.startStep, lastPushStep: a.startStep, sync: null,
-    firstGlobal, gotGlobal, finished: Promise.resolve(),
+    assignment: a, control: new LoopControl(), trainer: null, roles: null, copies: {}, applied: { local: null, global: null }, kept: new Map(), reporting: Promise.resolve(),
+    losses: [], lastReportStep: a.startStep, lastPushStep: a.startStep, sync: null, firstGlobal, gotGlobal, finished: Promise.resolve(),
   };
   run.control.setIntensity(intensity);
   if (userPaused || a.state !== 'running') run.control.pause();
@@ -150,13 +183,13 @@ async function train(run: ActiveRun): Promise<void> {
   const lsgd = a.algorithm === 'lsgd';
   const lambdaL = lsgd ? a.hyper.lambdaL : 0;
   const lambdaG = lsgd ? a.hyper.lambdaG : 0;
-  const tabSeed = hashString(`${a.runId}:${a.seed}:${socket?.id ?? ''}:${Math.random()}`);
   const initial = a.start === 'global' ? await run.firstGlobal : undefined;
   if (run.control.stopped) return;
-  const trainer = await Trainer.create(gpu, { spec: a.spec, batch, seed: a.seed, shuffleSeed: tabSeed, hyper: { lr, momentum, lambdaL, lambdaG }, train: dataset.train, initial });
+  const trainer = await Trainer.create(gpu, {
+    spec: a.spec, batch, seed: a.seed, shuffleSeed: a.shuffleSeed, firstStep: a.startStep, hyper: { lr, momentum, lambdaL, lambdaG }, train: dataset.train, initial,
+  });
   run.trainer = trainer;
   if (a.algorithm === 'sync-sgd' && socket) run.sync = new GradientExchange(socket, a.runId, a.paramLength, a.startStep, (message) => post({ type: 'notice', message }));
-  applyCopies(run);
   post({ type: 'status', status: run.control.paused ? 'paused' : 'training', adapter: gpu.adapterName });
   await runTrainingLoop(trainer, run.control, READBACK_EVERY, {
     more: () => true,
@@ -176,14 +209,54 @@ async function train(run: ActiveRun): Promise<void> {
   trainer.destroy();
 }
 
+/**
+ * Every tau steps: takes the leader copies that arrived, then reports, committing to the state after this step and
+ * to the copies it pulls toward until the next report (proofs of work). The state is copied on the GPU queue now
+ * and read, hashed and sent while training goes on.
+ */
 function report(run: ActiveRun): void {
-  const step = run.assignment.startStep + (run.trainer?.steps ?? 0);
-  if (step - run.lastReportStep < run.assignment.hyper.tau || run.losses.length === 0 || !socket?.connected) return;
+  const a = run.assignment;
+  const t = run.trainer;
+  if (!t || t.runStep - run.lastReportStep < a.hyper.tau || run.losses.length === 0 || !socket?.connected) return;
+  const step = t.runStep;
   run.lastReportStep = step;
   const lossEstimate = lossEstimateOf(run);
-  socket.emit('report', { runId: run.assignment.runId, step, lossEstimate }, (reply) => {
-    if (reply.ok) onRoles(reply.roles);
-    else post({ type: 'notice', message: `report refused: ${reply.error}` });
+  const pulls = applyCopies(run);
+  const state = PROVABLE.has(a.algorithm) ? t.getState() : null;
+  const s = socket;
+  run.reporting = run.reporting.then(async () => {
+    let commitment: Commitment | undefined;
+    if (state) {
+      const committed = await state;
+      keepState(run, step, committed);
+      commitment = { digest: await stateDigest(a.runId, tabId, step, committed), ...pulls };
+    }
+    const reply = await s.timeout(ACK_TIMEOUT_MS).emitWithAck('report', { runId: a.runId, step, lossEstimate, commitment }).catch((e: unknown) => errorText(e));
+    if (typeof reply === 'string' || !reply.ok) return post({ type: 'notice', message: `report refused: ${typeof reply === 'string' ? reply : reply.error}` });
+    onRoles(reply.roles);
+    if (reply.proof) prove(run, reply.proof);
+    // the coordinator asks only for the stretch ending at the report it answers: earlier states are done with
+    for (const kept of run.kept.keys()) if (kept < step) run.kept.delete(kept);
+  }).catch((e) => post({ type: 'notice', message: `report failed: ${errorText(e)}` }));
+}
+
+function keepState(run: ActiveRun, step: number, state: TrainerState): void {
+  run.kept.set(step, state);
+  while (run.kept.size > MAX_KEPT_STATES) run.kept.delete(run.kept.keys().next().value!);
+}
+
+/** Sends the two committed states the request names; the coordinator replays the steps between them. */
+function prove(run: ActiveRun, request: ProofRequest): void {
+  const from = run.kept.get(request.from);
+  const to = run.kept.get(request.to);
+  if (!from || !to || !socket) return post({ type: 'notice', message: `asked to prove steps ${request.from}..${request.to}, whose states this tab no longer holds` });
+  const n = from.params.length;
+  const payload = new Float32Array(4 * n);
+  [from.params, from.velocity, to.params, to.velocity].forEach((v, i) => payload.set(v, i * n));
+  socket.timeout(ACK_TIMEOUT_MS).emit('proof', { runId: run.assignment.runId, challengeId: request.challengeId }, weightsToBytes(payload), (err: Error | null, reply: ProofReply) => {
+    if (err) post({ type: 'notice', message: `proof of steps ${request.from}..${request.to}: no answer (${err.message})` });
+    else if (!reply.ok) post({ type: 'notice', message: `proof of steps ${request.from}..${request.to} refused: ${reply.error}` });
+    else if (!reply.passed) post({ type: 'notice', message: `proof of steps ${request.from}..${request.to} failed: ${reply.reason}` });
   });
 }
 
@@ -204,7 +277,6 @@ async function pushIfDue(run: ActiveRun): Promise<void> {
 function onRoles(r: Roles): void {
   if (!active || active.assignment.runId !== r.runId) return;
   active.roles = r;
-  applyCopies(active);
   post({ type: 'roles', isLocalLeader: r.isLocalLeader, isGlobalLeader: r.isGlobalLeader, quarantined: r.quarantined });
 }
 
@@ -219,30 +291,32 @@ function onLeaderCopy(meta: LeaderCopyMeta, bytes: WeightBytes): void {
       run.sync.step = meta.step;
       post({ type: 'notice', message: `caught up with the run at step ${meta.step}` });
     }
-    if (meta.kind !== 'global') run.copies.local = weights;
+    const held = { version: meta.version, weights };
+    if (meta.kind !== 'global') run.copies.local = held;
     if (meta.kind !== 'local') {
-      run.copies.global = weights;
+      run.copies.global = held;
       run.gotGlobal(weights);
     }
-    applyCopies(run);
   } catch (e) {
     post({ type: 'notice', message: `refused a ${meta.kind} leader copy: ${errorText(e)}` });
   }
 }
 
-/** Pull toward the leaders held; a leader gets no pull toward itself (nor toward its predecessor's copy). */
-function applyCopies(run: ActiveRun): void {
+/** Pulls toward the leader copies held from now on (a leader gets no pull toward itself, nor toward its
+ *  predecessor's copy); returns their versions, what the next commitment names. */
+function applyCopies(run: ActiveRun): Pick<Commitment, 'local' | 'global'> {
   const t = run.trainer;
-  if (!t || run.assignment.algorithm !== 'lsgd') return;
+  if (!t || run.assignment.algorithm !== 'lsgd') return { local: null, global: null };
   const want = {
     local: run.roles?.isLocalLeader ? null : (run.copies.local ?? null),
     global: run.roles?.isGlobalLeader ? null : (run.copies.global ?? null),
   };
   for (const kind of ['local', 'global'] as const) {
     if (want[kind] === run.applied[kind]) continue;
-    t.setLeader(kind, want[kind]);
+    t.setLeader(kind, want[kind]?.weights ?? null);
     run.applied[kind] = want[kind];
   }
+  return { local: run.applied.local?.version ?? null, global: run.applied.global?.version ?? null };
 }
 
 async function upload(runId: number, requestId: number): Promise<void> {
@@ -274,10 +348,4 @@ function startHeartbeat(ms: number): void {
 function sendHeartbeat(): void {
   const step = active ? active.assignment.startStep + (active.trainer?.steps ?? 0) : undefined;
   socket?.emit('heartbeat', { runId: active?.assignment.runId ?? null, step, paused: userPaused });
-}
-
-function hashString(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
 }

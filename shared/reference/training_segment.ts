@@ -22,22 +22,27 @@ export interface TrainingSegment {
   pulls: { local: Float32Array | null; global: Float32Array | null };
 }
 
-export function replaySegment(s: TrainingSegment): CommittedState {
-  const size = shapeSize(s.spec.input);
-  const batch = s.order.batch;
+/** The gradient of run step `step`'s minibatch at `params` (what a sync-sgd tab sends for that step). */
+export function segmentGradient(spec: ModelSpec, train: DataSplit, order: MinibatchOrder, step: number, params: ArrayLike<number>): Float64Array {
+  const size = shapeSize(spec.input);
+  const batch = order.batch;
   const x = new Float64Array(batch * size);
   const labels = new Uint8Array(batch);
+  const idx = order.indices(step);
+  for (let b = 0; b < batch; b++) {
+    const j = idx[b];
+    for (let k = 0; k < size; k++) x[b * size + k] = train.pixels[j * size + k] / 255;
+    labels[b] = train.labels[j];
+  }
+  return lossAndGradient(spec, params, x, labels, batch).grad;
+}
+
+export function replaySegment(s: TrainingSegment): CommittedState {
   let params = s.start.params;
   let velocity = s.start.velocity;
   const hyper: UpdateHyper = { ...s.rates, useLocal: s.pulls.local !== null, useGlobal: s.pulls.global !== null };
   for (let step = s.from; step < s.to; step++) {
-    const idx = s.order.indices(step);
-    for (let b = 0; b < batch; b++) {
-      const j = idx[b];
-      for (let k = 0; k < size; k++) x[b * size + k] = s.train.pixels[j * size + k] / 255;
-      labels[b] = s.train.labels[j];
-    }
-    const { grad } = lossAndGradient(s.spec, params, x, labels, batch);
+    const grad = segmentGradient(s.spec, s.train, s.order, step, params);
     const next = lsgdUpdate(params, grad, velocity, s.pulls.local, s.pulls.global, hyper);
     params = Float32Array.from(next.params);
     velocity = Float32Array.from(next.velocity);
