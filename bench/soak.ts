@@ -2,7 +2,7 @@
 // An honest long run: the dashboard's 'mnist-mlp' preset on 2 machines x 2 headless Chromium tabs for M minutes,
 // against `npm start`'s entry as its own process (so the RSS measured is the server's alone), with default config.
 // Every 30 s one JSON line: server RSS, database size (SQLite file + WAL), rounds, latest test accuracy, quarantines,
-// connected tabs, step. Then a summary line. The run's events go to bench/results/ to explain what the numbers show.
+// connected tabs, step, proofs of work passed / failed / missed and the samples they verified. Then a summary line. The run's events go to bench/results/ to explain what the numbers show.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { RUN_PRESETS } from '../client/admin/presets.ts';
 import { openSwarm, tabState, type Swarm } from '../e2e/swarm.ts';
 import { buildClient, ROOT } from '../server/client_build.ts';
+import type { ProofTally } from '../shared/api_responses.ts';
 import type { EvalMetric, RunEvent } from '../shared/records.ts';
 import type { RunConfigInput, RunView } from '../shared/run_config.ts';
 
@@ -137,10 +138,16 @@ async function soak(swarm: Swarm): Promise<void> {
   await rest('POST', `/api/runs/${run.id}/start`);
   const t0 = Date.now();
   const follow = follower(run.id);
-  const samples: { t_s: number; rss_mib: number; db_mib: number; rounds: number; test_acc: number | null; quarantined: number; tabs: number; step: number }[] = [];
+  const samples: {
+    t_s: number; rss_mib: number; db_mib: number; rounds: number; test_acc: number | null; quarantined: number; tabs: number; step: number;
+    proofs_passed: number; proofs_failed: number; proofs_missed: number; verified_samples: number;
+  }[] = [];
   for (let k = 1; k <= (minutes * 60) / SAMPLE_S; k++) {
     await new Promise((r) => setTimeout(r, Math.max(0, t0 + k * SAMPLE_S * 1000 - Date.now())));
-    const [now, workers] = await Promise.all([rest<RunView>('GET', `/api/runs/${run.id}`), rest<{ connected: boolean }[]>('GET', `/api/runs/${run.id}/workers`), follow.poll()]);
+    const [now, workers, proofs] = await Promise.all([
+      rest<RunView>('GET', `/api/runs/${run.id}`), rest<{ connected: boolean }[]>('GET', `/api/runs/${run.id}/workers`), rest<ProofTally[]>('GET', `/api/runs/${run.id}/proofs`), follow.poll(),
+    ]);
+    const total = (key: 'passed' | 'failed' | 'missed' | 'verifiedSamples') => proofs.reduce((n, p) => n + p[key], 0);
     const sample = {
       t_s: Math.round((Date.now() - t0) / 1000),
       rss_mib: r3(rssMiB(server.proc.pid!)),
@@ -150,6 +157,10 @@ async function soak(swarm: Swarm): Promise<void> {
       quarantined: follow.events.filter((e) => e.kind === 'quarantine').length,
       tabs: workers.filter((w) => w.connected).length,
       step: now.step,
+      proofs_passed: total('passed'),
+      proofs_failed: total('failed'),
+      proofs_missed: total('missed'),
+      verified_samples: total('verifiedSamples'),
     };
     samples.push(sample);
     console.log(JSON.stringify(sample));
@@ -168,6 +179,10 @@ async function soak(swarm: Swarm): Promise<void> {
     rss_mib_start: samples[0].rss_mib,
     rss_mib_end: last.rss_mib,
     db_mib_end: last.db_mib,
+    proofs_passed: last.proofs_passed,
+    proofs_failed: last.proofs_failed,
+    proofs_missed: last.proofs_missed,
+    verified_samples: last.verified_samples,
   }));
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });

@@ -3,7 +3,8 @@
 // an attacker can observe, whether it held. The per-address limit on new identities applies to the attacker too,
 // so two long-lived tabs serve several attacks (an owner whose identity others try to take, and an observer on a
 // machine of its own that only listens) and the churn goes last.
-import { bytesToWeights, weightsToBytes } from '../shared/protocol.ts';
+import { bytesToWeights, weightsToBytes, type ProofRequest } from '../shared/protocol.ts';
+import { stateDigest } from '../shared/state_digest.ts';
 import { AttackTab, sha256, waitUntil, wrongSecret } from './attack_tab.ts';
 import { rest, runIdentities, runProgress, type Target } from './attack_target.ts';
 
@@ -305,6 +306,34 @@ export async function identityChurn(s: Session): Promise<AttackResult> {
   return expired ? held(name, `${evidence}: they expired`) : broken(name, `${evidence}, still there after ${waitMs / 1000} s`);
 }
 
+/**
+ * Claims work it never does: reports tau steps at a time, each committing to the digest of the same untrained
+ * (all-zero) state, and when asked for a proof sends those states. Held when the proof fails and earns nothing.
+ */
+export async function fakeWork(s: Session): Promise<AttackResult> {
+  const name = 'fake-work';
+  const tab = await newTab(s);
+  const { runId, paramLength, hyper } = tab.assignment!;
+  const idle = { params: new Float32Array(paramLength), velocity: new Float32Array(paramLength) };
+  const credits: number[] = [];
+  tab.socket.on('credit', (c) => credits.push(c.tab.verifiedSamples));
+  let request: ProofRequest | null = null;
+  for (const end = Date.now() + s.options.waitMs; !request && Date.now() < end; await sleep(250)) {
+    const step = tab.step + hyper.tau;
+    const reply = await tab.report(step, { digest: await stateDigest(runId, tab.tabId!, step, idle), local: null, global: null });
+    if (!reply.ok) throw new InconclusiveError(`a report with a commitment was refused: ${reply.error}`);
+    request = reply.proof;
+  }
+  if (!request) throw new InconclusiveError(`no proof was asked for in ${s.options.waitMs / 1000} s of reports (is the server's FLOCK_PROOF_PROBABILITY 0?)`);
+  const payload = new Float32Array(4 * paramLength);
+  const reply = await tab.socket.timeout(60_000).emitWithAck('proof', { runId, challengeId: request.challengeId }, weightsToBytes(payload));
+  const claimed = `claimed ${tab.step} steps, proved steps ${request.from}..${request.to} with an untrained state`;
+  if (!reply.ok) throw new InconclusiveError(`the proof was refused unread: ${reply.error}`);
+  return reply.passed || reply.samples > 0 || credits.some((c) => c > 0)
+    ? broken(name, `${claimed}: the proof passed and credited ${reply.samples} samples`)
+    : held(name, `${claimed}: failed ("${reply.reason}"), credited 0 samples`);
+}
+
 type Attack = (s: Session) => Promise<AttackResult>;
 
 /** Every attack by name, in the order that spends the fewest identities: the churn last. */
@@ -315,6 +344,7 @@ export const ATTACKS: Record<string, Attack> = {
   'reupload-low-claim': reuploadLowClaim,
   ...Object.fromEntries((Object.keys(CRAFTS) as Craft[]).map((c): [string, Attack] => [`crafted-${c}`, (s) => craftedCopy(s, c)])),
   'silent-challenger': silentChallenger,
+  'fake-work': fakeWork,
   'identity-leak': identityLeak,
   'identity-churn': identityChurn,
 };

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import {
   WORKER_NAMESPACE,
-  type Assignment, type ClientToServerEvents, type Credential, type HelloReply, type LeaderCopyMeta, type ReportReply, type Roles, type ServerToClientEvents, type UploadReply,
+  type Assignment, type ClientToServerEvents, type Commitment, type Credential, type HelloReply, type LeaderCopyMeta, type ReportReply, type Roles, type ServerToClientEvents, type UploadReply,
 } from '../shared/protocol.ts';
 
 export interface ReceivedCopy { meta: LeaderCopyMeta; bytes: Uint8Array; sha256: string }
@@ -87,10 +87,10 @@ export class AttackTab {
     return reply;
   }
 
-  /** Reports `step` (by default one more than the last) with the claimed loss. */
-  async report(step = this.step + 1): Promise<ReportReply> {
+  /** Reports `step` (by default one more than the last) with the claimed loss, and a commitment when given. */
+  async report(step = this.step + 1, commitment?: Commitment): Promise<ReportReply> {
     if (!this.assignment) throw new Error('report: this tab has no assignment (no run is running)');
-    const reply = await this.socket.timeout(10_000).emitWithAck('report', { runId: this.assignment.runId, step, lossEstimate: this.claim });
+    const reply = await this.socket.timeout(10_000).emitWithAck('report', { runId: this.assignment.runId, step, lossEstimate: this.claim, commitment });
     this.seen.push(JSON.stringify(['report-reply', reply]));
     if (reply.ok) {
       this.step = step;

@@ -61,7 +61,9 @@ export class ProofsOfWork {
     t.latest = { ...c, step };
     this.prune(a);
     const { proofMaxSteps, proofQueue, proofProbability } = this.ctx.config;
-    if (!previous || t.challenge || previous.step >= step || step - previous.step > proofMaxSteps) return null;
+    // honest stretches are tau steps (more after a lost report); a longer one would buy its sender server CPU
+    const longest = Math.min(proofMaxSteps, 4 * a.run.config.hyper.tau);
+    if (!previous || t.challenge || previous.step >= step || step - previous.step > longest) return null;
     if (this.verifier.pending >= proofQueue || this.random() >= proofProbability) return null;
     const copy = (v: number | null) => (v === null ? null : a.copyHistory.get(v));
     const pulls = { local: copy(previous.local), global: copy(previous.global) };
