@@ -1,50 +1,63 @@
-// npm run bench:proof-drift — how far a tab's GPU training drifts from the coordinator's CPU replay of the same
-// steps (the tolerance of proofs of work), next to how far a dishonest segment lands. One JSON line per case:
-// model, steps k, pulls, the honest discrepancy (parameters relative to the segment's displacement; momentum
-// relative to its size) and the discrepancy of the same segment with one step skipped. Runs on the adapter
-// Dawn offers (SwiftShader here; a real GPU with the device tool).
+// npm run bench:proof-drift — how far a tab's GPU training lands from the coordinator's CPU replay of the same
+// steps (what proofs of work tolerate), next to where a stretch with one step skipped lands. Per case (model,
+// stretch length k, pull toward a leader copy or not) it trains `stretches` consecutive stretches through Dawn,
+// replays each, and prints one JSON line: the honest stretches' distance (median, max) and outlier share (max),
+// the skipped ones' (min), and how many of each the default thresholds (server/config.ts) pass. Runs on the
+// adapter Dawn offers (SwiftShader here; a real GPU with the device tool).
 import { openNodeDevice } from '../client/gpu/node_device.ts';
 import { Trainer } from '../client/engine/trainer.ts';
 import { loadDataset } from '../server/datasets/catalog.ts';
+import { configSchema } from '../server/config.ts';
 import { initialParameters } from '../shared/init.ts';
 import { MinibatchOrder } from '../shared/minibatch.ts';
 import { MODEL_PRESETS, type ModelSpec } from '../shared/model.ts';
-import { replaySegment, segmentDiscrepancy } from '../shared/reference/training_segment.ts';
+import { replaySegment, segmentDiscrepancy, type Discrepancy } from '../shared/reference/training_segment.ts';
 import { round } from './engine_page.ts';
 
+const defaults = configSchema.parse({});
+const passes = (d: Discrepancy) => d.distance <= defaults.proofMaxDistance && d.outliers <= defaults.proofMaxOutliers;
 const handle = await openNodeDevice();
 const mnist = await loadDataset('mnist');
 const batch = 32;
-const cases: { model: 'mlp' | 'cnn'; k: number; pulls: boolean; warm: number }[] = [
-  { model: 'mlp', k: 10, pulls: false, warm: 0 },
-  { model: 'mlp', k: 10, pulls: true, warm: 200 },
-  { model: 'mlp', k: 50, pulls: true, warm: 200 },
-  { model: 'cnn', k: 10, pulls: true, warm: 50 },
+const only = process.argv.includes('--case') ? process.argv[process.argv.indexOf('--case') + 1] : null;
+const cases: { model: 'mlp' | 'cnn'; k: number; pulls: boolean; stretches: number }[] = [
+  { model: 'mlp', k: 10, pulls: false, stretches: 20 },
+  { model: 'mlp', k: 10, pulls: true, stretches: 40 },
+  { model: 'mlp', k: 40, pulls: true, stretches: 10 },
+  { model: 'cnn', k: 10, pulls: true, stretches: 6 },
 ];
-for (const c of cases) {
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+for (const c of cases.filter((c) => !only || only === `${c.model}-${c.k}${c.pulls ? '-pulls' : ''}`)) {
   const spec = MODEL_PRESETS[c.model] as ModelSpec;
   const rates = { lr: 0.05, momentum: 0.9, lambdaL: 0.1, lambdaG: 0.1 };
   const seed = 7;
   const trainer = await Trainer.create(handle, { spec, batch, seed: 1, shuffleSeed: seed, hyper: rates, train: mnist.train });
-  for (let i = 0; i < c.warm; i++) trainer.step();
   const leader = initialParameters(spec, 99);
   if (c.pulls) trainer.setLeader('global', leader);
-  const from = trainer.runStep;
-  const start = await trainer.getState();
-  for (let i = 0; i < c.k; i++) trainer.step();
-  const claimed = await trainer.getState();
-  trainer.destroy();
   const order = new MinibatchOrder(mnist.train.count, batch, seed);
   const pulls = { local: null, global: c.pulls ? leader : null };
-  const t0 = performance.now();
-  const replayed = replaySegment({ spec, rates, train: mnist.train, order, from, to: from + c.k, start, pulls });
-  const replayMs = performance.now() - t0;
-  const skipped = replaySegment({ spec, rates, train: mnist.train, order, from: from + 1, to: from + c.k, start, pulls });
-  const honest = segmentDiscrepancy(claimed, replayed, start);
-  const cheat = segmentDiscrepancy(skipped, replayed, start);
+  const honest: Discrepancy[] = [];
+  const skipped: Discrepancy[] = [];
+  const replayMs: number[] = [];
+  let start = await trainer.getState();
+  for (let s = 0; s < c.stretches; s++) {
+    const from = trainer.runStep;
+    for (let i = 0; i < c.k; i++) trainer.step();
+    const claimed = await trainer.getState();
+    const t0 = performance.now();
+    const replayed = replaySegment({ spec, rates, train: mnist.train, order, from, to: from + c.k, start, pulls });
+    replayMs.push(performance.now() - t0);
+    honest.push(segmentDiscrepancy(claimed, replayed, start, defaults.proofTolerance));
+    skipped.push(segmentDiscrepancy(replaySegment({ spec, rates, train: mnist.train, order, from: from + 1, to: from + c.k, start, pulls }), replayed, start, defaults.proofTolerance));
+    start = claimed;
+  }
+  trainer.destroy();
   console.log(JSON.stringify({
-    bench: 'proof-drift', adapter: handle.adapterName, model: c.model, k: c.k, pulls: c.pulls, afterSteps: c.warm,
-    honestParams: honest.params, honestVelocity: honest.velocity, skippedStepParams: round(cheat.params, 4), skippedStepVelocity: round(cheat.velocity, 4), replayMs: round(replayMs, 0),
+    bench: 'proof-drift', adapter: handle.adapterName, model: c.model, k: c.k, pulls: c.pulls, stretches: c.stretches,
+    honestDistanceMedian: median(honest.map((d) => d.distance)), honestDistanceMax: Math.max(...honest.map((d) => d.distance)),
+    honestOutliersMax: Math.max(...honest.map((d) => d.outliers)), honestPassed: honest.filter(passes).length,
+    skippedDistanceMin: round(Math.min(...skipped.map((d) => d.distance)), 4), skippedOutliersMin: round(Math.min(...skipped.map((d) => d.outliers)), 4),
+    skippedCaught: skipped.filter((d) => !passes(d)).length, replayMsMedian: round(median(replayMs), 0),
   }));
 }
 process.exit(0);

@@ -111,6 +111,7 @@ export class BaselineHost {
     if (implausible) return fail(implausible);
     Object.assign(w, { step: parsed.data.step, stepAt: this.ctx.now() });
     const { center, version } = (a.baseline as Easgd).onPush(w.workerId, weights, parsed.data.step);
+    this.ctx.recordExchange(w, version, center);
     ack?.({ ok: true, version }, Buffer.from(center.buffer, center.byteOffset, center.byteLength));
   }
 

@@ -50,10 +50,15 @@ export const configSchema = z.object({
   /** Proofs of work: after each report that commits to its state, a tab is asked with this probability to prove the
    *  steps since its previous commitment, which the server replays on the CPU. Only proved steps earn credit. */
   proofProbability: z.coerce.number().min(0).max(1).default(0.1),
-  /** A proof passes when the claimed end state is within this of the replay: the parameters relative to how far the
-   *  steps moved them, the momentum relative to its size (bench:proof-drift: honest SwiftShader tabs drift ~1e-7,
-   *  one skipped step of 50 lands ~2e-2 away). */
+  /** A proof passes when the claimed end state is near the replay (shared/reference/training_segment.ts
+   *  discrepancy): its distance, relative to how far the steps moved the parameters (momentum and gradients: to
+   *  their size), at most proofMaxDistance, and at most proofMaxOutliers of the values that moved off by more than
+   *  proofTolerance of their own movement. bench:proof-drift: honest SwiftShader tabs land ~1e-7 away with no
+   *  outliers but now and then a ReLU flipped by rounding (4e-3 seen); one skipped step of 40 leaves most values
+   *  off. */
   proofTolerance: z.coerce.number().positive().default(1e-3),
+  proofMaxDistance: z.coerce.number().positive().default(0.05),
+  proofMaxOutliers: z.coerce.number().min(0).max(1).default(0.05),
   /** Longer stretches between two commitments are not asked for (each step costs the server a CPU training step). */
   proofMaxSteps: z.coerce.number().int().positive().default(200),
   /** Replays queued at once; while the verifier is this busy no new proof is asked for. */

@@ -57,6 +57,7 @@ export class Coordinator {
       quarantine: (a, w, reason) => this.leaderCopies.quarantine(a, w, reason),
       reelect: () => this.reelect(),
       auditGradient: (a, w, step, model, grad) => this.proofs.auditGradient(a, w, step, model, grad),
+      recordExchange: (w, version, center) => this.proofs.recordExchange(w, version, center),
     };
     this.recorder = new RunRecorder(ctx);
     this.leaderCopies = new LeaderCopies(ctx, this.recorder);
@@ -147,6 +148,7 @@ export class Coordinator {
 
   close(): void {
     clearInterval(this.timer);
+    this.proofs.close();
     if (this.active) {
       this.recorder.accountRunningTime(this.active);
       this.recorder.persist(this.active, true);
@@ -274,7 +276,7 @@ export class Coordinator {
       this.store.addWorkerMetric(a.run.id, { t: now, workerId: w.workerId, machineId: w.machineId, step: r.step, loss: r.lossEstimate, samplesPerSec, samples });
       this.reelect();
     }
-    const proof = r.commitment ? this.proofs.onCommitment(a, w, r.step, r.commitment) : null;
+    const proof = this.proofs.onReport(a, w, r.step, r.commitment);
     ack?.({ ok: true, roles: this.leaderCopies.rolesOf(a, w), proof });
   }
 

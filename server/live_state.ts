@@ -95,6 +95,8 @@ export interface CoordinatorContext {
   quarantine(a: ActiveRun, w: LiveWorker, reason: string): void;
   /** A worker's standing changed: elect again (lsgd), or tell the baseline its membership may have changed. */
   reelect(): void;
+  /** easgd: an exchange answered with `center` under `version`; the tab's next commitment may name it. */
+  recordExchange(w: LiveWorker, version: number, center: Float32Array): void;
   /** sync-sgd: a gradient accepted for `step`, which a proof of work may check against `model`, the run's model then. */
   auditGradient(a: ActiveRun, w: LiveWorker, step: number, model: Float32Array, grad: Float32Array): void;
 }

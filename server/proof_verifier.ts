@@ -3,10 +3,12 @@ import { Worker } from 'node:worker_threads';
 import type { DataSplit } from '../shared/dataset.ts';
 import type { ModelSpec } from '../shared/model.ts';
 import type { CommittedState } from '../shared/state_digest.ts';
-import type { TrainingSegment } from '../shared/reference/training_segment.ts';
+import type { Discrepancy, TrainingSegment } from '../shared/reference/training_segment.ts';
 
 export interface ReplayJob {
   spec: ModelSpec;
+  /** Per value (shared/reference/training_segment.ts discrepancy). */
+  tolerance: number;
   rates: TrainingSegment['rates'];
   /** Names the training split (sent to the thread once). */
   dataset: string;
@@ -21,6 +23,7 @@ export interface ReplayJob {
 /** sync-sgd: the gradient a tab sent for `step`, at the model the server held for that step. */
 export interface GradientJob {
   spec: ModelSpec;
+  tolerance: number;
   dataset: string;
   batch: number;
   shuffleSeed: number;
@@ -31,15 +34,13 @@ export interface GradientJob {
 export interface ReplayRequest extends ReplayJob { type: 'replay'; id: number }
 export interface GradientRequest extends GradientJob { type: 'gradient'; id: number }
 export type VerifierMessage = ReplayRequest | GradientRequest | { type: 'split'; dataset: string; train: DataSplit };
-/** For a gradient, `params` is its relative error and `velocity` 0. */
-export type Discrepancy = { params: number; velocity: number };
 export type ReplayResponse = { id: number; discrepancy: Discrepancy } | { id: number; error: string };
 
 /** What the coordinator needs of a verifier (tests may run replays in-process). */
 export interface SegmentVerifier {
   /** How far the claimed end state is from the replay of the job's steps. */
   replay(job: ReplayJob, train: DataSplit): Promise<Discrepancy>;
-  /** How far the claimed gradient is from the one recomputed (relative error, in `params`). */
+  /** How far the claimed gradient is from the one recomputed. */
   gradient(job: GradientJob, train: DataSplit): Promise<Discrepancy>;
   /** Replays queued or running: the coordinator asks for no new proof while the verifier is this busy. */
   readonly pending: number;

@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { DataSplit } from '../shared/dataset.ts';
 import { MinibatchOrder } from '../shared/minibatch.ts';
-import { replaySegment, segmentDiscrepancy, segmentGradient } from '../shared/reference/training_segment.ts';
+import { discrepancy, replaySegment, segmentDiscrepancy, segmentGradient } from '../shared/reference/training_segment.ts';
 import type { GradientRequest, ReplayRequest, ReplayResponse, VerifierMessage } from './proof_verifier.ts';
 
 const port = parentPort;
@@ -20,20 +20,14 @@ function split(dataset: string): DataSplit {
 function gradient(req: GradientRequest): ReplayResponse {
   const train = split(req.dataset);
   const ref = segmentGradient(req.spec, train, new MinibatchOrder(train.count, req.batch, req.shuffleSeed), req.step, req.params);
-  let diff = 0;
-  let size = 0;
-  for (let i = 0; i < ref.length; i++) {
-    diff += (req.claimed[i] - ref[i]) ** 2;
-    size += ref[i] ** 2;
-  }
-  return { id: req.id, discrepancy: { params: Math.sqrt(diff) / Math.max(Math.sqrt(size), 1e-12), velocity: 0 } };
+  return { id: req.id, discrepancy: discrepancy(req.claimed, ref, null, req.tolerance) };
 }
 
 function replay(req: ReplayRequest): ReplayResponse {
   const train = split(req.dataset);
   const order = new MinibatchOrder(train.count, req.batch, req.shuffleSeed);
   const replayed = replaySegment({ spec: req.spec, rates: req.rates, train, order, from: req.from, to: req.to, start: req.start, pulls: req.pulls });
-  return { id: req.id, discrepancy: segmentDiscrepancy(req.claimed, replayed, req.start) };
+  return { id: req.id, discrepancy: segmentDiscrepancy(req.claimed, replayed, req.start, req.tolerance) };
 }
 
 port.on('message', (m: VerifierMessage) => {

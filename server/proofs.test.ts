@@ -6,6 +6,7 @@ import { sliceSplit } from '../shared/dataset.ts';
 import { initialParameters } from '../shared/init.ts';
 import { MinibatchOrder } from '../shared/minibatch.ts';
 import { weightsToBytes, type Commitment, type ProofReply, type ProofRequest } from '../shared/protocol.ts';
+import { easgdWorkerPull } from '../shared/reference/easgd.ts';
 import { replaySegment, segmentGradient } from '../shared/reference/training_segment.ts';
 import { stateDigest, type CommittedState } from '../shared/state_digest.ts';
 import { api, createAndStart, startTestFlock, syntheticDataset, TestWorker, TINY_SPEC, until } from './test_support.ts';
@@ -250,6 +251,46 @@ test('sync-sgd: the gradient a tab sends is its proof; an honest one is credited
     assert.equal((await flipper.report(1, 1)).ok && flipper.roles?.quarantined, true);
     honest.close();
     flipper.close();
+  } finally {
+    await flock.close();
+  }
+});
+
+test('easgd: a tab commits to its state after each elastic exchange; honest stretches pass, a pull it skipped fails', async () => {
+  const flock = await startTestFlock(everyStretch);
+  try {
+    await createAndStart(flock, { algorithm: 'easgd', hyper: { ...RATES, alpha: 0.3, batch: BATCH, tau: TAU } });
+    const [honest, stubborn] = [await tab(flock, 'm1', 't1'), await tab(flock, 'm2', 't2')];
+    /** Trains a stretch, pushes, takes the pull (or not), commits the state after it and keeps the one before. */
+    const stretch = async (t: ProvingTab, pull: boolean) => {
+      const order = new MinibatchOrder(TRAIN.count, BATCH, t.assignment!.shuffleSeed);
+      const end = replaySegment({ spec: TINY_SPEC, rates: { ...RATES, lambdaL: 0, lambdaG: 0 }, train: TRAIN, order, from: t.step, to: t.step + TAU, start: t.state, pulls: { local: null, global: null } });
+      const step = t.step + TAU;
+      const [reply, center] = await new Promise<[{ ok: boolean; version?: number }, Float32Array]>((resolve) => {
+        t.socket.emit('push', { runId: t.assignment!.runId, step, lossEstimate: 1 }, weightsToBytes(end.params), (r, c) => resolve([r as { ok: boolean; version?: number }, new Float32Array(new Uint8Array(c as Uint8Array).buffer)]));
+      });
+      assert.ok(reply.ok, JSON.stringify(reply));
+      t.state = pull ? { params: Float32Array.from(easgdWorkerPull(end.params, center, 0.3)), velocity: end.velocity } : end;
+      t.kept.set(step, t.state);
+      const digest = await stateDigest(t.assignment!.runId, t.workerId!, step, t.state);
+      const r = await t.report(step, 1, { digest, local: null, global: null, exchange: reply.version! });
+      assert.ok(r.ok);
+      t.lastProof = r.proof;
+      return end;
+    };
+    await stretch(honest, true);
+    for (let i = 0; i < 3; i++) {
+      const end = await stretch(honest, true);
+      const request = honest.lastProof!;
+      const reply = await honest.prove(request, [honest.kept.get(request.from)!, end]);
+      assert.deepEqual(reply, { ok: true, passed: true, samples: TAU * BATCH, reason: null });
+    }
+    await stretch(stubborn, false);
+    const end = await stretch(stubborn, false);
+    const reply = await stubborn.prove(stubborn.lastProof!, [stubborn.kept.get(stubborn.lastProof!.from)!, end]);
+    assert.ok(reply.ok && !reply.passed, JSON.stringify(reply));
+    honest.close();
+    stubborn.close();
   } finally {
     await flock.close();
   }

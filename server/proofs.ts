@@ -7,9 +7,11 @@
 // samples are credited. Failed: the tab is quarantined. Unanswered: no credit. A tab that skips steps, replays an
 // old proof or presents a copy it was sent as its state fails; one that never commits earns nothing.
 import { createHash, randomInt } from 'node:crypto';
+import { easgdWorkerPull } from '../shared/reference/easgd.ts';
 import { bytesToWeights, proofMetaSchema, type Commitment, type ProofReply, type ProofRequest } from '../shared/protocol.ts';
 import { stateDigest, type CommittedState } from '../shared/state_digest.ts';
 import { boundWorker, type ActiveRun, type CoordinatorContext, type LiveWorker, type WorkerSocket } from './live_state.ts';
+import type { Discrepancy } from '../shared/reference/training_segment.ts';
 import type { SegmentVerifier } from './proof_verifier.ts';
 import { ackOf, issueText, type Reject } from './replies.ts';
 
@@ -19,11 +21,17 @@ export function issuedShuffleSeed(runId: number, seed: number, tabId: string): n
 }
 
 /** The algorithms whose tabs train by local steps the replay can follow. */
-const PROVABLE = new Set(['lsgd', 'local']);
+const PROVABLE = new Set(['lsgd', 'local', 'easgd']);
+/** easgd exchanges remembered per tab: a commitment names the one it just took. */
+const EXCHANGES_KEPT = 2;
 /** Copies kept for replays besides those a commitment names. */
 const RECENT_COPIES = 8;
 
-interface Committed extends Commitment { step: number }
+interface Committed extends Commitment {
+  step: number;
+  /** easgd: the center of the exchange it names, whose elastic pull the committed state took after the step. */
+  center: Float32Array | null;
+}
 
 interface Challenge {
   id: number;
@@ -42,9 +50,14 @@ interface TabProofs {
   lastChallengeId: number;
 }
 
+interface Exchange { version: number; center: Float32Array }
+
 export class ProofsOfWork {
   private readonly tabs = new Map<string, TabProofs>();
+  private readonly exchanges = new Map<string, Exchange[]>();
   private challengeSeq = 0;
+  /** Set when the coordinator closes: replays still running then settle nothing (the store is closing). */
+  private closed = false;
 
   constructor(
     private readonly ctx: CoordinatorContext,
@@ -53,12 +66,23 @@ export class ProofsOfWork {
     private readonly random: () => number = () => randomInt(2 ** 32) / 2 ** 32,
   ) {}
 
-  /** Records a report's commitment; returns the proof to ask for, if this stretch was drawn. */
-  onCommitment(a: ActiveRun, w: LiveWorker, step: number, c: Commitment): ProofRequest | null {
+  /** Records a report's commitment; returns the proof to ask for, if this stretch was drawn. A report without one
+   *  ends the chain: the tab's next commitment starts a new one. */
+  onReport(a: ActiveRun, w: LiveWorker, step: number, c: Commitment | undefined): ProofRequest | null {
     if (!PROVABLE.has(a.run.config.algorithm) || w.quarantined) return null;
     const t = this.ledger(a, w);
     const previous = t.latest;
-    t.latest = { ...c, step };
+    if (!c) {
+      t.latest = null;
+      return null;
+    }
+    const exchange = c.exchange ? this.exchanges.get(w.workerId)?.find((e) => e.version === c.exchange) : null;
+    // an exchange the server did not answer this tab: the state it commits to cannot be checked
+    if (exchange === undefined) {
+      t.latest = null;
+      return null;
+    }
+    t.latest = { ...c, step, center: exchange?.center ?? null };
     this.prune(a);
     const { proofMaxSteps, proofQueue, proofProbability } = this.ctx.config;
     // honest stretches are tau steps (more after a lost report); a longer one would buy its sender server CPU
@@ -85,12 +109,14 @@ export class ProofsOfWork {
     const { batch } = a.run.config.hyper;
     void this.ctx.datasets.dataset(a.run.config.dataset)
       .then((d) => this.verifier.gradient({
-        spec: a.spec, dataset: a.run.config.dataset, batch, shuffleSeed: issuedShuffleSeed(a.run.id, a.run.config.seed, w.workerId), step, params: model, claimed: grad.slice(),
+        spec: a.spec, tolerance: proofTolerance, dataset: a.run.config.dataset, batch, shuffleSeed: issuedShuffleSeed(a.run.id, a.run.config.seed, w.workerId), step, params: model, claimed: grad.slice(),
       }, d.train))
-      .then((d) => d.params <= proofTolerance
+      .then((d) => this.withinTolerance(d)
         ? this.settle(a, w, 'passed', batch, null)
-        : this.settle(a, w, 'failed', batch, `the gradient of step ${step} is not that of its minibatch at the run's model: relative error ${d.params.toExponential(2)} (tolerance ${proofTolerance})`))
-      .catch((err) => this.ctx.store.addEvent(a.run.id, this.ctx.now(), 'proof-error', w.workerId, `gradient of step ${step} could not be checked: ${(err as Error).message}`));
+        : this.settle(a, w, 'failed', batch, `the gradient of step ${step} is not that of its minibatch at the run's model: ${this.describe(d)}`))
+      .catch((err) => {
+        if (!this.closed) this.ctx.store.addEvent(a.run.id, this.ctx.now(), 'proof-error', w.workerId, `gradient of step ${step} could not be checked: ${(err as Error).message}`);
+      });
   }
 
   onProof(socket: WorkerSocket, args: unknown[], reject: Reject): void {
@@ -125,6 +151,14 @@ export class ProofsOfWork {
     );
   }
 
+  recordExchange(w: LiveWorker, version: number, center: Float32Array): void {
+    this.exchanges.set(w.workerId, [...(this.exchanges.get(w.workerId) ?? []), { version, center }].slice(-EXCHANGES_KEPT));
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
   /** Open requests past proofTimeoutMs are missed. */
   tick(a: ActiveRun, now: number): void {
     for (const [workerId, t] of this.tabs) {
@@ -135,14 +169,16 @@ export class ProofsOfWork {
     }
   }
 
-  /** A tab that left: its open request is dropped (neither credit nor penalty), its commitments kept for its return. */
+  /** A tab that left: its open request is dropped (neither credit nor penalty) and its chain ends, since what it did
+   *  while away (an exchange, a copy taken) was never committed. */
   left(workerId: string): void {
     const t = this.tabs.get(workerId);
-    if (t) t.challenge = null;
+    if (t) Object.assign(t, { challenge: null, latest: null });
   }
 
   forget(workerId: string): void {
     this.tabs.delete(workerId);
+    this.exchanges.delete(workerId);
   }
 
   private ledger(a: ActiveRun, w: LiveWorker): TabProofs {
@@ -155,7 +191,12 @@ export class ProofsOfWork {
   }
 
   private async judge(a: ActiveRun, w: LiveWorker, c: Challenge, start: CommittedState, end: CommittedState): Promise<ProofReply> {
-    const [fromDigest, toDigest] = await Promise.all([stateDigest(a.run.id, w.workerId, c.from.step, start), stateDigest(a.run.id, w.workerId, c.to.step, end)]);
+    // easgd: the state committed at `to` is the end of the stretch after the exchange's elastic pull, which the
+    // server recomputes exactly (the tab computes it with the same function)
+    const committedEnd = c.to.center
+      ? { params: Float32Array.from(easgdWorkerPull(end.params, c.to.center, a.run.config.hyper.alpha ?? 0)), velocity: end.velocity }
+      : end;
+    const [fromDigest, toDigest] = await Promise.all([stateDigest(a.run.id, w.workerId, c.from.step, start), stateDigest(a.run.id, w.workerId, c.to.step, committedEnd)]);
     const samples = (c.to.step - c.from.step) * a.run.config.hyper.batch;
     const wrong = [fromDigest !== c.from.digest ? c.from.step : null, toDigest !== c.to.digest ? c.to.step : null].filter((s) => s !== null);
     if (wrong.length > 0) return this.settle(a, w, 'failed', samples, `the states sent are not the ones committed at step ${wrong.join(' and ')}`);
@@ -163,16 +204,24 @@ export class ProofsOfWork {
     const lsgd = a.run.config.algorithm === 'lsgd';
     const dataset = await this.ctx.datasets.dataset(a.run.config.dataset);
     const discrepancy = await this.verifier.replay({
-      spec: a.spec, rates: { lr, momentum, lambdaL: lsgd ? lambdaL : 0, lambdaG: lsgd ? lambdaG : 0 }, dataset: a.run.config.dataset, batch,
+      spec: a.spec, tolerance: this.ctx.config.proofTolerance, rates: { lr, momentum, lambdaL: lsgd ? lambdaL : 0, lambdaG: lsgd ? lambdaG : 0 }, dataset: a.run.config.dataset, batch,
       shuffleSeed: issuedShuffleSeed(a.run.id, a.run.config.seed, w.workerId), from: c.from.step, to: c.to.step, start, claimed: end, pulls: c.pulls,
     }, dataset.train);
-    const tol = this.ctx.config.proofTolerance;
-    if (discrepancy.params <= tol && discrepancy.velocity <= tol) return this.settle(a, w, 'passed', samples, null);
-    const off = `parameters ${discrepancy.params.toExponential(2)}, momentum ${discrepancy.velocity.toExponential(2)} (tolerance ${tol})`;
-    return this.settle(a, w, 'failed', samples, `steps ${c.from.step}..${c.to.step} replayed elsewhere than claimed: ${off}`);
+    if (this.withinTolerance(discrepancy)) return this.settle(a, w, 'passed', samples, null);
+    return this.settle(a, w, 'failed', samples, `steps ${c.from.step}..${c.to.step} replayed elsewhere than claimed: ${this.describe(discrepancy)}`);
+  }
+
+  private withinTolerance(d: Discrepancy): boolean {
+    return d.distance <= this.ctx.config.proofMaxDistance && d.outliers <= this.ctx.config.proofMaxOutliers;
+  }
+
+  private describe(d: Discrepancy): string {
+    const { proofMaxDistance, proofMaxOutliers, proofTolerance } = this.ctx.config;
+    return `distance ${d.distance.toExponential(2)} (at most ${proofMaxDistance}), ${(d.outliers * 100).toFixed(1)}% of values off by more than ${proofTolerance} of their movement (at most ${proofMaxOutliers * 100}%)`;
   }
 
   private settle(a: ActiveRun, w: LiveWorker, verdict: 'passed' | 'failed' | 'missed', samples: number, reason: string | null): ProofReply {
+    if (this.closed) return { ok: false, error: 'the coordinator is shutting down: this proof was not judged' };
     // the run may have ended while the replay ran: its credit still counts, but only the active run quarantines
     this.ctx.store.credits.record(a.run.id, w.workerId, w.machineId, verdict, samples);
     const stillActive = this.ctx.active() === a;

@@ -36,6 +36,9 @@ export const commitmentSchema = z.object({
   digest: z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits (SHA-256)'),
   local: version.nullable(),
   global: version.nullable(),
+  /** easgd: the exchange (its push reply's version) whose elastic pull the state took at this step, if any: the
+   *  digest is of the state after it, and the stretch before ends with the state before it. */
+  exchange: version.nullable().optional(),
 });
 export type Commitment = z.infer<typeof commitmentSchema>;
 
@@ -67,7 +70,7 @@ export const uploadMetaSchema = z.object({
 export type UploadMeta = z.infer<typeof uploadMetaSchema>;
 
 /** The answer to a proofRequest; the payload is four f32 vectors of paramLength floats, back to back: the
- *  parameters and momentum committed at `from`, then those committed at `to`. */
+ *  parameters and momentum committed at `from`, then those at `to` (for easgd, before that step's elastic pull). */
 export const proofMetaSchema = z.object({ runId: z.number().int().positive(), challengeId: z.number().int().positive() });
 export type ProofMeta = z.infer<typeof proofMetaSchema>;
 

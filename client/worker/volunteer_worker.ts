@@ -31,7 +31,9 @@ const ACK_TIMEOUT_MS = 30_000;
 /** Committed states held for proofs while reports wait for their answers; beyond this the oldest go. */
 const MAX_KEPT_STATES = 8;
 /** The algorithms whose stretches of local steps the coordinator replays as proofs of work. */
-const PROVABLE = new Set(['lsgd', 'local']);
+const PROVABLE = new Set(['lsgd', 'local', 'easgd']);
+
+type Exchanged = Awaited<ReturnType<typeof elasticExchange>>;
 
 interface HeldCopy {
   version: number;
@@ -47,8 +49,12 @@ interface ActiveRun {
   copies: { local?: HeldCopy; global?: HeldCopy };
   /** What the trainer pulls toward now, so that unchanged roles do not upload the same copy again. */
   applied: { local: HeldCopy | null; global: HeldCopy | null };
-  /** Proofs of work: the states committed at recent reports, by run step, until they can no longer be asked for. */
-  kept: Map<number, TrainerState>;
+  /** Proofs of work: the states committed at recent reports, by run step, until they can no longer be asked for:
+   *  `start`, what the next stretch starts from, and `end`, what the stretch before ended with (they differ only
+   *  by an easgd exchange taken at that step). */
+  kept: Map<number, { start: TrainerState; end: TrainerState }>;
+  /** easgd: an exchange was taken at a step no report committed to, so the next report commits nothing. */
+  unprovable: boolean;
   /** Reports go out in order, each once its state's digest is ready. */
   reporting: Promise<void>;
   losses: number[];
@@ -160,7 +166,7 @@ async function assign(a: Assignment): Promise<void> {
   let gotGlobal: (w: Float32Array) => void = () => {};
   const firstGlobal = new Promise<Float32Array>((r) => (gotGlobal = r));
   const run: ActiveRun = {
-    assignment: a, control: new LoopControl(), trainer: null, roles: null, copies: {}, applied: { local: null, global: null }, kept: new Map(), reporting: Promise.resolve(),
+    assignment: a, control: new LoopControl(), trainer: null, roles: null, copies: {}, applied: { local: null, global: null }, kept: new Map(), reporting: Promise.resolve(), unprovable: false,
     losses: [], lastReportStep: a.startStep, lastPushStep: a.startStep, sync: null, firstGlobal, gotGlobal, finished: Promise.resolve(),
   };
   run.control.setIntensity(intensity);
@@ -200,8 +206,9 @@ async function train(run: ActiveRun): Promise<void> {
     },
     step: run.sync ? () => run.sync!.stepOnce(trainer) : undefined,
     afterStep: async () => {
-      report(run);
-      if (a.algorithm === 'easgd') await pushIfDue(run);
+      // easgd commits to the state after its exchange, so the exchange comes first
+      const exchange = a.algorithm === 'easgd' ? await pushIfDue(run) : null;
+      if (!report(run, exchange) && exchange?.version) run.unprovable = true;
     },
     onPause: () => post({ type: 'status', status: 'paused' }),
     onResume: () => post({ type: 'status', status: 'training' }),
@@ -211,25 +218,28 @@ async function train(run: ActiveRun): Promise<void> {
 
 /**
  * Every tau steps: takes the leader copies that arrived, then reports, committing to the state after this step and
- * to the copies it pulls toward until the next report (proofs of work). The state is copied on the GPU queue now
- * and read, hashed and sent while training goes on.
+ * to the copies it pulls toward until the next report (proofs of work); easgd, to the exchange just taken. The
+ * state is copied on the GPU queue now and read, hashed and sent while training goes on. False when no report went.
  */
-function report(run: ActiveRun): void {
+function report(run: ActiveRun, exchange: Exchanged | null): boolean {
   const a = run.assignment;
   const t = run.trainer;
-  if (!t || t.runStep - run.lastReportStep < a.hyper.tau || run.losses.length === 0 || !socket?.connected) return;
+  // easgd reports at its exchanges, so that each commitment follows the exchange it names
+  const due = a.algorithm === 'easgd' ? exchange !== null : t !== null && t.runStep - run.lastReportStep >= a.hyper.tau;
+  if (!t || !due || run.losses.length === 0 || !socket?.connected) return false;
   const step = t.runStep;
   run.lastReportStep = step;
   const lossEstimate = lossEstimateOf(run);
   const pulls = applyCopies(run);
-  const state = PROVABLE.has(a.algorithm) ? t.getState() : null;
+  const state = PROVABLE.has(a.algorithm) && !run.unprovable ? t.getState() : null;
+  run.unprovable = false;
   const s = socket;
   run.reporting = run.reporting.then(async () => {
     let commitment: Commitment | undefined;
     if (state) {
       const committed = await state;
-      keepState(run, step, committed);
-      commitment = { digest: await stateDigest(a.runId, tabId, step, committed), ...pulls };
+      keepState(run, step, { start: committed, end: exchange?.version ? exchange.before : committed });
+      commitment = { digest: await stateDigest(a.runId, tabId, step, committed), ...pulls, exchange: exchange?.version ?? null };
     }
     const reply = await s.timeout(ACK_TIMEOUT_MS).emitWithAck('report', { runId: a.runId, step, lossEstimate, commitment }).catch((e: unknown) => errorText(e));
     if (typeof reply === 'string' || !reply.ok) return post({ type: 'notice', message: `report refused: ${typeof reply === 'string' ? reply : reply.error}` });
@@ -238,17 +248,18 @@ function report(run: ActiveRun): void {
     // the coordinator asks only for the stretch ending at the report it answers: earlier states are done with
     for (const kept of run.kept.keys()) if (kept < step) run.kept.delete(kept);
   }).catch((e) => post({ type: 'notice', message: `report failed: ${errorText(e)}` }));
+  return true;
 }
 
-function keepState(run: ActiveRun, step: number, state: TrainerState): void {
+function keepState(run: ActiveRun, step: number, state: { start: TrainerState; end: TrainerState }): void {
   run.kept.set(step, state);
   while (run.kept.size > MAX_KEPT_STATES) run.kept.delete(run.kept.keys().next().value!);
 }
 
 /** Sends the two committed states the request names; the coordinator replays the steps between them. */
 function prove(run: ActiveRun, request: ProofRequest): void {
-  const from = run.kept.get(request.from);
-  const to = run.kept.get(request.to);
+  const from = run.kept.get(request.from)?.start;
+  const to = run.kept.get(request.to)?.end;
   if (!from || !to || !socket) return post({ type: 'notice', message: `asked to prove steps ${request.from}..${request.to}, whose states this tab no longer holds` });
   const n = from.params.length;
   const payload = new Float32Array(4 * n);
@@ -265,13 +276,14 @@ function lossEstimateOf(run: ActiveRun): number {
 }
 
 /** easgd: the elastic exchange every tau steps; the loop waits for it (one round trip per period). */
-async function pushIfDue(run: ActiveRun): Promise<void> {
+async function pushIfDue(run: ActiveRun): Promise<Exchanged | null> {
   const a = run.assignment;
   const step = a.startStep + (run.trainer?.steps ?? 0);
-  if (!run.trainer || step - run.lastPushStep < a.hyper.tau || !socket?.connected) return;
+  if (!run.trainer || step - run.lastPushStep < a.hyper.tau || !socket?.connected) return null;
   run.lastPushStep = step;
-  const error = await elasticExchange(socket, run.trainer, { runId: a.runId, step, lossEstimate: lossEstimateOf(run), alpha: a.hyper.alpha ?? 0 });
-  if (error) post({ type: 'notice', message: `elastic exchange refused: ${error}` });
+  const exchanged = await elasticExchange(socket, run.trainer, { runId: a.runId, step, lossEstimate: lossEstimateOf(run), alpha: a.hyper.alpha ?? 0 });
+  if (exchanged.error) post({ type: 'notice', message: `elastic exchange refused: ${exchanged.error}` });
+  return exchanged;
 }
 
 function onRoles(r: Roles): void {
