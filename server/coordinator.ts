@@ -234,6 +234,8 @@ export class Coordinator {
       this.workers.set(tabId, w);
     }
     Object.assign(w, { socket, adapter: parsed.data.adapter, address, lastSeen: now, heldLocal: 0, heldGlobal: 0, uploadRequest: null, paused: false });
+    // a new connection is a new page: its training, and so its chain of commitments, starts afresh
+    this.proofs.left(tabId);
     socket.data.workerId = tabId;
     if (this.active && w.trained) this.store.addEvent(this.active.run.id, now, 'rejoin', tabId, `rejoined machine ${machineId}`);
     const credentials = admitted.credentials ?? { machine: parsed.data.machine!, tab: parsed.data.tab! };

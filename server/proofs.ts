@@ -1,11 +1,12 @@
 // Proofs of work (Volunteers are untrusted: work earns credit only where the server has evidence for it).
 // At each report a tab commits to a digest of its state (parameters and momentum) and to the leader copies it
-// pulls toward next. Only afterwards, at random, the coordinator asks it to prove the steps between its previous
-// commitment and this one: the tab sends both states, the digests must match what it committed before it could
-// know it would be asked, and a CPU replay of those steps (same minibatches, named by the steps and the issued
-// shuffle seed; same rates and copies) must land within proofTolerance of the claimed end. Passed: the steps'
-// samples are credited. Failed: the tab is quarantined. Unanswered: no credit. A tab that skips steps, replays an
-// old proof or presents a copy it was sent as its state fails; one that never commits earns nothing.
+// pulls toward next (easgd: to the exchange it just took). Only afterwards, at random, the coordinator asks it to
+// prove the steps between its previous commitment and this one: the tab sends both states, the digests must match
+// what it committed before it could know it would be asked, and a CPU replay of those steps (same minibatches,
+// named by the steps and the issued shuffle seed; same rates and copies) must land near the claimed end (distance
+// and outliers, server/config.ts). Passed: the steps' samples are credited. Failed: the tab is quarantined.
+// Unanswered: no credit. A tab that skips steps, replays an old proof or presents a copy it was sent as its state
+// fails; one that never commits earns nothing. sync-sgd tabs prove the gradients they send instead.
 import { createHash, randomInt } from 'node:crypto';
 import { easgdWorkerPull } from '../shared/reference/easgd.ts';
 import { bytesToWeights, proofMetaSchema, type Commitment, type ProofReply, type ProofRequest } from '../shared/protocol.ts';
@@ -55,6 +56,8 @@ interface Exchange { version: number; center: Float32Array }
 export class ProofsOfWork {
   private readonly tabs = new Map<string, TabProofs>();
   private readonly exchanges = new Map<string, Exchange[]>();
+  /** Tabs with a proof request open: with the replays running, what the verifier may soon have to do. */
+  private readonly open = new Set<TabProofs>();
   private challengeSeq = 0;
   /** Set when the coordinator closes: replays still running then settle nothing (the store is closing). */
   private closed = false;
@@ -88,13 +91,14 @@ export class ProofsOfWork {
     // honest stretches are tau steps (more after a lost report); a longer one would buy its sender server CPU
     const longest = Math.min(proofMaxSteps, 4 * a.run.config.hyper.tau);
     if (!previous || t.challenge || previous.step >= step || step - previous.step > longest) return null;
-    if (this.verifier.pending >= proofQueue || this.random() >= proofProbability) return null;
+    if (this.verifier.pending + this.open.size >= proofQueue || this.random() >= proofProbability) return null;
     const copy = (v: number | null) => (v === null ? null : a.copyHistory.get(v));
     const pulls = { local: copy(previous.local), global: copy(previous.global) };
     // a copy the server no longer holds (or never issued): this stretch cannot be replayed, so it earns nothing
     if (pulls.local === undefined || pulls.global === undefined) return null;
     t.challenge = { id: ++this.challengeSeq, from: previous, to: t.latest, at: this.ctx.now(), pulls: { local: pulls.local, global: pulls.global } };
     t.lastChallengeId = t.challenge.id;
+    this.open.add(t);
     return { challengeId: t.challenge.id, from: previous.step, to: step };
   }
 
@@ -105,7 +109,7 @@ export class ProofsOfWork {
    */
   auditGradient(a: ActiveRun, w: LiveWorker, step: number, model: Float32Array, grad: Float32Array): void {
     const { proofQueue, proofProbability, proofTolerance } = this.ctx.config;
-    if (w.quarantined || this.verifier.pending >= proofQueue || this.random() >= proofProbability) return;
+    if (w.quarantined || this.verifier.pending + this.open.size >= proofQueue || this.random() >= proofProbability) return;
     const { batch } = a.run.config.hyper;
     void this.ctx.datasets.dataset(a.run.config.dataset)
       .then((d) => this.verifier.gradient({
@@ -142,7 +146,7 @@ export class ProofsOfWork {
     const floats = a.run.paramLength;
     if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) return fail('proof: the states must be binary (f32)');
     if (bytes.byteLength !== 16 * floats) return fail(`proof: expected 4 x ${floats} floats (${16 * floats} bytes), got ${bytes.byteLength} bytes`);
-    t.challenge = null;
+    this.closeChallenge(t);
     const all = bytesToWeights(bytes);
     const state = (k: number): CommittedState => ({ params: all.slice(2 * k * floats, (2 * k + 1) * floats), velocity: all.slice((2 * k + 1) * floats, (2 * k + 2) * floats) });
     void this.judge(a, w, challenge, state(0), state(1)).then(
@@ -163,7 +167,7 @@ export class ProofsOfWork {
   tick(a: ActiveRun, now: number): void {
     for (const [workerId, t] of this.tabs) {
       if (t.runId !== a.run.id || !t.challenge || now - t.challenge.at <= this.ctx.config.proofTimeoutMs) continue;
-      t.challenge = null;
+      this.closeChallenge(t);
       const w = this.ctx.workers.get(workerId);
       if (w) this.settle(a, w, 'missed', 0, `no answer to proof request for steps within ${this.ctx.config.proofTimeoutMs} ms`);
     }
@@ -173,17 +177,26 @@ export class ProofsOfWork {
    *  while away (an exchange, a copy taken) was never committed. */
   left(workerId: string): void {
     const t = this.tabs.get(workerId);
-    if (t) Object.assign(t, { challenge: null, latest: null });
+    if (!t) return;
+    this.closeChallenge(t);
+    t.latest = null;
   }
 
   forget(workerId: string): void {
+    this.left(workerId);
     this.tabs.delete(workerId);
     this.exchanges.delete(workerId);
+  }
+
+  private closeChallenge(t: TabProofs): void {
+    t.challenge = null;
+    this.open.delete(t);
   }
 
   private ledger(a: ActiveRun, w: LiveWorker): TabProofs {
     let t = this.tabs.get(w.workerId);
     if (!t || t.runId !== a.run.id) {
+      if (t) this.closeChallenge(t);
       t = { runId: a.run.id, latest: null, challenge: null, lastChallengeId: t?.lastChallengeId ?? 0 };
       this.tabs.set(w.workerId, t);
     }
