@@ -1,15 +1,19 @@
-// npm run bench:compare -- --machines 2 --tabs 2 --model cnn --dataset mnist --minutes M [--straggler]
+// npm run bench:compare -- --machines 2 --tabs 2 --model cnn --dataset mnist --minutes M [--straggler] [--byzantine 0,1,2]
 // LSGD (multi- and single-leader) against easgd, sync-sgd and local on the same headless Chromium tabs: each
 // algorithm in turn, same seed, lr, batch and wall-clock budget, runs created through the REST API. Prints one
 // JSON line per algorithm and writes an SVG (test accuracy vs seconds and vs bytes) and a markdown table under
 // bench/results/. --straggler throttles one tab to 10% intensity through the page's slider.
+// --byzantine F,...: of the machines x tabs tabs, F are attackers (bench/byzantine_tab.ts) in place of F Chromium
+// tabs, for each F given; the cases become lsgd, easgd and sync-sgd with each aggregate, f = the largest F given.
+// Every run's clock starts when all its tabs have prepared (data downloaded, kernels compiled), which they do paused.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser } from '../e2e/browser.ts';
 import { buildClient } from '../server/client_build.ts';
 import { E2E_TOKEN, startE2eFlock } from '../e2e/flock_server.ts';
-import { openSwarm } from '../e2e/swarm.ts';
-import type { Hyper, RunView } from '../shared/run_config.ts';
+import { openSwarm, tabState } from '../e2e/swarm.ts';
+import { AGGREGATES, AGGREGATES_WITH_F, type Hyper, type RunView } from '../shared/run_config.ts';
+import { ByzantineTab } from './byzantine_tab.ts';
 import { lineChartsSvg } from './plot_svg.ts';
 
 function option(name: string, fallback: string): string {
@@ -37,7 +41,19 @@ const lambdaL = num('lambda-l', 0.1);
 const lambdaG = num('lambda-g', 0.1);
 const alpha = num('alpha', 0.2);
 
-const CASES: { label: string; algorithm: string; hyper: Hyper }[] = [
+const totalTabs = machines * tabs;
+/** How many of the tabs attack, one comparison each, fewest first (tabs are closed, never reopened, as F grows). */
+const byzantine = option('byzantine', '').split(',').filter(Boolean).map(Number).sort((a, b) => a - b);
+for (const F of byzantine) if (!Number.isInteger(F) || F < 0 || F >= totalTabs) throw new Error(`--byzantine: each F must be a whole number from 0 to ${totalTabs - 1} (at least one of the ${totalTabs} tabs honest), got ${F}`);
+const f = byzantine.length ? byzantine.at(-1)! : 0;
+const attack = { scale: num('attack-scale', 10), periodMs: num('attack-period-ms', 2000) };
+
+interface Case { label: string; algorithm: string; hyper: Hyper }
+const CASES: Case[] = byzantine.length ? [
+  ...AGGREGATES.map((aggregate) => ({ label: `sync-sgd-${aggregate}`, algorithm: 'sync-sgd', hyper: { ...base, aggregate, ...(AGGREGATES_WITH_F.includes(aggregate) ? { byzantine: f } : {}) } })),
+  { label: 'lsgd', algorithm: 'lsgd', hyper: { ...base, lambdaL, lambdaG } },
+  { label: 'easgd', algorithm: 'easgd', hyper: { ...base, alpha } },
+] : [
   { label: 'lsgd', algorithm: 'lsgd', hyper: { ...base, lambdaL, lambdaG } },
   { label: 'lsgd-single-leader', algorithm: 'lsgd', hyper: { ...base, lambdaL: 0, lambdaG } },
   { label: 'easgd', algorithm: 'easgd', hyper: { ...base, alpha } },
@@ -50,7 +66,11 @@ const cases = only.length ? CASES.filter((c) => only.includes(c.label)) : CASES;
 interface EvalRow { t: number; testAccuracy: number }
 interface RoundRow { t: number; bytesUp: number; bytesDown: number }
 interface WorkerRow { t: number; workerId: string; step: number }
-interface Outcome { label: string; seconds: number[]; bytes: number[]; accuracy: number[]; bytesTotal: number; stepsTotal: number }
+interface Outcome {
+  label: string; hyper: Hyper; seconds: number[]; bytes: number[]; accuracy: number[]; bytesTotal: number; stepsTotal: number;
+  /** With --byzantine: the attackers, and what they sent and the server refused. */
+  attackers?: { count: number; sent: number; refused: number };
+}
 
 const flock = await startE2eFlockAfterBuild();
 const browser = await launchBrowser();
@@ -61,6 +81,9 @@ async function startE2eFlockAfterBuild() {
   return startE2eFlock({
     evalSamples: num('eval-samples', 1000), evalEveryMs, evalEveryRounds: 1_000_000_000, checkpointEveryRounds: 1_000_000_000,
     heartbeatMs: 1000, heartbeatTimeoutMs: 10000, rateLimitPerSec: 500, rateLimitBurst: 1000,
+    // The server recomputes a share of sync-sgd's gradients and quarantines a tab whose gradient is not its own (after
+    // about 10 steps at the default 0.1): off by default with --byzantine, so what is compared is the aggregates.
+    ...(byzantine.length ? { proofProbability: num('proof-probability', 0) } : {}),
   });
 }
 
@@ -85,49 +108,82 @@ async function series<T extends { t: number }>(runId: number, key: 'eval' | 'rou
   }
 }
 
-async function runCase(c: (typeof CASES)[number], budgetMinutes: number): Promise<Outcome> {
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until every tab has prepared for the run it was just assigned while paused by its volunteer: its status
+ * left 'paused' for the download and the kernels' compilation (seconds per tab, a minute or more for 8 tabs on 2
+ * cores) and came back to 'paused'.
+ */
+async function tabsPrepared(): Promise<void> {
+  const busy = new Set<number>();
+  const ready = new Set<number>();
+  for (const end = Date.now() + 10 * 60_000; ready.size < swarm.tabs.length; await sleep(200)) {
+    if (Date.now() > end) throw new Error(`${swarm.tabs.length - ready.size} of ${swarm.tabs.length} tabs did not prepare for the run within 10 minutes`);
+    const states = await Promise.all(swarm.tabs.map((t) => tabState(t.page)));
+    states.forEach((s, i) => (s.status !== 'paused' ? busy.add(i) : busy.has(i) && ready.add(i)));
+  }
+}
+
+/**
+ * One run of `c` on the open tabs for `budgetMinutes` of training, with `attackers` byzantine tabs joining it as
+ * training starts. The tabs prepare for the run paused, as a volunteer can pause them, so that the clock, the
+ * budget and the attack start together when every tab can train; the bench stops the run itself at the end.
+ */
+async function runCase(c: Case, budgetMinutes: number, attackers = 0): Promise<Outcome> {
+  for (const t of swarm.tabs) await t.page.click('#pause');
+  for (const t of swarm.tabs) await t.page.locator('#status').filter({ hasText: /^paused$/ }).waitFor();
   const created = await rest<RunView>('POST', '/api/runs', {
-    name: `compare ${c.label}`, model, dataset, algorithm: c.algorithm, hyper: c.hyper, stop: { minutes: budgetMinutes }, seed,
+    name: `compare ${c.label}${attackers ? `, ${attackers} byzantine` : ''}`, model, dataset, algorithm: c.algorithm, hyper: c.hyper, stop: { minutes: budgetMinutes + 30 }, seed,
   });
   await rest('POST', `/api/runs/${created.id}/start`);
-  let run = created;
-  while (run.state !== 'finished' && run.state !== 'stopped') {
-    await new Promise((r) => setTimeout(r, 2000));
-    run = await rest<RunView>('GET', `/api/runs/${created.id}`);
+  await tabsPrepared();
+  const start = Date.now();
+  for (const t of swarm.tabs) await t.page.click('#resume');
+  const byzantineTabs = await Promise.all(Array.from({ length: attackers }, () => ByzantineTab.join(flock.url, created.id, attack)));
+  try {
+    await sleep(start + budgetMinutes * 60_000 - Date.now());
+    await rest('POST', `/api/runs/${created.id}/stop`);
+  } finally {
+    byzantineTabs.forEach((t) => t.close());
   }
   // the last evaluation may still be running when the run ends
-  await new Promise((r) => setTimeout(r, 3000));
-  const [evals, rounds, workerRows] = await Promise.all([series<EvalRow>(run.id, 'eval'), series<RoundRow>(run.id, 'rounds'), series<WorkerRow>(run.id, 'workers')]);
-  const workers = await rest<{ bytesUp: number; bytesDown: number }[]>('GET', `/api/runs/${run.id}/workers`);
-  const start = run.startedAt!;
+  await sleep(3000);
+  const [allEvals, rounds, workerRows] = await Promise.all([series<EvalRow>(created.id, 'eval'), series<RoundRow>(created.id, 'rounds'), series<WorkerRow>(created.id, 'workers')]);
+  const workers = await rest<{ bytesUp: number; bytesDown: number }[]>('GET', `/api/runs/${created.id}/workers`);
   const bytesAt = (t: number) => rounds.filter((r) => r.t <= t).reduce((n, r) => n + r.bytesUp + r.bytesDown, 0);
   const lastStep = new Map<string, number>();
-  for (const w of workerRows) lastStep.set(w.workerId, Math.max(lastStep.get(w.workerId) ?? 0, w.step));
+  const attackerIds = new Set(byzantineTabs.map((t) => t.id));
+  for (const w of workerRows) if (!attackerIds.has(w.workerId)) lastStep.set(w.workerId, Math.max(lastStep.get(w.workerId) ?? 0, w.step));
+  // the evaluations of the seeded model while the tabs prepared are no part of the race
+  const evals = allEvals.filter((e) => e.t >= start);
   return {
     label: c.label,
+    hyper: c.hyper,
     seconds: evals.map((e) => (e.t - start) / 1000),
     bytes: evals.map((e) => bytesAt(e.t)),
     accuracy: evals.map((e) => e.testAccuracy),
     bytesTotal: workers.reduce((n, w) => n + w.bytesUp + w.bytesDown, 0),
     stepsTotal: [...lastStep.values()].reduce((a, b) => a + b, 0),
+    ...(byzantine.length ? { attackers: { count: attackers, sent: byzantineTabs.reduce((n, t) => n + t.sent, 0), refused: byzantineTabs.reduce((n, t) => n + t.refused, 0) } } : {}),
   };
 }
 
 const outcomes: Outcome[] = [];
 try {
-  await new Promise((r) => setTimeout(r, 2000));
+  await sleep(2000);
   if (straggler) {
     const page = swarm.tabs[0].page;
     await page.locator('#intensity').fill('10');
     await page.locator('#intensity').dispatchEvent('input');
   }
-  // A throwaway run first: the tabs download the dataset and compile their shaders once, so the first measured
-  // algorithm does not pay for it.
-  const warmup = num('warmup-seconds', 20);
-  if (warmup > 0) await runCase({ label: 'warm-up', algorithm: 'local', hyper: base }, warmup / 60);
-  for (const c of cases) {
-    outcomes.push(await runCase(c, minutes));
-    process.stderr.write(`${c.label}: done\n`);
+  for (const F of byzantine.length ? byzantine : [0]) {
+    // F attackers take the place of F Chromium tabs: the last ones close
+    while (swarm.tabs.length > totalTabs - F) await swarm.tabs.pop()!.page.close();
+    for (const c of cases) {
+      outcomes.push(await runCase(c, minutes, F));
+      process.stderr.write(`${c.label}${byzantine.length ? `, ${F} of ${totalTabs} tabs byzantine` : ''}: done\n`);
+    }
   }
 } finally {
   await swarm.close();
@@ -150,27 +206,36 @@ const lines = outcomes.map((o) => {
     bytes_total: o.bytesTotal,
     steps_total: o.stepsTotal,
     ...(straggler ? { straggler: true } : {}),
+    ...(o.attackers ? {
+      byzantine: o.attackers.count, of_tabs: totalTabs, ...(o.hyper.byzantine !== undefined ? { f: o.hyper.byzantine } : {}),
+      attack_sent: o.attackers.sent, attack_refused: o.attackers.refused,
+    } : {}),
   };
 });
 for (const l of lines) console.log(JSON.stringify(l));
 
 const dir = join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
-const name = `compare-${model}-${dataset}-${machines}x${tabs}-${minutes}min${straggler ? '-straggler' : ''}`;
-writeFileSync(join(dir, `${name}.svg`), lineChartsSvg([
-  { title: `${model} on ${dataset}: test accuracy vs time`, xLabel: 'seconds since start', yLabel: 'test accuracy', series: outcomes.map((o) => ({ label: o.label, points: o.seconds.map((x, i) => ({ x, y: o.accuracy[i] })) })) },
-  { title: 'test accuracy vs bytes moved', xLabel: 'bytes up + down (log)', yLabel: 'test accuracy', logX: true, series: outcomes.map((o) => ({ label: o.label, points: o.bytes.map((x, i) => ({ x, y: o.accuracy[i] })) })) },
-]));
+const name = `compare-${model}-${dataset}-${machines}x${tabs}-${minutes}min${straggler ? '-straggler' : ''}${byzantine.length ? `-byzantine-${byzantine.join('-')}` : ''}`;
+const accuracyOverTime = (o: Outcome) => ({ label: o.label, points: o.seconds.map((x, i) => ({ x, y: o.accuracy[i] })) });
+writeFileSync(join(dir, `${name}.svg`), lineChartsSvg(byzantine.length
+  // one panel per F: its cases against time
+  ? byzantine.map((F) => ({ title: `${F} of ${totalTabs} tabs byzantine: test accuracy vs time`, xLabel: 'seconds since start', yLabel: 'test accuracy', series: outcomes.filter((o) => o.attackers?.count === F).map(accuracyOverTime) }))
+  : [
+    { title: `${model} on ${dataset}: test accuracy vs time`, xLabel: 'seconds since start', yLabel: 'test accuracy', series: outcomes.map(accuracyOverTime) },
+    { title: 'test accuracy vs bytes moved', xLabel: 'bytes up + down (log)', yLabel: 'test accuracy', logX: true, series: outcomes.map((o) => ({ label: o.label, points: o.bytes.map((x, i) => ({ x, y: o.accuracy[i] })) })) },
+  ]));
 const mb = (b: number) => (b / 1e6).toFixed(1);
 const table = [
   `# ${model} on ${dataset}, ${machines} machines x ${tabs} tabs, ${minutes} min each${straggler ? ', one tab at 10% intensity' : ''}`,
   '',
   `Command: \`npm run bench:compare -- ${process.argv.slice(2).join(' ')}\``,
   `Hyper: lr ${base.lr}, momentum ${base.momentum}, batch ${base.batch}, tau ${base.tau}; lsgd lambdaL ${lambdaL} lambdaG ${lambdaG}; easgd alpha ${alpha}; seed ${seed}.`,
+  ...(byzantine.length ? [`Byzantine tabs: F of ${totalTabs} for F in ${byzantine.join(', ')}; f = ${f} for ${AGGREGATES_WITH_F.join(', ')}; attack scale ${attack.scale}, period ${attack.periodMs} ms.`] : []),
   '',
-  `| algorithm | final acc | best acc | s to ${target} | MB moved | steps (all tabs) |`,
-  '|---|---|---|---|---|---|',
-  ...lines.map((l) => `| ${l.algorithm} | ${l.final_test_acc} | ${l.best_test_acc} | ${l.seconds_to_target ?? '—'} | ${mb(l.bytes_total)} | ${l.steps_total} |`),
+  `| algorithm |${byzantine.length ? ' byzantine |' : ''} final acc | best acc | s to ${target} | MB moved | steps (honest tabs) |`,
+  `|---|${byzantine.length ? '---|' : ''}---|---|---|---|---|`,
+  ...lines.map((l) => `| ${l.algorithm} |${l.byzantine !== undefined ? ` ${l.byzantine} |` : ''} ${l.final_test_acc} | ${l.best_test_acc} | ${l.seconds_to_target ?? '—'} | ${mb(l.bytes_total)} | ${l.steps_total} |`),
   '',
   `![accuracy](${name}.svg)`,
   '',
