@@ -1,11 +1,11 @@
 // Measures loss and accuracy of uploaded weights on held-out samples, in a worker thread.
-import { Worker } from 'node:worker_threads';
 import type { DataSplit } from '../shared/dataset.ts';
 import type { ModelSpec } from '../shared/model.ts';
 import { shapeSize } from '../shared/model.ts';
+import { WorkerThread } from './worker_thread.ts';
 
 export interface EvalRequest { id: number; spec: ModelSpec; weights: Float32Array; pixels: Uint8Array; labels: Uint8Array }
-export type EvalResponse = { id: number; loss: number; accuracy: number; losses: Float64Array; correct: Uint8Array } | { id: number; error: string };
+export interface EvalResult { loss: number; accuracy: number; losses: Float64Array; correct: Uint8Array }
 /** Mean loss and accuracy, and per sample (so two copies measured on the same samples can be compared pairwise). */
 export interface Measured { loss: number; accuracy: number; samples: number; losses: Float64Array; correct: Uint8Array }
 
@@ -29,40 +29,16 @@ export interface LeaderEvaluator {
 }
 
 export class Evaluator implements LeaderEvaluator {
-  private readonly worker: Worker;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (m: Measured) => void; reject: (e: Error) => void; samples: number }>();
-
-  constructor() {
-    this.worker = new Worker(new URL('./ts_thread.mjs', import.meta.url), { workerData: { module: new URL('./eval_worker.ts', import.meta.url).href } });
-    this.worker.unref();
-    this.worker.on('message', (res: EvalResponse) => {
-      const p = this.pending.get(res.id);
-      if (!p) return;
-      this.pending.delete(res.id);
-      if ('error' in res) p.reject(new Error(`evaluation failed: ${res.error}`));
-      else p.resolve({ loss: res.loss, accuracy: res.accuracy, samples: p.samples, losses: res.losses, correct: res.correct });
-    });
-    this.worker.on('error', (err) => this.failAll(err));
-    this.worker.on('exit', (code) => this.failAll(new Error(`evaluation thread exited with code ${code}`)));
-  }
+  private readonly thread = new WorkerThread<EvalResult>(new URL('./eval_worker.ts', import.meta.url), 'evaluation');
 
   /** Loss and accuracy of `weights` on `count` samples of `split` from `start` (wrapping). */
-  evaluate(spec: ModelSpec, weights: Float32Array, split: DataSplit, start: number, count: number): Promise<Measured> {
+  async evaluate(spec: ModelSpec, weights: Float32Array, split: DataSplit, start: number, count: number): Promise<Measured> {
     const { pixels, labels } = heldOutWindow(split, shapeSize(spec.input), start, count);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, samples: labels.length });
-      this.worker.postMessage({ id, spec, weights, pixels, labels } satisfies EvalRequest);
-    });
+    const result = await this.thread.call((id) => ({ id, spec, weights, pixels, labels }) satisfies EvalRequest);
+    return { ...result, samples: labels.length };
   }
 
-  async close(): Promise<void> {
-    await this.worker.terminate();
-  }
-
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
+  close(): Promise<void> {
+    return this.thread.close();
   }
 }

@@ -1,40 +1,38 @@
-// The coordinator's replays of proofs of work, one at a time in a worker thread.
-import { Worker } from 'node:worker_threads';
+// The coordinator's replays of proofs of work, one at a time in a worker thread (server/proof_worker.ts).
 import type { DataSplit } from '../shared/dataset.ts';
 import type { ModelSpec } from '../shared/model.ts';
 import type { CommittedState } from '../shared/state_digest.ts';
 import type { Discrepancy, TrainingSegment } from '../shared/reference/training_segment.ts';
+import { WorkerThread } from './worker_thread.ts';
 
-export interface ReplayJob {
+interface Job {
   spec: ModelSpec;
   /** Per value (shared/reference/training_segment.ts discrepancy). */
   tolerance: number;
-  rates: TrainingSegment['rates'];
-  /** Names the training split (sent to the thread once). */
+  /** Names the training split, which travels to the thread with the first job that needs it. */
   dataset: string;
   batch: number;
   shuffleSeed: number;
+}
+
+/** Steps from..to replayed from `start`, against the claimed end. */
+export interface ReplayJob extends Job {
+  rates: TrainingSegment['rates'];
   from: number;
   to: number;
   start: CommittedState;
   claimed: CommittedState;
   pulls: TrainingSegment['pulls'];
 }
+
 /** sync-sgd: the gradient a tab sent for `step`, at the model the server held for that step. */
-export interface GradientJob {
-  spec: ModelSpec;
-  tolerance: number;
-  dataset: string;
-  batch: number;
-  shuffleSeed: number;
+export interface GradientJob extends Job {
   step: number;
   params: Float32Array;
   claimed: Float32Array;
 }
-export interface ReplayRequest extends ReplayJob { type: 'replay'; id: number }
-export interface GradientRequest extends GradientJob { type: 'gradient'; id: number }
-export type VerifierMessage = ReplayRequest | GradientRequest | { type: 'split'; dataset: string; train: DataSplit };
-export type ReplayResponse = { id: number; discrepancy: Discrepancy } | { id: number; error: string };
+
+export type VerifierRequest = { id: number; train?: DataSplit } & ({ kind: 'replay'; job: ReplayJob } | { kind: 'gradient'; job: GradientJob });
 
 /** What the coordinator needs of a verifier (tests may run replays in-process). */
 export interface SegmentVerifier {
@@ -48,56 +46,29 @@ export interface SegmentVerifier {
 }
 
 export class ProofVerifier implements SegmentVerifier {
-  private readonly worker: Worker;
-  private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (d: Discrepancy) => void; reject: (e: Error) => void }>();
+  private readonly thread = new WorkerThread<Discrepancy>(new URL('./proof_worker.ts', import.meta.url), 'proof replay');
   private readonly sent = new Set<string>();
 
-  constructor() {
-    this.worker = new Worker(new URL('./ts_thread.mjs', import.meta.url), { workerData: { module: new URL('./proof_worker.ts', import.meta.url).href } });
-    this.worker.unref();
-    this.worker.on('message', (res: ReplayResponse) => {
-      const w = this.waiting.get(res.id);
-      if (!w) return;
-      this.waiting.delete(res.id);
-      if ('error' in res) w.reject(new Error(`replay failed: ${res.error}`));
-      else w.resolve(res.discrepancy);
-    });
-    this.worker.on('error', (err) => this.failAll(err));
-    this.worker.on('exit', (code) => this.failAll(new Error(`proof verifier thread exited with code ${code}`)));
-  }
-
   get pending(): number {
-    return this.waiting.size;
+    return this.thread.pending;
   }
 
   replay(job: ReplayJob, train: DataSplit): Promise<Discrepancy> {
-    return this.ask(train, (id) => ({ ...job, type: 'replay', id }));
+    return this.thread.call((id) => ({ id, kind: 'replay', job, train: this.firstTime(job.dataset, train) }) satisfies VerifierRequest);
   }
 
   gradient(job: GradientJob, train: DataSplit): Promise<Discrepancy> {
-    return this.ask(train, (id) => ({ ...job, type: 'gradient', id }));
+    return this.thread.call((id) => ({ id, kind: 'gradient', job, train: this.firstTime(job.dataset, train) }) satisfies VerifierRequest);
   }
 
-  private ask(train: DataSplit, request: (id: number) => ReplayRequest | GradientRequest): Promise<Discrepancy> {
-    const { dataset } = request(0);
-    if (!this.sent.has(dataset)) {
-      this.worker.postMessage({ type: 'split', dataset, train } satisfies VerifierMessage);
-      this.sent.add(dataset);
-    }
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage(request(id) satisfies VerifierMessage);
-    });
+  close(): Promise<void> {
+    return this.thread.close();
   }
 
-  async close(): Promise<void> {
-    await this.worker.terminate();
-  }
-
-  private failAll(err: Error): void {
-    for (const w of this.waiting.values()) w.reject(err);
-    this.waiting.clear();
+  /** The split, the first time a job names its dataset (the thread keeps it); afterwards nothing. */
+  private firstTime(dataset: string, train: DataSplit): DataSplit | undefined {
+    if (this.sent.has(dataset)) return undefined;
+    this.sent.add(dataset);
+    return train;
   }
 }

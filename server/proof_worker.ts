@@ -3,43 +3,23 @@
 import { parentPort } from 'node:worker_threads';
 import type { DataSplit } from '../shared/dataset.ts';
 import { MinibatchOrder } from '../shared/minibatch.ts';
-import { discrepancy, replaySegment, segmentDiscrepancy, segmentGradient } from '../shared/reference/training_segment.ts';
-import type { GradientRequest, ReplayRequest, ReplayResponse, VerifierMessage } from './proof_verifier.ts';
+import { discrepancy, replaySegment, segmentDiscrepancy, segmentGradient, type Discrepancy } from '../shared/reference/training_segment.ts';
+import type { VerifierRequest } from './proof_verifier.ts';
+import { answerEach } from './worker_thread.ts';
 
-const port = parentPort;
-if (!port) throw new Error('proof_worker.ts must run in a worker thread (see proof_verifier.ts)');
+if (!parentPort) throw new Error('proof_worker.ts must run in a worker thread (see proof_verifier.ts)');
 
 const splits = new Map<string, DataSplit>();
 
-function split(dataset: string): DataSplit {
-  const train = splits.get(dataset);
-  if (!train) throw new Error(`no training split ${dataset} was sent to the verifier`);
-  return train;
-}
-
-function gradient(req: GradientRequest): ReplayResponse {
-  const train = split(req.dataset);
-  const ref = segmentGradient(req.spec, train, new MinibatchOrder(train.count, req.batch, req.shuffleSeed), req.step, req.params);
-  return { id: req.id, discrepancy: discrepancy(req.claimed, ref, null, req.tolerance) };
-}
-
-function replay(req: ReplayRequest): ReplayResponse {
-  const train = split(req.dataset);
-  const order = new MinibatchOrder(train.count, req.batch, req.shuffleSeed);
-  const replayed = replaySegment({ spec: req.spec, rates: req.rates, train, order, from: req.from, to: req.to, start: req.start, pulls: req.pulls });
-  return { id: req.id, discrepancy: segmentDiscrepancy(req.claimed, replayed, req.start, req.tolerance) };
-}
-
-port.on('message', (m: VerifierMessage) => {
-  if (m.type === 'split') {
-    splits.set(m.dataset, m.train);
-    return;
+answerEach<VerifierRequest, Discrepancy>(parentPort, (req) => {
+  if (req.train) splits.set(req.job.dataset, req.train);
+  const train = splits.get(req.job.dataset);
+  if (!train) throw new Error(`no training split ${req.job.dataset} was sent to the verifier`);
+  const order = new MinibatchOrder(train.count, req.job.batch, req.job.shuffleSeed);
+  if (req.kind === 'gradient') {
+    const { spec, step, params, claimed, tolerance } = req.job;
+    return discrepancy(claimed, segmentGradient(spec, train, order, step, params), null, tolerance);
   }
-  let res: ReplayResponse;
-  try {
-    res = m.type === 'replay' ? replay(m) : gradient(m);
-  } catch (err) {
-    res = { id: m.id, error: (err as Error).message };
-  }
-  port.postMessage(res);
+  const { spec, rates, from, to, start, claimed, pulls, tolerance } = req.job;
+  return segmentDiscrepancy(claimed, replaySegment({ spec, rates, train, order, from, to, start, pulls }), start, tolerance);
 });
