@@ -36,9 +36,9 @@ export type VerifierRequest = { id: number; train?: DataSplit } & ({ kind: 'repl
 
 /** What the coordinator needs of a verifier (tests may run replays in-process). */
 export interface SegmentVerifier {
-  /** How far the claimed end state is from the replay of the job's steps. */
+  /** How far the claimed end state is from the replay of the job's steps (start and claimed may be moved away). */
   replay(job: ReplayJob, train: DataSplit): Promise<Discrepancy>;
-  /** How far the claimed gradient is from the one recomputed. */
+  /** How far the claimed gradient is from the one recomputed (claimed may be moved away). */
   gradient(job: GradientJob, train: DataSplit): Promise<Discrepancy>;
   /** Replays queued or running: the coordinator asks for no new proof while the verifier is this busy. */
   readonly pending: number;
@@ -53,12 +53,15 @@ export class ProofVerifier implements SegmentVerifier {
     return this.thread.pending;
   }
 
+  /** The job's start and claimed states are moved to the thread: the caller must not use them afterwards. */
   replay(job: ReplayJob, train: DataSplit): Promise<Discrepancy> {
-    return this.thread.call((id) => ({ id, kind: 'replay', job, train: this.firstTime(job.dataset, train) }) satisfies VerifierRequest);
+    const moved = [job.start.params, job.start.velocity, job.claimed.params, job.claimed.velocity].map((v) => v.buffer as ArrayBuffer);
+    return this.thread.call((id) => ({ id, kind: 'replay', job, train: this.firstTime(job.dataset, train) }) satisfies VerifierRequest, moved);
   }
 
+  /** The job's claimed gradient is moved to the thread. */
   gradient(job: GradientJob, train: DataSplit): Promise<Discrepancy> {
-    return this.thread.call((id) => ({ id, kind: 'gradient', job, train: this.firstTime(job.dataset, train) }) satisfies VerifierRequest);
+    return this.thread.call((id) => ({ id, kind: 'gradient', job, train: this.firstTime(job.dataset, train) }) satisfies VerifierRequest, [job.claimed.buffer as ArrayBuffer]);
   }
 
   close(): Promise<void> {

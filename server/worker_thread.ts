@@ -30,16 +30,12 @@ export class WorkerThread<R> {
     return this.waiting.size;
   }
 
-  /** A message that needs no answer (e.g. data later calls use). */
-  post(message: unknown): void {
-    this.worker.postMessage(message);
-  }
-
-  call(request: (id: number) => unknown): Promise<R> {
+  /** `transfer`: buffers the caller gives up (moved to the thread, not copied). */
+  call(request: (id: number) => unknown, transfer: ArrayBuffer[] = []): Promise<R> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage(request(id));
+      this.worker.postMessage(request(id), transfer);
     });
   }
 
