@@ -35,10 +35,10 @@ test('against a running run: one JSON line per attack, each held with its eviden
   const flock = await startTestFlock({ identitiesPerMinute: 10 });
   try {
     const runId = await createAndStart(flock);
-    const { code, stdout, stderr } = await attack(['--url', `${flock.url}/`, '--token', TEST_TOKEN, '--only', 'identity-takeover,foreign-machine-id,step-inflation,identity-leak,identity-churn', '--churn', '30']);
+    const { code, stdout, stderr } = await attack(['--url', `${flock.url}/`, '--token', TEST_TOKEN, '--only', 'identity-takeover,foreign-machine-id,step-inflation,fake-work,identity-leak,identity-churn', '--churn', '30']);
     assert.equal(code, 0, stderr);
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { attack: string; outcome: string; evidence: string });
-    assert.deepEqual(lines.map((l) => l.attack), ['identity-takeover', 'foreign-machine-id', 'step-inflation', 'identity-leak', 'identity-churn']);
+    assert.deepEqual(lines.map((l) => l.attack), ['identity-takeover', 'foreign-machine-id', 'step-inflation', 'fake-work', 'identity-leak', 'identity-churn']);
     for (const l of lines) {
       assert.equal(l.outcome, 'held', `${l.attack}: ${l.evidence}`);
       assert.ok(l.evidence.length > 20, l.attack);
