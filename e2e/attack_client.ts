@@ -219,9 +219,14 @@ export async function silentChallenger(s: Session): Promise<AttackResult> {
   const name = 'silent-challenger';
   const silent = await tabHoldingGlobal(s);
   try {
-    // the run's pace since the session opened (the earlier attacks included), over at least half the wait
+    // the run's pace since the session opened (the earlier attacks included), over at least half the wait and until
+    // it opened two rounds, for at most three waits: a loaded server may take a while for its first rounds
     await sleep(s.opened.at + s.options.waitMs / 2 - Date.now());
-    const before = await runProgress(s.target);
+    let before = await runProgress(s.target);
+    while (before.rounds - s.opened.rounds < 2 && Date.now() < s.opened.at + 3 * s.options.waitMs) {
+      await sleep(1000);
+      before = await runProgress(s.target);
+    }
     const paceSeconds = (Date.now() - s.opened.at) / 1000;
     const seconds = s.options.waitMs / 1000;
     const expected = ((before.rounds - s.opened.rounds) / paceSeconds) * seconds;
@@ -241,7 +246,7 @@ export async function silentChallenger(s: Session): Promise<AttackResult> {
 
 /** Unauthenticated endpoints that could name tabs or machines. */
 function publicPaths(runId: number): string[] {
-  return ['/api/status', '/api/runs', `/api/runs/${runId}`, ...['workers', 'events', 'metrics?since=0', 'checkpoints', 'model.json'].map((p) => `/api/runs/${runId}/${p}`)];
+  return ['/api/status', '/api/runs', `/api/runs/${runId}`, '/api/leaderboard', ...['workers', 'events', 'metrics?since=0', 'checkpoints', 'proofs', 'model.json'].map((p) => `/api/runs/${runId}/${p}`)];
 }
 
 export async function identityLeak(s: Session): Promise<AttackResult> {

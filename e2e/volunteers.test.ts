@@ -108,28 +108,32 @@ test('every tab passes every proof of work it is asked for; the leaderboard on t
   if (sibling) await sibling.page.locator('#machine-name', { hasText: 'Grace H' }).waitFor({ timeout: 30_000 });
 
   // the volunteer page's board and the dashboard's are the public leaderboard, which is the proofs' sums
+  // proofs go on meanwhile: the board lies between the proofs' sums just before and just after it
+  const provedBy = async () => new Map((await api<Tally[]>(`/api/runs/${runId}/proofs`)).map((r) => [r.name, r.verifiedSamples]));
+  const before = await provedBy();
   const board = await api<{ machines: { name: string; verifiedSamples: number }[]; tabs: { name: string; machine: string; verifiedSamples: number }[] }>('/api/leaderboard?limit=10');
-  const proved = await api<Tally[]>(`/api/runs/${runId}/proofs`);
-  const byName = new Map(proved.map((r) => [r.name, r.verifiedSamples]));
-  for (const row of board.tabs) assert.equal(row.verifiedSamples, byName.get(row.name), `tab ${row.name}: the board shows what proofs verified`);
+  const afterwards = await provedBy();
+  for (const row of board.tabs) {
+    assert.ok((before.get(row.name) ?? 0) <= row.verifiedSamples && row.verifiedSamples <= afterwards.get(row.name)!, `tab ${row.name}: the board shows what proofs verified (${before.get(row.name)} <= ${row.verifiedSamples} <= ${afterwards.get(row.name)})`);
+  }
   assert.ok(board.machines.some((m) => m.name === 'Grace H'), JSON.stringify(board.machines));
   const claimed = await api<{ workerId: string; step: number | null }[]>(`/api/runs/${runId}/workers`);
-  const proofed = proved.reduce((n, r) => n + r.verifiedSamples, 0);
+  const proofed = [...afterwards.values()].reduce((n, v) => n + v, 0);
   assert.ok(proofed > 0 && proofed < claimed.reduce((n, w) => n + (w.step ?? 0), 0) * 64, 'verified samples are those proved, not those claimed');
-  const tableRows = async (page: Page, table: string) => page.locator(`${table} tbody tr`).evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+  // the page shows the board it fetched last, exactly: watch what it fetches, then read its table
+  let fetched: { tabs: { name: string; verifiedSamples: number }[] } | null = null;
+  tab.page.on('response', async (r) => {
+    if (r.url().includes('/api/leaderboard') && r.ok()) fetched = await r.json();
+  });
   await tab.page.reload();
   await tab.page.locator('#status', { hasText: /^training$/ }).waitFor({ timeout: 120_000 });
-  const earlier = new Map((await api<typeof board>('/api/leaderboard?limit=1000')).tabs.map((r) => [r.name, r.verifiedSamples]));
-  const shown = await until('the volunteer page to show the leaderboard', async () => {
-    const rows = await tableRows(tab.page, '#board-tabs');
-    return rows.length > 1 ? rows : null;
-  }, 30_000);
-  const later = new Map((await api<typeof board>('/api/leaderboard?limit=1000')).tabs.map((r) => [r.name, r.verifiedSamples]));
-  // credit only grows: what the page shows lies between the board just before and just after it was read
-  for (const [, name, text] of shown) {
-    const samples = Number(text.replace(/\D/g, ''));
-    assert.ok(later.has(name) && (earlier.get(name) ?? 0) <= samples && samples <= later.get(name)!, `page: ${name} ${text}; board ${earlier.get(name)}..${later.get(name)}`);
-  }
+  const shown = await until('the volunteer page to show the board it fetched', async () => {
+    const seen = fetched;
+    const rows = await tab.page.locator('#board-tabs tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const expected = seen?.tabs.map((r, i) => [String(i + 1), r.name, r.verifiedSamples.toLocaleString('en-US')]);
+    return seen === fetched && expected && expected.length > 1 && JSON.stringify(rows.map((r) => [r[0], r[1], Number(r[2].replace(/\D/g, '')).toLocaleString('en-US')])) === JSON.stringify(expected) ? rows : null;
+  }, 60_000);
+  assert.ok(shown.length > 1);
   assert.ok(await tab.page.locator('#board-machines tr.mine', { hasText: 'Grace H' }).count() === 1, 'the page marks its own browser');
   await admin.locator('#admin-board-machines tbody tr', { hasText: 'Grace H' }).waitFor({ timeout: 30_000 });
   await admin.locator('#proofs-summary', { hasText: / 0 failed, 0 missed/ }).waitFor({ timeout: 30_000 });
