@@ -228,16 +228,19 @@ export async function silentChallenger(s: Session): Promise<AttackResult> {
       before = await runProgress(s.target);
     }
     const paceSeconds = (Date.now() - s.opened.at) / 1000;
-    const seconds = s.options.waitMs / 1000;
-    const expected = ((before.rounds - s.opened.rounds) / paceSeconds) * seconds;
-    if (expected < 2) throw new InconclusiveError(`run ${s.target.runId} opened ${before.rounds - s.opened.rounds} rounds in ${paceSeconds.toFixed(0)} s: too few to tell a freeze within ${seconds} s (raise --wait)`);
+    const rounds = before.rounds - s.opened.rounds;
+    // stay silent long enough to expect three rounds at the run's pace (none would then come by chance one time in 20):
+    // at least one wait, at most three
+    const waitSeconds = s.options.waitMs / 1000;
+    const seconds = Math.min(3 * waitSeconds, Math.max(waitSeconds, rounds > 0 ? (3 * paceSeconds) / rounds : 0));
+    if ((rounds / paceSeconds) * seconds < 3) throw new InconclusiveError(`run ${s.target.runId} opened ${rounds} rounds in ${paceSeconds.toFixed(0)} s: too few to tell a freeze within ${seconds.toFixed(0)} s (raise --wait)`);
     silent.claim = 0;
-    for (const end = Date.now() + s.options.waitMs; Date.now() < end; await sleep(250)) {
+    for (const end = Date.now() + seconds * 1000; Date.now() < end; await sleep(250)) {
       const reply = await silent.report();
       if (!reply.ok) throw new InconclusiveError(`a plain report was refused: ${reply.error}`);
     }
     const after = await runProgress(s.target);
-    const evidence = `the run opened ${before.rounds - s.opened.rounds} rounds in ${paceSeconds.toFixed(0)} s; then, while a tab claiming loss 0 ignored the ${silent.requests} upload requests it got, ${after.rounds - before.rounds} in ${seconds} s`;
+    const evidence = `the run opened ${rounds} rounds in ${paceSeconds.toFixed(0)} s; then, while a tab claiming loss 0 ignored the ${silent.requests} upload requests it got, ${after.rounds - before.rounds} in ${seconds.toFixed(0)} s`;
     return after.rounds > before.rounds ? held(name, evidence) : broken(name, evidence);
   } finally {
     silent.close();
