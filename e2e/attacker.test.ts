@@ -105,7 +105,9 @@ test('every attack holds while 4 tabs train, and the run trains as well as one w
   assert.deepEqual(results.map((r) => r.attack), Object.keys(ATTACKS), 'one result per attack');
   for (const r of results) assert.equal(r.outcome, 'held', `${r.attack}: ${r.evidence}`);
   assert.ok(attacked.finalAccuracy > 0.85, `the attacked run learned: ${attacked.finalAccuracy}`);
-  assert.ok(clean.finalAccuracy - attacked.finalAccuracy <= 0.01, `best checkpoint's test accuracy ${attacked.finalAccuracy} with the attacker, ${clean.finalAccuracy} without`);
+  // two clean runs of 600 steps here differ by up to a point (94.55% and 95.60% on 2026-11-28), so a point and a half
+  // is the smallest margin that a clean pair would not cross; a successful poisoning costs far more
+  assert.ok(clean.finalAccuracy - attacked.finalAccuracy <= 0.015, `best checkpoint's test accuracy ${attacked.finalAccuracy} with the attacker, ${clean.finalAccuracy} without`);
 
   assert.deepEqual(await api('/api/health'), { ok: true }, 'the server is up');
   const runs = await api<RunView[]>('/api/runs');
