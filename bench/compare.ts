@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { launchBrowser } from '../e2e/browser.ts';
 import { buildClient } from '../server/client_build.ts';
 import { E2E_TOKEN, startE2eFlock } from '../e2e/flock_server.ts';
+import type { Page } from 'playwright';
 import { openSwarm, tabState } from '../e2e/swarm.ts';
 import { AGGREGATES, AGGREGATES_WITH_F, type Hyper, type RunView } from '../shared/run_config.ts';
 import { ByzantineTab } from './byzantine_tab.ts';
@@ -110,6 +111,10 @@ async function series<T extends { t: number }>(runId: number, key: 'eval' | 'rou
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Presses a button of a tab's page without pointer events: on 2 loaded cores a tab's renderer can take longer to
+ *  answer a real click than Playwright's 30 s default. */
+const press = (page: Page, selector: string) => page.locator(selector).dispatchEvent('click', undefined, { timeout: 120_000 });
+
 /**
  * Waits until every tab has prepared for the run it was just assigned while paused by its volunteer: its status
  * left 'paused' for the download and the kernels' compilation (seconds per tab, a minute or more for 8 tabs on 2
@@ -118,7 +123,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function tabsPrepared(): Promise<void> {
   const busy = new Set<number>();
   const ready = new Set<number>();
-  for (const end = Date.now() + 10 * 60_000; ready.size < swarm.tabs.length; await sleep(200)) {
+  for (const end = Date.now() + 10 * 60_000; ready.size < swarm.tabs.length; await sleep(500)) {
     if (Date.now() > end) throw new Error(`${swarm.tabs.length - ready.size} of ${swarm.tabs.length} tabs did not prepare for the run within 10 minutes`);
     const states = await Promise.all(swarm.tabs.map((t) => tabState(t.page)));
     states.forEach((s, i) => (s.status !== 'paused' ? busy.add(i) : busy.has(i) && ready.add(i)));
@@ -131,21 +136,24 @@ async function tabsPrepared(): Promise<void> {
  * budget and the attack start together when every tab can train; the bench stops the run itself at the end.
  */
 async function runCase(c: Case, budgetMinutes: number, attackers = 0): Promise<Outcome> {
-  for (const t of swarm.tabs) await t.page.click('#pause');
-  for (const t of swarm.tabs) await t.page.locator('#status').filter({ hasText: /^paused$/ }).waitFor();
+  for (const t of swarm.tabs) await press(t.page, '#pause');
+  for (const t of swarm.tabs) await t.page.locator('#status').filter({ hasText: /^paused$/ }).waitFor({ timeout: 120_000 });
   const created = await rest<RunView>('POST', '/api/runs', {
     name: `compare ${c.label}${attackers ? `, ${attackers} byzantine` : ''}`, model, dataset, algorithm: c.algorithm, hyper: c.hyper, stop: { minutes: budgetMinutes + 30 }, seed,
   });
   await rest('POST', `/api/runs/${created.id}/start`);
-  await tabsPrepared();
-  const start = Date.now();
-  for (const t of swarm.tabs) await t.page.click('#resume');
-  const byzantineTabs = await Promise.all(Array.from({ length: attackers }, () => ByzantineTab.join(flock.url, created.id, attack)));
+  let start = 0;
+  let byzantineTabs: ByzantineTab[] = [];
   try {
+    await tabsPrepared();
+    start = Date.now();
+    for (const t of swarm.tabs) await press(t.page, '#resume');
+    byzantineTabs = await Promise.all(Array.from({ length: attackers }, () => ByzantineTab.join(flock.url, created.id, attack)));
     await sleep(start + budgetMinutes * 60_000 - Date.now());
-    await rest('POST', `/api/runs/${created.id}/stop`);
   } finally {
     byzantineTabs.forEach((t) => t.close());
+    // whether the budget ran out or a step failed, so that the next case can start its run
+    await rest('POST', `/api/runs/${created.id}/stop`);
   }
   // the last evaluation may still be running when the run ends
   await sleep(3000);
@@ -170,6 +178,7 @@ async function runCase(c: Case, budgetMinutes: number, attackers = 0): Promise<O
 }
 
 const outcomes: Outcome[] = [];
+const failures: { algorithm: string; byzantine?: number; error: string }[] = [];
 try {
   await sleep(2000);
   if (straggler) {
@@ -181,8 +190,17 @@ try {
     // F attackers take the place of F Chromium tabs: the last ones close
     while (swarm.tabs.length > totalTabs - F) await swarm.tabs.pop()!.page.close();
     for (const c of cases) {
-      outcomes.push(await runCase(c, minutes, F));
-      process.stderr.write(`${c.label}${byzantine.length ? `, ${F} of ${totalTabs} tabs byzantine` : ''}: done\n`);
+      const name = `${c.label}${byzantine.length ? `, ${F} of ${totalTabs} tabs byzantine` : ''}`;
+      try {
+        const o = await runCase(c, minutes, F);
+        outcomes.push(o);
+        process.stderr.write(`${name}: done, test accuracy ${o.accuracy.map((a) => a.toFixed(3)).join(' ')}\n`);
+      } catch (err) {
+        // a case that fails (a tab too starved to answer, say) leaves the other cases' results standing
+        const error = (err as Error).message.split('\n')[0];
+        failures.push({ algorithm: c.label, ...(byzantine.length ? { byzantine: F } : {}), error });
+        process.stderr.write(`${name}: failed: ${error}\n`);
+      }
     }
   }
 } finally {
@@ -212,7 +230,7 @@ const lines = outcomes.map((o) => {
     } : {}),
   };
 });
-for (const l of lines) console.log(JSON.stringify(l));
+for (const l of [...lines, ...failures]) console.log(JSON.stringify(l));
 
 const dir = join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
