@@ -32,7 +32,7 @@ test('without a running run or a token there is nothing to attack: exit 2 and wh
 });
 
 test('against a running run: one JSON line per attack, each held with its evidence, exit 0', async () => {
-  const flock = await startTestFlock({ identitiesPerMinute: 10 });
+  const flock = await startTestFlock({ identitiesPerMinute: 10, proofProbability: 0.5 });
   try {
     const runId = await createAndStart(flock);
     const { code, stdout, stderr } = await attack(['--url', `${flock.url}/`, '--token', TEST_TOKEN, '--only', 'identity-takeover,foreign-machine-id,step-inflation,fake-work,identity-leak,identity-churn', '--churn', '30']);

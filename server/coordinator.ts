@@ -80,7 +80,8 @@ export class Coordinator {
       run, spec, leaders: { local: new Map(), global: null }, verifiedGlobal: null, initial: null,
       globalMeasure: null, anchors: [], recentGlobals: [], checking: null, lastCheckAt: 0, lastChallengeAt: this.now(), lastTurn: 'leader', benched: new Map(),
       groupCopies: new Map(), copyHistory: new Map(globalCopy ? [[globalCopy.version, globalCopy.weights]] : []), globalCopy, version: checkpoint?.version ?? 0,
-      round: { n: run.rounds, uploads: 0, downloads: 0, bytesUp: 0, bytesDown: 0 },
+      // the open round goes on counting from what was stored of it (a restart must not zero its bytes)
+      round: { n: run.rounds, uploads: 0, downloads: 0, bytesUp: 0, bytesDown: 0, ...this.store.round(run.id, run.rounds) },
       runningSince: run.state === 'running' ? this.now() : null, evaluating: false, lastEvalAt: this.now(), baseline: null,
     };
     this.active.baseline = this.baselines.baselineFor(this.active, checkpoint?.weights ?? null, checkpoint?.step ?? 0);

@@ -172,6 +172,12 @@ export class Store {
       .run(runId, m.round, m.t, m.step, m.uploads, m.downloads, m.bytesUp, m.bytesDown);
   }
 
+  /** The stored counts of one round (the open one, after a restart), null when it has none yet. */
+  round(runId: number, round: number): Pick<RoundMetric, 'uploads' | 'downloads' | 'bytesUp' | 'bytesDown'> | null {
+    const r = this.db.prepare('SELECT uploads, downloads, bytes_up, bytes_down FROM rounds WHERE run_id = ? AND round = ?').get(runId, round) as Row | undefined;
+    return r ? { uploads: r.uploads as number, downloads: r.downloads as number, bytesUp: r.bytes_up as number, bytesDown: r.bytes_down as number } : null;
+  }
+
   /** Rows with t > since, oldest first, at most `limit` per series. */
   metrics(runId: number, since: number, limit: number) {
     const q = (table: string) => this.db.prepare(`SELECT * FROM ${table} WHERE run_id = ? AND t > ? ORDER BY t LIMIT ?`).all(runId, since, limit) as Row[];

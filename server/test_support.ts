@@ -63,6 +63,8 @@ export async function startTestFlock(
   const config = configSchema.parse({
     port: 0, host: '127.0.0.1', dataDir, adminToken: TEST_TOKEN, buildClient: false, heartbeatMs: 200, heartbeatTimeoutMs: 1000,
     electionHysteresis: 0, evalSamples: 100, maxStepsPerSec: 1e6, identitiesPerMinute: 10000, globalCheckMinMs: 0, checkpointEveryRounds: 2, evalEveryRounds: 1, rateLimitPerSec: 200, rateLimitBurst: 400,
+    // scripted tabs send made-up gradients: proofs of work are asked for only where a test says so (proofs.test.ts)
+    proofProbability: 0,
     ...overrides,
   });
   const flock = await startFlock(config, { names: ['synthetic'], load: async () => data }, join(dataDir, 'no-dist'), evaluator);
