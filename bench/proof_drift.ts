@@ -15,7 +15,7 @@ import { replaySegment, segmentDiscrepancy, type Discrepancy } from '../shared/r
 import { round } from './engine_page.ts';
 
 const defaults = configSchema.parse({});
-const passes = (d: Discrepancy) => d.distance <= defaults.proofMaxDistance && d.outliers <= defaults.proofMaxOutliers;
+const passes = (d: Discrepancy) => d.distance <= defaults.proofCloseDistance || (d.distance <= defaults.proofMaxDistance && d.outliers <= defaults.proofMaxOutliers);
 const handle = await openNodeDevice();
 const mnist = await loadDataset('mnist');
 const batch = 32;

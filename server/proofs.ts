@@ -225,12 +225,14 @@ export class ProofsOfWork {
   }
 
   private withinTolerance(d: Discrepancy): boolean {
-    return d.distance <= this.ctx.config.proofMaxDistance && d.outliers <= this.ctx.config.proofMaxOutliers;
+    const { proofCloseDistance, proofMaxDistance, proofMaxOutliers } = this.ctx.config;
+    return d.distance <= proofCloseDistance || (d.distance <= proofMaxDistance && d.outliers <= proofMaxOutliers);
   }
 
   private describe(d: Discrepancy): string {
-    const { proofMaxDistance, proofMaxOutliers, proofTolerance } = this.ctx.config;
-    return `distance ${d.distance.toExponential(2)} (at most ${proofMaxDistance}), ${(d.outliers * 100).toFixed(1)}% of values off by more than ${proofTolerance} of their movement (at most ${proofMaxOutliers * 100}%)`;
+    const { proofCloseDistance, proofMaxDistance, proofMaxOutliers, proofTolerance } = this.ctx.config;
+    return `distance ${d.distance.toExponential(2)} (passes at most ${proofCloseDistance}, or at most ${proofMaxDistance} with at most ${proofMaxOutliers * 100}% of values off), `
+      + `${(d.outliers * 100).toFixed(1)}% of values off by more than ${proofTolerance} of their movement`;
   }
 
   private settle(a: ActiveRun, w: LiveWorker, verdict: 'passed' | 'failed' | 'missed', samples: number, reason: string | null): ProofReply {
