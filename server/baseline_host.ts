@@ -7,7 +7,7 @@ import { Easgd } from './algorithms/easgd.ts';
 import type { AlgorithmHost } from './algorithms/host.ts';
 import { Local } from './algorithms/local.ts';
 import { SyncSgd } from './algorithms/sync_sgd.ts';
-import { boundWorker, isEligible, normReference, type ActiveRun, type CoordinatorContext, type LiveWorker, type WorkerSocket } from './live_state.ts';
+import { boundWorker, isEligible, normBound, normReference, type ActiveRun, type CoordinatorContext, type LiveWorker, type WorkerSocket } from './live_state.ts';
 import { normBoundViolation } from './norm_bound.ts';
 import { ackOf, issueText, type Reject } from './replies.ts';
 import type { RunRecorder } from './run_recorder.ts';
@@ -102,7 +102,7 @@ export class BaselineHost {
     const got = this.payload(socket, 'push', parsed.data, args[1], 'easgd');
     if (typeof got === 'string') return fail(got);
     const { a, w, weights } = got;
-    const violation = normBoundViolation(weights, normReference(a), { factor: this.ctx.config.normBoundFactor, floor: this.ctx.config.normBoundFloor });
+    const violation = normBoundViolation(weights, normReference(a), normBound(a, this.ctx.config));
     if (violation) {
       this.ctx.quarantine(a, w, `push rejected: out of the norm bound: ${violation}`);
       return fail(`weights rejected: out of the norm bound: ${violation}`);

@@ -14,7 +14,7 @@ import type { Config } from './config.ts';
 import type { DatasetService } from './dataset_service.ts';
 import type { LeaderEvaluator } from './evaluator.ts';
 import { LeaderCopies } from './leader_copies.ts';
-import { boundWorker, normReference, type ActiveRun, type CoordinatorContext, type LiveWorker, type WorkerNamespace, type WorkerSocket } from './live_state.ts';
+import { boundWorker, normBound, normReference, type ActiveRun, type CoordinatorContext, type LiveWorker, type WorkerNamespace, type WorkerSocket } from './live_state.ts';
 import { normBoundViolation } from './norm_bound.ts';
 import type { SegmentVerifier } from './proof_verifier.ts';
 import { issuedShuffleSeed, ProofsOfWork } from './proofs.ts';
@@ -348,7 +348,7 @@ export class Coordinator {
     try {
       // a view over the received message (copied only when unaligned): the socket does not reuse it
       weights = checkedLeaderCopy(bytesToWeights(bytes), a.run.paramLength);
-      const violation = normBoundViolation(weights, normReference(a), { factor: this.config.normBoundFactor, floor: this.config.normBoundFloor });
+      const violation = normBoundViolation(weights, normReference(a), normBound(a, this.config));
       if (violation) throw new Error(`out of the norm bound: ${violation}`);
     } catch (err) {
       // a correct tab never sends these: the sender cannot lead

@@ -65,6 +65,8 @@ export interface ActiveRun {
   benched: Map<string, { until: number; failures: number }>;
   /** The run's seeded initialisation: the norm-bound reference until a global copy exists. */
   initial: Float32Array | null;
+  /** Its norm, once computed: the norm bound never shrinks below it. */
+  initialNorm?: number;
   groupCopies: Map<string, StoredCopy>;
   /** Accepted copies by version, for replaying proofs of work of tabs that pulled toward them (server/proofs.ts prunes it). */
   copyHistory: Map<number, Float32Array>;
@@ -109,6 +111,18 @@ export function isEligible(w: LiveWorker, now: number, heartbeatTimeoutMs: numbe
 export function boundWorker(workers: ReadonlyMap<string, LiveWorker>, socket: WorkerSocket): LiveWorker | undefined {
   const w = socket.data.workerId ? workers.get(socket.data.workerId) : undefined;
   return w && w.socket === socket ? w : undefined;
+}
+
+/**
+ * The norm bound for uploads and pushes: around the reference (normReference), factor x max(its norm, the configured
+ * floor, the seeded initialisation's norm). The last keeps a global copy shrunk toward zero, which can measure a
+ * shade better than the seed early in a run, from putting every honest tab, still near the seed, out of bounds
+ * (found by bench:compare --byzantine: 7 honest tabs quarantined in 9 s).
+ */
+export function normBound(a: ActiveRun, config: Pick<Config, 'normBoundFactor' | 'normBoundFloor'>): { factor: number; floor: number } {
+  a.initial ??= initialParameters(a.spec, a.run.config.seed);
+  a.initialNorm ??= Math.sqrt(a.initial.reduce((sum, v) => sum + v * v, 0));
+  return { factor: config.normBoundFactor, floor: Math.max(config.normBoundFloor, a.initialNorm) };
 }
 
 /** What uploads are measured against by the norm bound: the global copy, or the seeded initialisation before one exists. */
