@@ -12,6 +12,7 @@ import type { SyncSgd } from './algorithms/sync_sgd.ts';
 import type { Config } from './config.ts';
 import type { DatasetService } from './dataset_service.ts';
 import type { Leaders } from './election.ts';
+import type { NormBound } from './norm_bound.ts';
 import type { LeaderEvaluator, Measured } from './evaluator.ts';
 import type { Anchor } from './global_gate.ts';
 import type { CopyRef } from './relay.ts';
@@ -119,15 +120,18 @@ export function boundWorker(workers: ReadonlyMap<string, LiveWorker>, socket: Wo
  * shade better than the seed early in a run, from putting every honest tab, still near the seed, out of bounds
  * (found by bench:compare --byzantine: 7 honest tabs quarantined in 9 s).
  */
-export function normBound(a: ActiveRun, config: Pick<Config, 'normBoundFactor' | 'normBoundFloor'>): { factor: number; floor: number } {
-  a.initial ??= initialParameters(a.spec, a.run.config.seed);
-  a.initialNorm ??= Math.sqrt(a.initial.reduce((sum, v) => sum + v * v, 0));
+export function normBound(a: ActiveRun, config: Pick<Config, 'normBoundFactor' | 'normBoundFloor'>): NormBound {
+  a.initialNorm ??= Math.sqrt(seededInitial(a).reduce((sum, v) => sum + v * v, 0));
   return { factor: config.normBoundFactor, floor: Math.max(config.normBoundFloor, a.initialNorm) };
+}
+
+/** The run's seeded initialisation, made once. */
+function seededInitial(a: ActiveRun): Float32Array {
+  a.initial ??= initialParameters(a.spec, a.run.config.seed);
+  return a.initial;
 }
 
 /** What uploads are measured against by the norm bound: the global copy, or the seeded initialisation before one exists. */
 export function normReference(a: ActiveRun): Float32Array {
-  if (a.globalCopy) return a.globalCopy.weights;
-  a.initial ??= initialParameters(a.spec, a.run.config.seed);
-  return a.initial;
+  return a.globalCopy ? a.globalCopy.weights : seededInitial(a);
 }
