@@ -232,8 +232,10 @@ export async function silentChallenger(s: Session): Promise<AttackResult> {
     // stay silent long enough to expect three rounds at the run's pace (none would then come by chance one time in 20):
     // at least one wait, at most three
     const waitSeconds = s.options.waitMs / 1000;
-    const seconds = Math.min(3 * waitSeconds, Math.max(waitSeconds, rounds > 0 ? (3 * paceSeconds) / rounds : 0));
-    if ((rounds / paceSeconds) * seconds < 3) throw new InconclusiveError(`run ${s.target.runId} opened ${rounds} rounds in ${paceSeconds.toFixed(0)} s: too few to tell a freeze within ${seconds.toFixed(0)} s (raise --wait)`);
+    const needed = rounds > 0 ? (3 * paceSeconds) / rounds : Infinity;
+    const seconds = Math.min(3 * waitSeconds, Math.max(waitSeconds, needed));
+    // compared as times: the expected rounds, (rounds / pace) * (3 * pace / rounds), can round to just under 3
+    if (needed > seconds) throw new InconclusiveError(`run ${s.target.runId} opened ${rounds} rounds in ${paceSeconds.toFixed(0)} s: too few to tell a freeze within ${seconds.toFixed(0)} s (raise --wait)`);
     silent.claim = 0;
     for (const end = Date.now() + seconds * 1000; Date.now() < end; await sleep(250)) {
       const reply = await silent.report();
