@@ -1,0 +1,30 @@
+// CPU reference for LSGD's pull as the paper's Algorithm 1 takes it (pull: 'periodic'): at communication steps,
+// outside the momentum buffer, the worker moves a fraction of the way to its leaders by direct interpolation.
+// The other variant (pull: 'penalty') adds the pull to every step's gradient: lsgd_update.ts.
+
+export interface PullRates {
+  lambdaL: number;
+  lambdaG: number;
+}
+
+/** x <- x - lambdaL (x - local), then x <- x - lambdaG (x - global); a null leader is no pull. Each value is rounded
+ *  to float32 after each pull when `float32` is set, as a tab's GPU buffer holds it. */
+export function leaderPull(params: ArrayLike<number>, local: ArrayLike<number> | null, global: ArrayLike<number> | null, rates: PullRates, float32 = false): Float64Array {
+  const n = params.length;
+  for (const [name, leader] of [['local', local], ['global', global]] as const) {
+    if (leader && leader.length !== n) throw new Error(`leaderPull: the ${name} leader has ${leader.length} values, params has ${n}`);
+  }
+  const round = float32 ? Math.fround : (v: number) => v;
+  const x = Float64Array.from(params);
+  for (let i = 0; i < n; i++) {
+    if (local) x[i] = round(x[i] - rates.lambdaL * round(x[i] - local[i]));
+    if (global) x[i] = round(x[i] - rates.lambdaG * round(x[i] - global[i]));
+  }
+  return x;
+}
+
+/** Whether a communication step at run step `step`, the previous one having been at `previous`, pulls toward the
+ *  global leader: every tauG steps, that is when a multiple of tauG lies in (previous, step]. */
+export function globalPullDue(previous: number, step: number, tauG: number): boolean {
+  return Math.floor(step / tauG) > Math.floor(previous / tauG);
+}
