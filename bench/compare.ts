@@ -37,7 +37,7 @@ const seed = num('seed', 1);
 const evalEveryMs = num('eval-ms', 5000);
 const explicitTarget = process.argv.includes('--target') ? num('target', 0.9) : null;
 // the same lr, batch, momentum and tau for every algorithm; pull strengths from the sweep in bench/README.md
-const base: Hyper = { lr: num('lr', 0.05), momentum: 0.9, batch: num('batch', 32), tau: num('tau', 10), lambdaL: 0, lambdaG: 0 };
+const base: Hyper = { lr: num('lr', 0.05), momentum: 0.9, batch: num('batch', 32), tau: num('tau', 10), lambdaL: 0, lambdaG: 0, pull: 'periodic' };
 const lambdaL = num('lambda-l', 0.1);
 const lambdaG = num('lambda-g', 0.1);
 const alpha = num('alpha', 0.2);
@@ -57,6 +57,7 @@ const CASES: Case[] = byzantine.length ? [
 ] : [
   { label: 'lsgd', algorithm: 'lsgd', hyper: { ...base, lambdaL, lambdaG } },
   { label: 'lsgd-single-leader', algorithm: 'lsgd', hyper: { ...base, lambdaL: 0, lambdaG } },
+  { label: 'lsgd-penalty', algorithm: 'lsgd', hyper: { ...base, lambdaL, lambdaG, pull: 'penalty' } },
   { label: 'easgd', algorithm: 'easgd', hyper: { ...base, alpha } },
   { label: 'sync-sgd', algorithm: 'sync-sgd', hyper: base },
   { label: 'local', algorithm: 'local', hyper: base },

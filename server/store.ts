@@ -86,6 +86,8 @@ export class Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // Runs created before the pull became a choice were trained with the per-step penalty: they keep that rule.
+    this.db.exec(`UPDATE runs SET config = json_set(config, '$.hyper.pull', 'penalty') WHERE json_extract(config, '$.hyper.pull') IS NULL`);
     this.compaction = new Compaction(this.db, retention);
     this.credits = new Credits(this.db);
   }

@@ -31,3 +31,16 @@ test('a bad f is refused at hyper.byzantine with what to do instead', () => {
   }
   assert.deepEqual(at(config('sync-sgd', { aggregate: 'krum' })), ['hyper.aggregate']);
 });
+
+test('lsgd pulls periodically by default; the penalty is a choice; a periodic lambda above 1 or a tauG below tau is refused', () => {
+  const periodic = runConfigSchema.parse(config('lsgd', { lambdaL: 0.1, lambdaG: 0.1 }));
+  assert.equal(periodic.hyper.pull, 'periodic');
+  assert.equal(periodic.hyper.tauG, undefined);
+  assert.equal(runConfigSchema.parse(config('lsgd', { pull: 'penalty', lambdaL: 5 })).hyper.pull, 'penalty');
+  assert.deepEqual(issues(config('lsgd', { lambdaL: 1, lambdaG: 1, tauG: 40 })), []);
+  assert.deepEqual(issues(config('lsgd', { lambdaG: 1.5 })).map((i) => i.field), ['hyper.pull']);
+  assert.match(issues(config('lsgd', { lambdaG: 1.5 }))[0].reason, /at most 1/);
+  assert.deepEqual(issues(config('lsgd', { tauG: 5 })).map((i) => i.field), ['hyper.tauG']);
+  assert.deepEqual(issues(config('lsgd', { pull: 'sometimes' })).map((i) => i.field), ['hyper.pull']);
+  assert.deepEqual(issues(config('lsgd', { tauG: 2.5 })).map((i) => i.field), ['hyper.tauG']);
+});

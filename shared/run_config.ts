@@ -53,6 +53,15 @@ export type Aggregate = (typeof AGGREGATES)[number];
 /** The aggregates that use hyper.byzantine. */
 export const AGGREGATES_WITH_F: readonly Aggregate[] = ['trimmed-mean', 'cge', 'zeno'];
 
+/**
+ * How LSGD pulls a worker toward its leaders. periodic (the paper's Algorithm 1 and its code, the default): at every
+ * communication step (every tau steps) x <- x - lambdaL (x - local leader), and every tauG steps
+ * x <- x - lambdaG (x - global leader), outside momentum; the lambdas are fractions of the way, in [0, 1].
+ * penalty: lambdaL (x - local) + lambdaG (x - global) is added to every step's gradient, inside momentum.
+ */
+export const PULLS = ['periodic', 'penalty'] as const;
+export type Pull = (typeof PULLS)[number];
+
 export const hyperSchema = z.object({
   lr: z.number().positive().max(10),
   momentum: z.number().min(0).lt(1),
@@ -63,6 +72,10 @@ export const hyperSchema = z.object({
   lambdaL: z.number().min(0).max(100),
   /** Pull toward the global leader. */
   lambdaG: z.number().min(0).max(100),
+  /** lsgd: how the pulls are applied (PULLS). */
+  pull: z.enum(PULLS).default('periodic'),
+  /** lsgd with the periodic pull: steps between pulls toward the global leader; tau when absent. */
+  tauG: positiveInt(100000).optional(),
   /** easgd's elastic strength: each exchange moves worker and center this fraction of their difference. */
   alpha: z.number().gt(0).max(1).optional(),
   /** sync-sgd's gradient aggregate; the mean when absent. */
@@ -93,6 +106,14 @@ export const runConfigSchema = z.object({
   stop: stopConditionSchema,
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
 })
+  .refine((c) => c.hyper.pull !== 'periodic' || (c.hyper.lambdaL <= 1 && c.hyper.lambdaG <= 1), {
+    path: ['hyper', 'pull'],
+    message: 'the periodic pull moves a worker a fraction lambda of the way to its leader: lambdaL and lambdaG must be at most 1 (or choose the penalty pull)',
+  })
+  .refine((c) => c.hyper.tauG === undefined || c.hyper.tauG >= c.hyper.tau, {
+    path: ['hyper', 'tauG'],
+    message: 'tauG must be at least tau: pulls happen only at communication steps, every tau steps',
+  })
   .refine((c) => c.algorithm !== 'easgd' || c.hyper.alpha !== undefined, { path: ['hyper', 'alpha'], message: 'easgd needs hyper.alpha, the elastic strength in (0, 1]' })
   .refine((c) => !c.hyper.byzantine || (c.algorithm === 'sync-sgd' && AGGREGATES_WITH_F.includes(c.hyper.aggregate ?? 'mean')), {
     path: ['hyper', 'byzantine'],

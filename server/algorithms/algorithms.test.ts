@@ -15,7 +15,7 @@ import type { AlgorithmHost, Member } from './host.ts';
 import { bestByLoss, Local } from './local.ts';
 import { affordableF, aggregateGradients, barrierComplete, SyncSgd, ZENO_BATCH } from './sync_sgd.ts';
 
-const HYPER: Hyper = { lr: 0.1, momentum: 0.5, batch: 8, tau: 4, lambdaL: 0, lambdaG: 0, alpha: 0.25 };
+const HYPER: Hyper = { lr: 0.1, momentum: 0.5, batch: 8, tau: 4, lambdaL: 0, lambdaG: 0, pull: 'periodic', alpha: 0.25 };
 
 /** A 2x2 input, 3 classes, one dense layer: with blank pixels the logits are the biases, so zeno's choices can be worked by hand. */
 const SPEC: ModelSpec = { name: 'small', input: { height: 2, width: 2, channels: 1 }, classes: 3, layers: [{ kind: 'flatten' }, { kind: 'dense', units: 3 }] };
