@@ -1,6 +1,6 @@
 // npm run bench:proof-drift — how far a tab's GPU training lands from the coordinator's CPU replay of the same
 // steps (what proofs of work tolerate), next to where a stretch with one step skipped lands. Per case (model,
-// stretch length k, pull toward a leader copy or not) it trains `stretches` consecutive stretches through Dawn,
+// stretch length k, pull toward a leader copy: none, periodic or penalty) it trains `stretches` consecutive stretches through Dawn,
 // replays each, and prints one JSON line: the honest stretches' distance (median, max) and outlier share (max),
 // the skipped ones' (min), and how many of each the default thresholds (server/config.ts) pass. Runs on the
 // adapter Dawn offers (SwiftShader here; a real GPU with the device tool).
@@ -12,6 +12,7 @@ import { initialParameters } from '../shared/init.ts';
 import { MinibatchOrder } from '../shared/minibatch.ts';
 import { MODEL_PRESETS, type ModelSpec } from '../shared/model.ts';
 import { replaySegment, segmentDiscrepancy, type Discrepancy } from '../shared/reference/training_segment.ts';
+import type { Pull } from '../shared/run_config.ts';
 import { round } from './engine_page.ts';
 
 const defaults = configSchema.parse({});
@@ -20,18 +21,20 @@ const handle = await openNodeDevice();
 const mnist = await loadDataset('mnist');
 const batch = 32;
 const only = process.argv.includes('--case') ? process.argv[process.argv.indexOf('--case') + 1] : null;
-const cases: { model: 'mlp' | 'cnn'; k: number; pulls: boolean; stretches: number }[] = [
-  { model: 'mlp', k: 10, pulls: false, stretches: 20 },
-  { model: 'mlp', k: 10, pulls: true, stretches: 40 },
-  { model: 'mlp', k: 40, pulls: true, stretches: 10 },
-  { model: 'cnn', k: 10, pulls: true, stretches: 6 },
+const cases: { model: 'mlp' | 'cnn'; k: number; pulls: Pull | null; stretches: number }[] = [
+  { model: 'mlp', k: 10, pulls: null, stretches: 20 },
+  { model: 'mlp', k: 10, pulls: 'periodic', stretches: 40 },
+  { model: 'mlp', k: 10, pulls: 'penalty', stretches: 20 },
+  { model: 'mlp', k: 40, pulls: 'periodic', stretches: 10 },
+  { model: 'cnn', k: 10, pulls: 'periodic', stretches: 6 },
 ];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-for (const c of cases.filter((c) => !only || only === `${c.model}-${c.k}${c.pulls ? '-pulls' : ''}`)) {
+for (const c of cases.filter((c) => !only || only === `${c.model}-${c.k}${c.pulls ? `-${c.pulls}` : ''}`)) {
   const spec = MODEL_PRESETS[c.model] as ModelSpec;
   const rates = { lr: 0.05, momentum: 0.9, lambdaL: 0.1, lambdaG: 0.1 };
   const seed = 7;
-  const trainer = await Trainer.create(handle, { spec, batch, seed: 1, shuffleSeed: seed, hyper: rates, train: mnist.train });
+  const pull = c.pulls ?? 'periodic';
+  const trainer = await Trainer.create(handle, { spec, batch, seed: 1, shuffleSeed: seed, hyper: rates, pull, train: mnist.train });
   const leader = initialParameters(spec, 99);
   if (c.pulls) trainer.setLeader('global', leader);
   const order = new MinibatchOrder(mnist.train.count, batch, seed);
@@ -42,13 +45,14 @@ for (const c of cases.filter((c) => !only || only === `${c.model}-${c.k}${c.pull
   let start = await trainer.getState();
   for (let s = 0; s < c.stretches; s++) {
     const from = trainer.runStep;
+    if (c.pulls === 'periodic') trainer.pullTowardLeaders({ local: false, global: true });
     for (let i = 0; i < c.k; i++) trainer.step();
     const claimed = await trainer.getState();
     const t0 = performance.now();
-    const replayed = replaySegment({ spec, rates, train: mnist.train, order, from, to: from + c.k, start, pulls });
+    const replayed = replaySegment({ spec, rates, train: mnist.train, order, from, to: from + c.k, start, pulls, pull });
     replayMs.push(performance.now() - t0);
     honest.push(segmentDiscrepancy(claimed, replayed, start, defaults.proofTolerance));
-    skipped.push(segmentDiscrepancy(replaySegment({ spec, rates, train: mnist.train, order, from: from + 1, to: from + c.k, start, pulls }), replayed, start, defaults.proofTolerance));
+    skipped.push(segmentDiscrepancy(replaySegment({ spec, rates, train: mnist.train, order, from: from + 1, to: from + c.k, start, pulls, pull }), replayed, start, defaults.proofTolerance));
     start = claimed;
   }
   trainer.destroy();

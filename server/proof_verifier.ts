@@ -23,6 +23,7 @@ export interface ReplayJob extends Job {
   start: CommittedState;
   claimed: CommittedState;
   pulls: TrainingSegment['pulls'];
+  pull: TrainingSegment['pull'];
 }
 
 /** sync-sgd: the gradient a tab sent for `step`, at the model the server held for that step. */

@@ -6,6 +6,7 @@ import { sliceSplit } from '../shared/dataset.ts';
 import { initialParameters } from '../shared/init.ts';
 import { MinibatchOrder } from '../shared/minibatch.ts';
 import { weightsToBytes, type Commitment, type ProofReply, type ProofRequest } from '../shared/protocol.ts';
+import { PULLS } from '../shared/run_config.ts';
 import { easgdWorkerPull } from '../shared/reference/easgd.ts';
 import { replaySegment, segmentGradient } from '../shared/reference/training_segment.ts';
 import { stateDigest, type CommittedState } from '../shared/state_digest.ts';
@@ -28,7 +29,7 @@ class ProvingTab extends TestWorker {
   /** `steps` real steps; the report claims `claimed` (default: the same). */
   async trainAndReport(steps: number, claimed = steps, pulls: Pick<Commitment, 'local' | 'global'> = { local: null, global: null }) {
     const order = new MinibatchOrder(TRAIN.count, BATCH, this.assignment!.shuffleSeed);
-    this.state = replaySegment({ spec: TINY_SPEC, rates: RATES, train: TRAIN, order, from: this.step, to: this.step + steps, start: this.state, pulls: { local: null, global: null } });
+    this.state = replaySegment({ spec: TINY_SPEC, rates: RATES, train: TRAIN, order, from: this.step, to: this.step + steps, start: this.state, pulls: { local: null, global: null }, pull: 'periodic' });
     const step = this.step + claimed;
     return this.commit(step, this.state, pulls);
   }
@@ -175,6 +176,39 @@ test('a proof built from a leader copy it was sent fails, whether committed or o
   }
 });
 
+for (const pull of PULLS) test(`lsgd (${pull} pull): a stretch that pulls toward the copy it names passes; one that names the copy but skips the pull fails`, async () => {
+  const flock = await startTestFlock(everyStretch);
+  try {
+    await createAndStart(flock, { algorithm: 'lsgd', hyper: { ...RATES, batch: BATCH, tau: TAU, lambdaL: 0, lambdaG: 0.5, pull } });
+    const leader = new TestWorker(flock.url, 'm0', 'lead');
+    await leader.hello();
+    await leader.report(10, 0.1);
+    const [honest, skipper] = [await tab(flock, 'm1', 't1'), await tab(flock, 'm2', 't2')];
+    for (const t of [honest, skipper]) await t.report(1, 5);
+    await until('a global copy at both followers', () => honest.lastCopy !== null && skipper.lastCopy !== null, 10000);
+    const copy = honest.lastCopy!;
+    const named = { local: null, global: honest.copies.at(-1)!.version };
+    const rates = { ...RATES, lambdaL: 0, lambdaG: 0.5 };
+    /** Commits the state at step TAU naming the copy, then trains the next stretch with it pulled toward, or not. */
+    const stretch = async (t: ProvingTab, pulled: boolean) => {
+      const order = new MinibatchOrder(TRAIN.count, BATCH, t.assignment!.shuffleSeed);
+      // trained away from the seed first, so that the pull moves it
+      const start = replaySegment({ spec: TINY_SPEC, rates, train: TRAIN, order, from: 0, to: TAU, start: t.state, pulls: { local: null, global: null }, pull });
+      await t.commit(TAU, start, named);
+      const end = replaySegment({ spec: TINY_SPEC, rates, train: TRAIN, order, from: TAU, to: 2 * TAU, start, pulls: { local: null, global: pulled ? copy : null }, pull });
+      await t.commit(2 * TAU, end);
+      return t.prove(t.lastProof!);
+    };
+    const passed = await stretch(honest, true);
+    assert.ok(passed.ok && passed.passed, JSON.stringify(passed));
+    const skipped = await stretch(skipper, false);
+    assert.ok(skipped.ok && !skipped.passed, JSON.stringify(skipped));
+    for (const t of [leader, honest, skipper]) t.close();
+  } finally {
+    await flock.close();
+  }
+});
+
 test('bad proofs get a clear error and change nothing; an unanswered request is missed, not failed', async () => {
   const flock = await startTestFlock({ ...everyStretch, proofTimeoutMs: 300 });
   try {
@@ -264,7 +298,7 @@ test('easgd: a tab commits to its state after each elastic exchange; honest stre
     /** Trains a stretch, pushes, takes the pull (or not), commits the state after it and keeps the one before. */
     const stretch = async (t: ProvingTab, pull: boolean) => {
       const order = new MinibatchOrder(TRAIN.count, BATCH, t.assignment!.shuffleSeed);
-      const end = replaySegment({ spec: TINY_SPEC, rates: { ...RATES, lambdaL: 0, lambdaG: 0 }, train: TRAIN, order, from: t.step, to: t.step + TAU, start: t.state, pulls: { local: null, global: null } });
+      const end = replaySegment({ spec: TINY_SPEC, rates: { ...RATES, lambdaL: 0, lambdaG: 0 }, train: TRAIN, order, from: t.step, to: t.step + TAU, start: t.state, pulls: { local: null, global: null }, pull: 'periodic' });
       const step = t.step + TAU;
       const [reply, center] = await new Promise<[{ ok: boolean; version?: number }, Float32Array]>((resolve) => {
         t.socket.emit('push', { runId: t.assignment!.runId, step, lossEstimate: 1 }, weightsToBytes(end.params), (r, c) => resolve([r as { ok: boolean; version?: number }, new Float32Array(new Uint8Array(c as Uint8Array).buffer)]));

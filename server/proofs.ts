@@ -213,12 +213,12 @@ export class ProofsOfWork {
     const samples = (c.to.step - c.from.step) * a.run.config.hyper.batch;
     const wrong = [fromDigest !== c.from.digest ? c.from.step : null, toDigest !== c.to.digest ? c.to.step : null].filter((s) => s !== null);
     if (wrong.length > 0) return this.settle(a, w, 'failed', samples, `the states sent are not the ones committed at step ${wrong.join(' and ')}`);
-    const { lr, momentum, lambdaL, lambdaG, batch } = a.run.config.hyper;
+    const { lr, momentum, lambdaL, lambdaG, batch, pull } = a.run.config.hyper;
     const lsgd = a.run.config.algorithm === 'lsgd';
     const dataset = await this.ctx.datasets.dataset(a.run.config.dataset);
     const discrepancy = await this.verifier.replay({
       spec: a.spec, tolerance: this.ctx.config.proofTolerance, rates: { lr, momentum, lambdaL: lsgd ? lambdaL : 0, lambdaG: lsgd ? lambdaG : 0 }, dataset: a.run.config.dataset, batch,
-      shuffleSeed: issuedShuffleSeed(a.run.id, a.run.config.seed, w.workerId), from: c.from.step, to: c.to.step, start, claimed: end, pulls: c.pulls,
+      shuffleSeed: issuedShuffleSeed(a.run.id, a.run.config.seed, w.workerId), from: c.from.step, to: c.to.step, start, claimed: end, pulls: c.pulls, pull,
     }, dataset.train);
     if (this.withinTolerance(discrepancy)) return this.settle(a, w, 'passed', samples, null);
     return this.settle(a, w, 'failed', samples, `steps ${c.from.step}..${c.to.step} replayed elsewhere than claimed: ${this.describe(discrepancy)}`);

@@ -1,11 +1,19 @@
 // The create-run form: presets fill it, the shared zod schema checks it in the browser, and the server's
 // 400 issues land next to the fields they name (the same field paths on both sides).
-import { AGGREGATES, ALGORITHMS, describeIssues, runConfigSchema, type RunConfigInput, type RunView } from '../../shared/run_config.ts';
+import { AGGREGATES, ALGORITHMS, describeIssues, PULLS, runConfigSchema, type Pull, type RunConfigInput, type RunView } from '../../shared/run_config.ts';
 import { ApiError, type Api, type FieldIssue } from './api.ts';
 import { byId, el } from './dom.ts';
 import { RUN_PRESETS } from './presets.ts';
 
 const NUMBER_FIELDS = ['seed', 'hyper.lr', 'hyper.momentum', 'hyper.batch', 'hyper.tau', 'hyper.lambdaL', 'hyper.lambdaG', 'stop.steps', 'stop.minutes', 'stop.targetAccuracy'];
+/** Number fields only one algorithm reads: sent only for it, so a hidden field cannot refuse another's run. */
+const ALGORITHM_NUMBER_FIELDS: Record<string, string[]> = { lsgd: ['hyper.tauG'], easgd: ['hyper.alpha'], 'sync-sgd': ['hyper.byzantine'] };
+
+/** What each pull does, shown under the choice. */
+const PULL_HINTS: Record<Pull, string> = {
+  periodic: 'Periodic (the LSGD paper\'s rule): every τ steps a tab moves the fraction λL of the way to its machine\'s leader, and every τG steps λG of the way to the global leader, outside momentum. λ in [0, 1]; the paper uses 0.1.',
+  penalty: 'Penalty: λL (x − local leader) + λG (x − global leader) is added to the gradient at every step, inside momentum (Flock\'s earlier rule; λ is a rate, not a fraction).',
+};
 
 export class CreateForm {
   private readonly view = byId('create-view');
@@ -18,6 +26,8 @@ export class CreateForm {
     this.preset.append(...RUN_PRESETS.map((p) => el('option', { value: p.id }, p.label)));
     byId('f-algorithm').append(...ALGORITHMS.map((a) => el('option', { value: a }, a)));
     byId('f-aggregate').append(...AGGREGATES.map((a) => el('option', { value: a }, a)));
+    byId('f-pull').append(...PULLS.map((p) => el('option', { value: p }, p)));
+    this.field('hyper.pull').addEventListener('change', () => this.showPullHint());
     this.preset.addEventListener('change', () => this.applyPreset(this.preset.value));
     this.field('algorithm').addEventListener('change', () => this.showAlgorithmFields());
     this.model.addEventListener('change', () => this.showCustomModel());
@@ -64,6 +74,9 @@ export class CreateForm {
     this.field('algorithm').value = c.algorithm ?? ALGORITHMS[0];
     this.field('hyper.aggregate').value = c.hyper.aggregate ?? AGGREGATES[0];
     this.field('hyper.byzantine').value = String(c.hyper.byzantine ?? 0);
+    this.field('hyper.pull').value = c.hyper.pull ?? PULLS[0];
+    this.field('hyper.tauG').value = c.hyper.tauG === undefined ? '' : String(c.hyper.tauG);
+    this.field('hyper.alpha').value = c.hyper.alpha === undefined ? '' : String(c.hyper.alpha);
     const values: Record<string, number | undefined> = {
       seed: c.seed, 'hyper.lr': c.hyper.lr, 'hyper.momentum': c.hyper.momentum, 'hyper.batch': c.hyper.batch, 'hyper.tau': c.hyper.tau,
       'hyper.lambdaL': c.hyper.lambdaL, 'hyper.lambdaG': c.hyper.lambdaG, 'stop.steps': c.stop.steps, 'stop.minutes': c.stop.minutes,
@@ -72,6 +85,11 @@ export class CreateForm {
     for (const name of NUMBER_FIELDS) this.field(name).value = values[name] === undefined ? '' : String(values[name]);
     this.showCustomModel();
     this.showAlgorithmFields();
+    this.showPullHint();
+  }
+
+  private showPullHint(): void {
+    byId('pull-hint').textContent = PULL_HINTS[this.field('hyper.pull').value as Pull] ?? '';
   }
 
   private showCustomModel(): void {
@@ -102,13 +120,13 @@ export class CreateForm {
       const target = group ? (body[group] as Record<string, unknown>) : body;
       target[key] = Number(raw);
     }
-    // sent only for sync-sgd, the one algorithm that reads them, so a hidden field cannot refuse another algorithm's run
-    if (body.algorithm === 'sync-sgd') {
-      const hyper = body.hyper as Record<string, unknown>;
-      hyper.aggregate = this.field('hyper.aggregate').value;
-      const f = this.field('hyper.byzantine').value.trim();
-      if (f !== '') hyper.byzantine = Number(f);
+    const hyper = body.hyper as Record<string, unknown>;
+    for (const name of ALGORITHM_NUMBER_FIELDS[String(body.algorithm)] ?? []) {
+      const raw = this.field(name).value.trim();
+      if (raw !== '') hyper[name.split('.')[1]] = Number(raw);
     }
+    if (body.algorithm === 'sync-sgd') hyper.aggregate = this.field('hyper.aggregate').value;
+    if (body.algorithm === 'lsgd') hyper.pull = this.field('hyper.pull').value;
     return { body, issues };
   }
 

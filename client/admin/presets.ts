@@ -3,7 +3,8 @@ import type { RunConfigInput } from '../../shared/run_config.ts';
 
 export interface RunPreset { id: string; label: string; config: RunConfigInput }
 
-const lsgd = { lr: 0.05, momentum: 0.9, batch: 64, tau: 10, lambdaL: 0.1, lambdaG: 0.05 };
+/** The paper's periodic pull with its code's strengths (0.1 toward both leaders). */
+const lsgd = { lr: 0.05, momentum: 0.9, batch: 64, tau: 10, lambdaL: 0.1, lambdaG: 0.1, pull: 'periodic' as const };
 
 export const RUN_PRESETS: RunPreset[] = [
   {

@@ -1,6 +1,6 @@
 // The live view of one run: polls the REST API every 1.5 s (only what is new, through `since`), and renders
 // the summary, the charts, the machines tree, the traffic and the event log. Also runs the admin's actions.
-import type { RunState, RunView } from '../../shared/run_config.ts';
+import type { RunConfig, RunState, RunView } from '../../shared/run_config.ts';
 import { resolveModel } from '../../shared/run_config.ts';
 import { parameterLayout } from '../../shared/layout.ts';
 import { nextState, type RunAction } from '../../shared/run_control.ts';
@@ -160,7 +160,7 @@ export class RunViewPanel {
       ['best-accuracy', 'Best test accuracy', percent(best?.testAccuracy)],
       ['model', 'Model', typeof c.model === 'string' ? c.model : c.model.name],
       ['dataset', 'Dataset', c.dataset],
-      ['algorithm', 'Algorithm', `${c.algorithm} (λL ${c.hyper.lambdaL}, λG ${c.hyper.lambdaG}, τ ${c.hyper.tau})`],
+      ['algorithm', 'Algorithm', algorithmSummary(c)],
     ];
     byId('run-summary').replaceChildren(...items.map(([key, label, value]) => el('div', {}, el('dt', {}, label), el('dd', { 'data-summary': key }, value))));
 
@@ -218,4 +218,13 @@ export class RunViewPanel {
       this.button(action).disabled = false;
     }
   }
+}
+
+/** The algorithm with the knobs it reads. */
+function algorithmSummary(c: RunConfig): string {
+  const h = c.hyper;
+  if (c.algorithm === 'lsgd') return `lsgd, ${h.pull} pull (λL ${h.lambdaL}, λG ${h.lambdaG}, τ ${h.tau}${h.pull === 'periodic' ? `, τG ${h.tauG ?? h.tau}` : ''})`;
+  if (c.algorithm === 'easgd') return `easgd (α ${h.alpha}, τ ${h.tau})`;
+  if (c.algorithm === 'sync-sgd') return `sync-sgd (${h.aggregate ?? 'mean'}${h.byzantine ? `, f ${h.byzantine}` : ''})`;
+  return `${c.algorithm} (τ ${h.tau})`;
 }

@@ -10,6 +10,8 @@ import { initialParameters } from '../../shared/init.ts';
 import { parameterLayout } from '../../shared/layout.ts';
 import { MODEL_PRESETS, shapeSize, type ModelSpec } from '../../shared/model.ts';
 import { seededRandom } from '../../shared/random.ts';
+import { leaderPull } from '../../shared/reference/leader_pull.ts';
+import { lsgdUpdate } from '../../shared/reference/lsgd_update.ts';
 import { evaluate, lossAndGradient } from '../../shared/reference/model.ts';
 
 const handle = await openNodeDevice();
@@ -83,11 +85,11 @@ test('GPU evaluation agrees with the reference on a held-out split', async () =>
   assert.ok(Math.abs(gpu.accuracy - ref.accuracy) <= 1 / 500, `accuracy ${gpu.accuracy} vs ${ref.accuracy}`);
 });
 
-test('the pull toward a leader copy moves the weights by the LSGD formula, and a NaN copy is refused', async () => {
+test('the penalty pull toward a leader copy moves the weights by the LSGD formula, and a NaN copy is refused', async () => {
   const spec = smallCnn;
   const split = randomSplit(spec, 16, 3);
   const initial = initialParameters(spec, 2);
-  const trainer = await Trainer.create(handle, { spec, batch: 16, seed: 2, hyper: { lr: 0.1, momentum: 0, lambdaL: 0, lambdaG: 0.5 }, train: split, initial });
+  const trainer = await Trainer.create(handle, { spec, batch: 16, seed: 2, hyper: { lr: 0.1, momentum: 0, lambdaL: 0, lambdaG: 0.5 }, pull: 'penalty', train: split, initial });
   const leader = initial.map((v) => v + 0.25);
   const poisoned = leader.slice();
   poisoned[3] = NaN;
@@ -102,4 +104,36 @@ test('the pull toward a leader copy moves the weights by the LSGD formula, and a
   // x' = x - lr (g + lambdaG (x - leader)) = x - 0.1 g + 0.1 * 0.5 * 0.25 on every real parameter.
   const expected = initial.map((v, i) => v - 0.1 * (g[i] + 0.5 * (v - leader[i])));
   assert.ok(relativeError(after, expected) < 1e-5, `relative error ${relativeError(after, expected)}`);
+});
+
+test('the periodic pull: steps ignore the leader copies; pullTowardLeaders interpolates toward those held, outside momentum', async () => {
+  const spec = smallCnn;
+  const split = randomSplit(spec, 16, 4);
+  const initial = initialParameters(spec, 3);
+  const rates = { lr: 0.1, momentum: 0.9, lambdaL: 0.3, lambdaG: 0.5 };
+  const trainer = await Trainer.create(handle, { spec, batch: 16, seed: 3, hyper: rates, train: split, initial });
+  const local = initial.map((v) => v + 0.25);
+  const global = initial.map((v) => v - 0.5);
+  assert.deepEqual(trainer.pullTowardLeaders({ local: true, global: true }), { useLocal: false, useGlobal: false }, 'no copy held, no pull');
+  trainer.setLeader('local', local);
+  trainer.setLeader('global', global);
+  trainer.step();
+  const x = Float64Array.from(split.pixels, (p) => p / 255);
+  const h = { ...rates, useLocal: false, useGlobal: false };
+  const stepped = lsgdUpdate(initial, lossAndGradient(spec, initial, x, split.labels, 16).grad, new Float64Array(initial.length), null, null, h);
+  const afterStep = await trainer.getState();
+  assert.ok(relativeError(afterStep.params, stepped.params) < 1e-5, 'a step is plain momentum SGD');
+
+  assert.deepEqual(trainer.pullTowardLeaders({ local: false, global: true }), { useLocal: false, useGlobal: true });
+  const pulled = leaderPull(stepped.params, null, global, rates);
+  const afterPull = await trainer.getState();
+  assert.ok(relativeError(afterPull.params, pulled) < 1e-5, `relative error ${relativeError(afterPull.params, pulled)}`);
+  assert.deepEqual(afterPull.velocity, afterStep.velocity, 'momentum is left alone');
+
+  assert.deepEqual(trainer.pullTowardLeaders({ local: true, global: true }), { useLocal: true, useGlobal: true });
+  const both = leaderPull(pulled, local, global, rates);
+  assert.ok(relativeError(await trainer.getParams(), both) < 1e-5);
+  trainer.setLeader('local', null);
+  assert.deepEqual(trainer.pullTowardLeaders({ local: true, global: false }), { useLocal: false, useGlobal: false }, 'a dropped copy is not pulled toward');
+  trainer.destroy();
 });

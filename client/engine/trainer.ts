@@ -6,6 +6,7 @@ import type { GpuHandle } from '../gpu/device.ts';
 import { bufferBytes, encodeDispatches, PipelineCache, type Dispatch } from '../gpu/dispatch.ts';
 import { readBuffer } from '../gpu/readback.ts';
 import { gatherBatchDispatch, packBytes } from '../gpu/gather_batch.ts';
+import { leaderPullDispatch } from '../gpu/leader_pull.ts';
 import { lsgdUpdateDispatch, UPDATE_HYPER_BYTES, writeUpdateHyper, type UpdatePulls } from '../gpu/lsgd_update.ts';
 import { STATS_FLOATS } from '../gpu/softmax_xent.ts';
 import { buildModelPlan, type ModelPlan } from './model_plan.ts';
@@ -16,6 +17,7 @@ import { parameterLayout, type ParameterLayout } from '../../shared/layout.ts';
 import { shapeSize, type ModelSpec } from '../../shared/model.ts';
 import { MinibatchOrder } from '../../shared/minibatch.ts';
 import type { UpdateHyper } from '../../shared/reference/lsgd_update.ts';
+import type { Pull } from '../../shared/run_config.ts';
 
 export interface TrainerOptions {
   spec: ModelSpec;
@@ -27,6 +29,9 @@ export interface TrainerOptions {
   /** The run step the first step of this trainer is (a tab joining mid-run): it names the minibatches. Default 0. */
   firstStep?: number;
   hyper: Omit<UpdateHyper, 'useLocal' | 'useGlobal'>;
+  /** How the leader copies act (shared/run_config.ts PULLS): 'periodic' only when pullTowardLeaders() is called,
+   *  'penalty' inside every step's update. Default 'periodic'. */
+  pull?: Pull;
   train: DataSplit;
   /** Starting weights; the seeded initialisation when absent. */
   initial?: Float32Array;
@@ -68,6 +73,8 @@ export class Trainer {
   private readonly gradientDispatches: Dispatch[] = [];
   /** The fused update for each combination of leader pulls ('' none, 'L', 'G', 'LG'): one pipeline each. */
   private readonly updates = new Map<string, Dispatch>();
+  /** The periodic pull for each combination but none ('L', 'G', 'LG'). */
+  private readonly pulls = new Map<string, Dispatch>();
   /** Set by buildStep: the gradient buffer the update consumes. */
   private grads: GPUBuffer | null = null;
   private readonly plans: ModelPlan[] = [];
@@ -147,7 +154,16 @@ export class Trainer {
 
   /** The dispatches of one step, in order (replayed by step(); timed one by one by bench/step_profile.ts). */
   get stepDispatches(): Dispatch[] {
-    return [...this.gradientDispatches, this.update(this.hyper)];
+    return [...this.gradientDispatches, this.update(this.options.pull === 'penalty' ? this.hyper : NO_PULLS)];
+  }
+
+  /** The periodic pull (a communication step): moves the weights toward the leader copies held (setLeader) that
+   *  `which` names, outside momentum. Queued behind the steps submitted so far. Returns the pulls taken. */
+  pullTowardLeaders(which: { local: boolean; global: boolean }): UpdatePulls {
+    const pulls = { useLocal: which.local && this.hyper.useLocal, useGlobal: which.global && this.hyper.useGlobal };
+    const dispatch = this.pulls.get(pullsKey(pulls));
+    if (dispatch) this.submit([dispatch]);
+    return pulls;
   }
 
   /** Encodes one whole training step (gather, forward, loss, backward, update) into one command buffer. */
@@ -166,11 +182,7 @@ export class Trainer {
    *  leader pull off, so all workers applying the same gradient to the same weights stay identical. */
   applyGradient(grad: ArrayLike<number> | ArrayBuffer): void {
     this.device.queue.writeBuffer(this.grads!, 0, checkedLeaderCopy(grad, this.layout.length));
-    const encoder = this.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    encodeDispatches(pass, [this.update({ useLocal: false, useGlobal: false })]);
-    pass.end();
-    this.device.queue.submit([encoder.finish()]);
+    this.submit([this.update(NO_PULLS)]);
   }
 
   /** Closes the current stats window: resolves with the mean loss and accuracy of the steps since the last call.
@@ -197,11 +209,7 @@ export class Trainer {
     if (full === 0) throw new Error(`evaluation needs at least ${EVAL_BATCH} samples, got ${split.count}`);
     for (let start = 0; start < full; start += EVAL_BATCH) {
       this.device.queue.writeBuffer(idx, 0, Uint32Array.from({ length: EVAL_BATCH }, (_, i) => start + i));
-      const encoder = this.device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      encodeDispatches(pass, [gather, ...plan.forward, plan.loss]);
-      pass.end();
-      this.device.queue.submit([encoder.finish()]);
+      this.submit([gather, ...plan.forward, plan.loss]);
     }
     const result = await this.takeStats(stats);
     plan.destroy();
@@ -274,6 +282,10 @@ export class Trainer {
           hyper: this.hyperBuffer,
         });
         this.updates.set(pullsKey(pulls), update);
+        if (useLocal || useGlobal) {
+          const leaders = { localLeader: this.leaders.local, globalLeader: this.leaders.global };
+          this.pulls.set(pullsKey(pulls), leaderPullDispatch(this.cache, { length: this.layout.length, pulls, params: this.params, ...leaders, hyper: this.hyperBuffer }));
+        }
       }
     }
     this.gradientDispatches.push(gather, ...plan.forward, plan.loss, ...plan.backward);
@@ -281,12 +293,17 @@ export class Trainer {
 
   private submitStep(dispatches: Dispatch[], runStep = this.runStep): void {
     this.device.queue.writeBuffer(this.indices, 0, this.order.indices(runStep));
+    this.submit(dispatches);
+    this.steps++;
+  }
+
+  /** One command buffer holding one compute pass of `dispatches`. */
+  private submit(dispatches: Dispatch[]): void {
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     encodeDispatches(pass, dispatches);
     pass.end();
     this.device.queue.submit([encoder.finish()]);
-    this.steps++;
   }
 
   private async takeStats(stats: GPUBuffer): Promise<WindowStats> {
@@ -309,6 +326,8 @@ export class Trainer {
     return b;
   }
 }
+
+const NO_PULLS: UpdatePulls = { useLocal: false, useGlobal: false };
 
 function pullsKey(p: UpdatePulls): string {
   return `${p.useLocal ? 'L' : ''}${p.useGlobal ? 'G' : ''}`;

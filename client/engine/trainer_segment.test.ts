@@ -9,6 +9,7 @@ import { MinibatchOrder } from '../../shared/minibatch.ts';
 import type { ModelSpec } from '../../shared/model.ts';
 import { seededRandom } from '../../shared/random.ts';
 import { replaySegment, segmentDiscrepancy } from '../../shared/reference/training_segment.ts';
+import { PULLS } from '../../shared/run_config.ts';
 
 const handle = await openNodeDevice();
 const spec: ModelSpec = {
@@ -21,14 +22,14 @@ const CLOSE_DISTANCE = 0.01;
 const MAX_DISTANCE = 0.05;
 const MAX_OUTLIERS = 0.05;
 
-test('k GPU steps with momentum and leader pulls match the CPU replay; a skipped step or a foreign start does not', async () => {
+for (const pull of PULLS) test(`k GPU steps with momentum and leader pulls (${pull}) match the CPU replay; a skipped step or a foreign start does not`, async () => {
   const r = seededRandom(3);
   const count = 200;
   const train = { count, pixels: Uint8Array.from({ length: count * 64 }, () => Math.floor(r() * 256)), labels: Uint8Array.from({ length: count }, () => Math.floor(r() * 5)) };
   const rates = { lr: 0.05, momentum: 0.9, lambdaL: 0.1, lambdaG: 0.2 };
   const batch = 16;
   const shuffleSeed = 77;
-  const trainer = await Trainer.create(handle, { spec, batch, seed: 1, shuffleSeed, firstStep: 40, hyper: rates, train });
+  const trainer = await Trainer.create(handle, { spec, batch, seed: 1, shuffleSeed, firstStep: 40, hyper: rates, pull, train });
   for (let i = 0; i < 7; i++) trainer.step();
   const local = initialParameters(spec, 5);
   const global = initialParameters(spec, 6);
@@ -37,12 +38,14 @@ test('k GPU steps with momentum and leader pulls match the CPU replay; a skipped
   const from = trainer.runStep;
   assert.equal(from, 47);
   const start = await trainer.getState();
+  // a communication step: the periodic pull acts once, after the state it starts from was committed
+  if (pull === 'periodic') assert.deepEqual(trainer.pullTowardLeaders({ local: true, global: true }), { useLocal: true, useGlobal: true });
   for (let i = 0; i < 12; i++) trainer.step();
   const claimed = await trainer.getState();
   trainer.destroy();
 
   const order = new MinibatchOrder(count, batch, shuffleSeed);
-  const segment = { spec, rates, train, order, from, to: from + 12, start, pulls: { local, global } };
+  const segment = { spec, rates, train, order, from, to: from + 12, start, pulls: { local, global }, pull };
   const replayed = replaySegment(segment);
   const honest = segmentDiscrepancy(claimed, replayed, start, TOLERANCE);
   assert.ok(honest.distance < CLOSE_DISTANCE / 1000 && honest.outliers <= MAX_OUTLIERS / 2, `honest drift ${JSON.stringify(honest)}`);
@@ -55,4 +58,5 @@ test('k GPU steps with momentum and leader pulls match the CPU replay; a skipped
   caught('other minibatches', replaySegment({ ...segment, order: new MinibatchOrder(count, batch, shuffleSeed + 1) }));
   caught('started from a leader copy', replaySegment({ ...segment, start: { params: Float32Array.from(global), velocity: start.velocity } }));
   caught('no pull toward the local leader', replaySegment({ ...segment, pulls: { local: null, global } }));
+  caught(`the other pull (${pull} claimed)`, replaySegment({ ...segment, pull: pull === 'periodic' ? 'penalty' : 'periodic' }));
 });

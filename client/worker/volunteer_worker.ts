@@ -16,6 +16,7 @@ import {
   bytesToWeights, weightsToBytes, WORKER_NAMESPACE,
   type Assignment, type ClientToServerEvents, type Commitment, type Credential, type LeaderCopyMeta, type ProofReply, type ProofRequest, type Roles, type ServerToClientEvents, type WeightBytes,
 } from '../../shared/protocol.ts';
+import { globalPullDue } from '../../shared/reference/leader_pull.ts';
 import { stateDigest } from '../../shared/state_digest.ts';
 
 type Credentials = { machine?: Credential; tab?: Credential };
@@ -45,7 +46,8 @@ interface ActiveRun {
   control: LoopControl;
   trainer: Trainer | null;
   roles: Roles | null;
-  /** The latest leader copies; the trainer takes them at its next report, where it commits to what it pulls toward. */
+  /** The latest leader copies; the trainer takes them at its next report (a communication step), where it pulls
+   *  toward them (periodic) or starts pulling toward them at every step (penalty), and commits to which. */
   copies: { local?: HeldCopy; global?: HeldCopy };
   /** What the trainer pulls toward now, so that unchanged roles do not upload the same copy again. */
   applied: { local: HeldCopy | null; global: HeldCopy | null };
@@ -192,7 +194,7 @@ async function train(run: ActiveRun): Promise<void> {
   const initial = a.start === 'global' ? await run.firstGlobal : undefined;
   if (run.control.stopped) return;
   const trainer = await Trainer.create(gpu, {
-    spec: a.spec, batch, seed: a.seed, shuffleSeed: a.shuffleSeed, firstStep: a.startStep, hyper: { lr, momentum, lambdaL, lambdaG }, train: dataset.train, initial,
+    spec: a.spec, batch, seed: a.seed, shuffleSeed: a.shuffleSeed, firstStep: a.startStep, hyper: { lr, momentum, lambdaL, lambdaG }, pull: a.hyper.pull, train: dataset.train, initial,
   });
   run.trainer = trainer;
   if (a.algorithm === 'sync-sgd' && socket) run.sync = new GradientExchange(socket, a.runId, a.paramLength, a.startStep, (message) => post({ type: 'notice', message }));
@@ -217,9 +219,11 @@ async function train(run: ActiveRun): Promise<void> {
 }
 
 /**
- * Every tau steps: takes the leader copies that arrived, then reports, committing to the state after this step and
- * to the copies it pulls toward until the next report (proofs of work); easgd, to the exchange just taken. The
- * state is copied on the GPU queue now and read, hashed and sent while training goes on. False when no report went.
+ * Every tau steps (a communication step): takes the leader copies that arrived, then reports, committing to the
+ * state after this step and to the copies it pulls toward (proofs of work): with the periodic pull, once, right
+ * after the committed state; with the penalty, through the steps until the next report; easgd commits to the
+ * exchange just taken. The state is copied on the GPU queue now and read, hashed and sent while training goes on.
+ * False when no report went.
  */
 function report(run: ActiveRun, exchange: Exchanged | null): boolean {
   const a = run.assignment;
@@ -228,11 +232,17 @@ function report(run: ActiveRun, exchange: Exchanged | null): boolean {
   const due = a.algorithm === 'easgd' ? exchange !== null : t !== null && t.runStep - run.lastReportStep >= a.hyper.tau;
   if (!t || !due || run.losses.length === 0 || !socket?.connected) return false;
   const step = t.runStep;
+  const globalDue = globalPullDue(run.lastReportStep, step, a.hyper.tauG ?? a.hyper.tau);
   run.lastReportStep = step;
   const lossEstimate = lossEstimateOf(run);
-  const pulls = applyCopies(run);
+  let pulls = applyCopies(run);
   const state = PROVABLE.has(a.algorithm) && !run.unprovable ? t.getState() : null;
   run.unprovable = false;
+  if (a.algorithm === 'lsgd' && a.hyper.pull === 'periodic') {
+    // queued behind the state's copy: the committed state is the one before the pull
+    const taken = t.pullTowardLeaders({ local: true, global: globalDue });
+    pulls = { local: taken.useLocal ? pulls.local : null, global: taken.useGlobal ? pulls.global : null };
+  }
   const s = socket;
   run.reporting = run.reporting.then(async () => {
     let commitment: Commitment | undefined;

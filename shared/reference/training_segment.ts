@@ -2,10 +2,14 @@
 // step, the same minibatches (named by the step and the tab's issued shuffle seed), the same rates and the same
 // leader copies, up to the state it committed later. The state is rounded to float32 after every step, as the
 // tab's GPU buffers hold it, so the replay follows the tab's trajectory rather than a float64 cousin of it.
+// The copies a stretch names act as the run's pull says: 'periodic', one interpolation at its first step (the
+// communication step its starting state was committed at, just before that pull); 'penalty', in every step.
 import type { DataSplit } from '../dataset.ts';
 import type { MinibatchOrder } from '../minibatch.ts';
 import { shapeSize, type ModelSpec } from '../model.ts';
+import type { Pull } from '../run_config.ts';
 import type { CommittedState } from '../state_digest.ts';
+import { leaderPull } from './leader_pull.ts';
 import { lsgdUpdate, type UpdateHyper } from './lsgd_update.ts';
 import { lossAndGradient } from './model.ts';
 
@@ -18,8 +22,9 @@ export interface TrainingSegment {
   from: number;
   to: number;
   start: CommittedState;
-  /** The leader copies pulled toward through the segment (null: no pull). */
+  /** The leader copies pulled toward (null: no pull). */
   pulls: { local: Float32Array | null; global: Float32Array | null };
+  pull: Pull;
 }
 
 /** The gradient of run step `step`'s minibatch at `params` (what a sync-sgd tab sends for that step). */
@@ -38,9 +43,10 @@ export function segmentGradient(spec: ModelSpec, train: DataSplit, order: Miniba
 }
 
 export function replaySegment(s: TrainingSegment): CommittedState {
-  let params = s.start.params;
+  const periodic = s.pull === 'periodic';
+  let params = periodic ? Float32Array.from(leaderPull(s.start.params, s.pulls.local, s.pulls.global, s.rates, true)) : s.start.params;
   let velocity = s.start.velocity;
-  const hyper: UpdateHyper = { ...s.rates, useLocal: s.pulls.local !== null, useGlobal: s.pulls.global !== null };
+  const hyper: UpdateHyper = { ...s.rates, useLocal: !periodic && s.pulls.local !== null, useGlobal: !periodic && s.pulls.global !== null };
   for (let step = s.from; step < s.to; step++) {
     const grad = segmentGradient(s.spec, s.train, s.order, step, params);
     const next = lsgdUpdate(params, grad, velocity, s.pulls.local, s.pulls.global, hyper);
