@@ -1,0 +1,83 @@
+// Stochastic Gradient Push through the coordinator. Each tab trains its de-biased parameters x = z / w; every tau
+// steps it pushes x and is answered with its new x after the gossip: it keeps half of (w x, w), the other half
+// goes to the mailbox of its peer on the directed exponential graph over the current members sorted by id, and what
+// its own mailbox gathered since its last push is added (shared/reference/sgp.ts). The coordinator keeps every
+// push-sum weight w itself: w follows from the schedule alone, so a tab cannot claim a large one to outweigh others.
+import { pushSumExchange, pushSumMessage, sgpPeer } from '../../shared/reference/sgp.ts';
+import type { AlgorithmHost, BaselineAlgorithm } from './host.ts';
+import type { PushAnswer, PushExchange } from './push_exchange.ts';
+
+interface Gossiper {
+  /** The push-sum weight; 1 for a member the coordinator has not heard from. */
+  w: number;
+  /** Gossip rounds taken: the k of the peer rule. */
+  round: number;
+  /** The sum of the halves pushed to this member since its last exchange. */
+  inbox: { z: Float64Array; w: number } | null;
+}
+
+export class Sgp implements BaselineAlgorithm, PushExchange {
+  private readonly gossipers = new Map<string, Gossiper>();
+  private version = 0;
+  private step = 0;
+
+  constructor(private readonly host: AlgorithmHost) {}
+
+  /** A member's push-sum weight (1 before its first exchange). */
+  weightOf(workerId: string): number {
+    return this.gossipers.get(workerId)?.w ?? 1;
+  }
+
+  onPush(workerId: string, x: Float32Array, step: number): PushAnswer | string {
+    const ids = this.host.members().map((m) => m.workerId).sort();
+    const rank = ids.indexOf(workerId);
+    if (rank < 0) return `worker ${workerId} is not a member now (paused, silent or quarantined): it gossips with nobody`;
+    const me = this.gossiperOf(workerId);
+    const peer = sgpPeer(rank, me.round, ids.length);
+    me.round++;
+    let mixed: { x: Float64Array; w: number };
+    if (peer === null) {
+      // alone: the half it would send stays with it
+      mixed = { x: Float64Array.from(x), w: me.w };
+    } else {
+      const target = this.gossiperOf(ids[peer]);
+      const half = pushSumMessage(x, me.w);
+      if (target.inbox) {
+        for (let i = 0; i < half.z.length; i++) target.inbox.z[i] += half.z[i];
+        target.inbox.w += half.w;
+      } else {
+        target.inbox = half;
+      }
+      mixed = pushSumExchange(x, me.w, me.inbox);
+    }
+    me.w = mixed.w;
+    me.inbox = null;
+    const weights = Float32Array.from(mixed.x);
+    this.step = Math.max(this.step, step);
+    this.version++;
+    this.host.setModel(weights, this.step, workerId);
+    this.host.countDown(workerId, weights.byteLength);
+    this.host.closeRound(this.step);
+    return { weights, version: this.version, weight: mixed.w };
+  }
+
+  /** Forgets who is no longer a member: what was in its mailbox, and its weight, leave with it. */
+  membershipChanged(): void {
+    const ids = new Set(this.host.members().map((m) => m.workerId));
+    for (const id of this.gossipers.keys()) if (!ids.has(id)) this.gossipers.delete(id);
+  }
+
+  evaluationDue(): void {
+    this.host.evaluateModel();
+  }
+
+  onUpload(): void {
+    throw new Error('sgp asks for no uploads: workers push every tau steps');
+  }
+
+  private gossiperOf(workerId: string): Gossiper {
+    let g = this.gossipers.get(workerId);
+    if (!g) this.gossipers.set(workerId, (g = { w: 1, round: 0, inbox: null }));
+    return g;
+  }
+}
