@@ -1,5 +1,5 @@
 // npm run bench:compare -- --machines 2 --tabs 2 --model cnn --dataset mnist --minutes M [--straggler] [--byzantine 0,1,2]
-// LSGD (multi- and single-leader) against easgd, sync-sgd and local on the same headless Chromium tabs: each
+// LSGD (multi- and single-leader) against easgd, sync-sgd, local, sgp, parle and grawa on the same headless Chromium tabs: each
 // algorithm in turn, same seed, lr, batch and wall-clock budget, runs created through the REST API. Prints one
 // JSON line per algorithm and writes an SVG (test accuracy vs seconds and vs bytes) and a markdown table under
 // bench/results/. --straggler throttles one tab to 10% intensity through the page's slider.
@@ -41,6 +41,10 @@ const base: Hyper = { lr: num('lr', 0.05), momentum: 0.9, batch: num('batch', 32
 const lambdaL = num('lambda-l', 0.1);
 const lambdaG = num('lambda-g', 0.1);
 const alpha = num('alpha', 0.2);
+// parle's inner pull toward the replica and the replica's pull toward the reference; grawa's pull toward its center
+const gamma = num('gamma', 0.1);
+const rho = num('rho', 0.5);
+const lambda = num('lambda', 0.2);
 
 const totalTabs = machines * tabs;
 /** How many of the tabs attack, one comparison each, fewest first (tabs are closed, never reopened, as F grows). */
@@ -61,6 +65,9 @@ const CASES: Case[] = byzantine.length ? [
   { label: 'easgd', algorithm: 'easgd', hyper: { ...base, alpha } },
   { label: 'sync-sgd', algorithm: 'sync-sgd', hyper: base },
   { label: 'local', algorithm: 'local', hyper: base },
+  { label: 'sgp', algorithm: 'sgp', hyper: base },
+  { label: 'parle', algorithm: 'parle', hyper: { ...base, gamma, rho } },
+  { label: 'grawa', algorithm: 'grawa', hyper: { ...base, lambda } },
 ];
 const only = option('algorithms', '').split(',').filter(Boolean);
 const cases = only.length ? CASES.filter((c) => only.includes(c.label)) : CASES;
@@ -249,7 +256,7 @@ const table = [
   `# ${model} on ${dataset}, ${machines} machines x ${tabs} tabs, ${minutes} min each${straggler ? ', one tab at 10% intensity' : ''}`,
   '',
   `Command: \`npm run bench:compare -- ${process.argv.slice(2).join(' ')}\``,
-  `Hyper: lr ${base.lr}, momentum ${base.momentum}, batch ${base.batch}, tau ${base.tau}; lsgd lambdaL ${lambdaL} lambdaG ${lambdaG}; easgd alpha ${alpha}; seed ${seed}.`,
+  `Hyper: lr ${base.lr}, momentum ${base.momentum}, batch ${base.batch}, tau ${base.tau}; lsgd lambdaL ${lambdaL} lambdaG ${lambdaG}; easgd alpha ${alpha}; parle gamma ${gamma} rho ${rho}; grawa lambda ${lambda}; seed ${seed}.`,
   ...(byzantine.length ? [`Byzantine tabs: F of ${totalTabs} for F in ${byzantine.join(', ')}; f = ${f} for ${AGGREGATES_WITH_F.join(', ')}; attack scale ${attack.scale}, period ${attack.periodMs} ms.`] : []),
   '',
   `| algorithm |${byzantine.length ? ' byzantine |' : ''} final acc | best acc | s to ${target} | MB moved | steps (honest tabs) |`,

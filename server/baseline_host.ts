@@ -1,17 +1,25 @@
-// Hosting the baselines (easgd, sync-sgd, local): their rules live in server/algorithms; this gives them the
-// `AlgorithmHost` of the active run and handles the messages only they use (push, gradient).
+// Hosting the baselines (easgd, sync-sgd, local, sgp, parle, grawa): their rules live in server/algorithms; this gives
+// them the `AlgorithmHost` of the active run and handles the messages only they use (push, gradient).
 import { initialParameters } from '../shared/init.ts';
 import { checkedLeaderCopy } from '../shared/leader_copy.ts';
 import { bytesToWeights, gradientMetaSchema, pushMetaSchema, type AveragedGradientMeta, type GradientReply, type PushReply } from '../shared/protocol.ts';
 import { Easgd } from './algorithms/easgd.ts';
+import { Grawa } from './algorithms/grawa.ts';
 import type { AlgorithmHost } from './algorithms/host.ts';
 import { Local } from './algorithms/local.ts';
+import { Parle } from './algorithms/parle.ts';
+import type { PushExchange } from './algorithms/push_exchange.ts';
+import { Sgp } from './algorithms/sgp.ts';
 import { SyncSgd } from './algorithms/sync_sgd.ts';
 import { boundWorker, isEligible, normBound, normReference, type ActiveRun, type CoordinatorContext, type LiveWorker, type WorkerSocket } from './live_state.ts';
 import { normBoundViolation } from './norm_bound.ts';
 import { ackOf, issueText, type Reject } from './replies.ts';
 import type { RunRecorder } from './run_recorder.ts';
 import { stepImplausible } from './step_bound.ts';
+
+/** The algorithms whose workers push their weights every tau steps and take the answer (proofs of work replay only
+ *  easgd's exchange: sgp, parle and grawa tabs are not asked for proofs, see server/proofs.ts). */
+const PUSH_ALGORITHMS = ['easgd', 'sgp', 'parle', 'grawa'];
 
 export class BaselineHost {
   constructor(
@@ -27,6 +35,9 @@ export class BaselineHost {
       case 'easgd': return new Easgd(this.hostFor(a), start());
       case 'sync-sgd': return new SyncSgd(this.hostFor(a), start(), step);
       case 'local': return new Local(this.hostFor(a));
+      case 'sgp': return new Sgp(this.hostFor(a));
+      case 'parle': return new Parle(this.hostFor(a), start());
+      case 'grawa': return new Grawa(this.hostFor(a), start());
     }
   }
 
@@ -73,13 +84,13 @@ export class BaselineHost {
   }
 
   /** The binary payload of a baseline message from a bound worker of the running run, counted as received. */
-  private payload(socket: WorkerSocket, event: string, meta: unknown, bytes: unknown, algorithm: string): { a: ActiveRun; w: LiveWorker; weights: Float32Array } | string {
+  private payload(socket: WorkerSocket, event: string, meta: unknown, bytes: unknown, algorithms: readonly string[]): { a: ActiveRun; w: LiveWorker; weights: Float32Array } | string {
     const w = boundWorker(this.ctx.workers, socket);
     if (!w) return 'say hello first';
     const a = this.ctx.active();
     const runId = (meta as { runId?: unknown } | null)?.runId;
     if (!a || a.run.id !== runId || a.run.state !== 'running') return `run ${String(runId)} is not running`;
-    if (a.run.config.algorithm !== algorithm) return `run ${a.run.id} trains with ${a.run.config.algorithm}, not ${algorithm}: no ${event} messages`;
+    if (!algorithms.includes(a.run.config.algorithm)) return `run ${a.run.id} trains with ${a.run.config.algorithm}, not ${algorithms.join(' or ')}: no ${event} messages`;
     if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) return `${event}: the payload must be binary (ArrayBuffer of f32)`;
     this.recorder.countUp(a, w, bytes.byteLength);
     w.lastSeen = this.ctx.now();
@@ -99,7 +110,7 @@ export class BaselineHost {
     };
     const parsed = pushMetaSchema.safeParse(args[0]);
     if (!parsed.success) return fail(issueText(parsed.error));
-    const got = this.payload(socket, 'push', parsed.data, args[1], 'easgd');
+    const got = this.payload(socket, 'push', parsed.data, args[1], PUSH_ALGORITHMS);
     if (typeof got === 'string') return fail(got);
     const { a, w, weights } = got;
     const violation = normBoundViolation(weights, normReference(a), normBound(a, this.ctx.config));
@@ -109,10 +120,19 @@ export class BaselineHost {
     }
     const implausible = stepImplausible(w, parsed.data.step, this.ctx.now(), this.ctx.config.maxStepsPerSec, a.run.config.hyper.tau);
     if (implausible) return fail(implausible);
+    if (a.baseline instanceof Easgd) {
+      Object.assign(w, { step: parsed.data.step, stepAt: this.ctx.now() });
+      const { center, version } = a.baseline.onPush(w.workerId, weights, parsed.data.step);
+      this.ctx.recordExchange(w, version, center);
+      return ack?.({ ok: true, version }, Buffer.from(center.buffer, center.byteOffset, center.byteLength));
+    }
+    if (a.run.config.algorithm === 'grawa' && parsed.data.gradNorm === undefined) return fail('grawa pushes carry gradNorm, the norm of the gradient at the pushed weights');
+    const answer = (a.baseline as PushExchange).onPush(w.workerId, weights, parsed.data.step, { gradNorm: parsed.data.gradNorm });
+    // a refusal (the tab is paused or fell silent meanwhile) is the tab's cue to carry on, not a protocol violation
+    if (typeof answer === 'string') return ack?.({ ok: false, error: answer }, null);
     Object.assign(w, { step: parsed.data.step, stepAt: this.ctx.now() });
-    const { center, version } = (a.baseline as Easgd).onPush(w.workerId, weights, parsed.data.step);
-    this.ctx.recordExchange(w, version, center);
-    ack?.({ ok: true, version }, Buffer.from(center.buffer, center.byteOffset, center.byteLength));
+    const out = answer.weights;
+    ack?.({ ok: true, version: answer.version, weight: answer.weight }, Buffer.from(out.buffer, out.byteOffset, out.byteLength));
   }
 
   onGradient(socket: WorkerSocket, args: unknown[], reject: Reject): void {
@@ -122,7 +142,7 @@ export class BaselineHost {
       ack?.({ ok: false, error: issueText(parsed.error) });
       return reject('gradient', issueText(parsed.error));
     }
-    const got = this.payload(socket, 'gradient', parsed.data, args[1], 'sync-sgd');
+    const got = this.payload(socket, 'gradient', parsed.data, args[1], ['sync-sgd']);
     if (typeof got === 'string') {
       ack?.({ ok: false, error: got });
       return reject('gradient', got);

@@ -7,7 +7,10 @@ import type { ModelSpec } from '../shared/model.ts';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from '../shared/protocol.ts';
 import type { RunView } from '../shared/run_config.ts';
 import type { Easgd } from './algorithms/easgd.ts';
+import type { Grawa } from './algorithms/grawa.ts';
 import type { Local } from './algorithms/local.ts';
+import type { Parle } from './algorithms/parle.ts';
+import type { Sgp } from './algorithms/sgp.ts';
 import type { SyncSgd } from './algorithms/sync_sgd.ts';
 import type { Config } from './config.ts';
 import type { DatasetService } from './dataset_service.ts';
@@ -78,7 +81,7 @@ export interface ActiveRun {
   evaluating: boolean;
   lastEvalAt: number;
   /** The baseline algorithm of a non-lsgd run; null for lsgd, which the coordinator itself runs. */
-  baseline: Easgd | SyncSgd | Local | null;
+  baseline: Easgd | SyncSgd | Local | Sgp | Parle | Grawa | null;
 }
 
 /** The coordinator's services, its live state, and the actions that span its parts. */

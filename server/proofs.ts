@@ -21,7 +21,10 @@ export function issuedShuffleSeed(runId: number, seed: number, tabId: string): n
   return createHash('sha256').update(`flock-shuffle/1 ${runId} ${seed} ${tabId}`).digest().readUInt32LE(0);
 }
 
-/** The algorithms whose tabs train by local steps the replay can follow. */
+/** The algorithms whose tabs train by local steps the replay can follow. Not sgp (its step is lr / w, w changing at
+ *  each gossip), parle (inner steps pull toward a replica the server never sees, and its average mu lives on the tab)
+ *  or grawa (its exchange step is taken from a gradient read back mid-step): their tabs are never asked for proofs
+ *  and earn no verified credit. */
 const PROVABLE = new Set(['lsgd', 'local', 'easgd']);
 /** easgd exchanges remembered per tab: a commitment names the one it just took. */
 const EXCHANGES_KEPT = 2;

@@ -81,11 +81,14 @@ export const nicknameSchema = z.object({
 });
 export type Nickname = z.infer<typeof nicknameSchema>;
 
-/** easgd: sent every tau steps with the worker's weights; the ack carries the center the worker pulls toward. */
+/** easgd, sgp, parle, grawa: sent every tau steps with the worker's weights; the ack carries what the worker takes or
+ *  pulls toward (easgd and grawa: the center; parle: the reference; sgp: its parameters after the gossip). */
 export const pushMetaSchema = z.object({
   runId: z.number().int().positive(),
   step,
   lossEstimate: z.number().finite().min(0).max(1e6),
+  /** grawa: the norm of the worker's gradient at the pushed weights, which sets its weight in the center. */
+  gradNorm: z.number().finite().gt(0).max(1e6).optional(),
 });
 export type PushMeta = z.infer<typeof pushMetaSchema>;
 
@@ -192,7 +195,8 @@ export const leaderCopyMetaSchema = z.object({
 export type LeaderCopyMeta = z.infer<typeof leaderCopyMetaSchema>;
 
 export const pushReplySchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), version: z.number().int() }),
+  /** `weight`: sgp's push-sum weight w after the exchange (the coordinator keeps it); the tab's step is lr / w. */
+  z.object({ ok: z.literal(true), version: z.number().int(), weight: z.number().finite().positive().optional() }),
   z.object({ ok: z.literal(false), error: z.string() }),
 ]);
 export type PushReply = z.infer<typeof pushReplySchema>;

@@ -44,3 +44,16 @@ test('lsgd pulls periodically by default; the penalty is a choice; a periodic la
   assert.deepEqual(issues(config('lsgd', { pull: 'sometimes' })).map((i) => i.field), ['hyper.pull']);
   assert.deepEqual(issues(config('lsgd', { tauG: 2.5 })).map((i) => i.field), ['hyper.tauG']);
 });
+
+test('sgp needs nothing more; parle needs gamma and rho, grawa lambda, each refused at its field when missing or out of range', () => {
+  const at = (c: unknown) => issues(c).map((i) => i.field);
+  assert.deepEqual(issues(config('sgp', {})), []);
+  assert.deepEqual(issues(config('parle', { gamma: 0.1, rho: 0.5 })), []);
+  assert.deepEqual(issues(config('grawa', { lambda: 0.5 })), []);
+  assert.deepEqual(at(config('parle', { rho: 0.5 })), ['hyper.gamma']);
+  assert.deepEqual(at(config('parle', { gamma: 0.1 })), ['hyper.rho']);
+  assert.deepEqual(at(config('parle', { gamma: 0.1, rho: 1.5 })), ['hyper.rho']);
+  assert.deepEqual(at(config('grawa', {})), ['hyper.lambda']);
+  assert.deepEqual(at(config('grawa', { lambda: 0 })), ['hyper.lambda']);
+  assert.match(issues(config('grawa', {}))[0].reason, /pull toward the center/);
+});

@@ -38,8 +38,9 @@ export function resolveModel(choice: ModelChoice): ModelSpec {
   return typeof choice === 'string' ? structuredClone(MODEL_PRESETS[choice]) as ModelSpec : choice;
 }
 
-/** lsgd: Leader SGD (this project's algorithm); easgd, sync-sgd and local: the baselines it is compared with. */
-export const ALGORITHMS = ['lsgd', 'easgd', 'sync-sgd', 'local'] as const;
+/** lsgd: Leader SGD (this project's algorithm); the others are the baselines it is compared with: easgd, sync-sgd,
+ *  local, sgp (Stochastic Gradient Push), parle and grawa (gradient-norm weighted averaging). */
+export const ALGORITHMS = ['lsgd', 'easgd', 'sync-sgd', 'local', 'sgp', 'parle', 'grawa'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 /**
@@ -78,6 +79,12 @@ export const hyperSchema = z.object({
   tauG: positiveInt(100000).optional(),
   /** easgd's elastic strength: each exchange moves worker and center this fraction of their difference. */
   alpha: z.number().gt(0).max(1).optional(),
+  /** parle: how tightly the inner steps stay near the replica (the proximal term gamma (y - x_a) in each step's gradient). */
+  gamma: z.number().gt(0).max(100).optional(),
+  /** parle: each round moves the replica this fraction of its difference from the reference (the replicas' mean). */
+  rho: z.number().gt(0).max(1).optional(),
+  /** grawa: each exchange moves the worker this fraction of the way to the gradient-norm weighted center. */
+  lambda: z.number().gt(0).max(1).optional(),
   /** sync-sgd's gradient aggregate; the mean when absent. */
   aggregate: z.enum(AGGREGATES).optional(),
   /** f, the gradients per step sync-sgd's trimmed-mean, cge and zeno treat as possibly malicious; 0 when absent. */
@@ -115,6 +122,9 @@ export const runConfigSchema = z.object({
     message: 'tauG must be at least tau: pulls happen only at communication steps, every tau steps',
   })
   .refine((c) => c.algorithm !== 'easgd' || c.hyper.alpha !== undefined, { path: ['hyper', 'alpha'], message: 'easgd needs hyper.alpha, the elastic strength in (0, 1]' })
+  .refine((c) => c.algorithm !== 'parle' || c.hyper.gamma !== undefined, { path: ['hyper', 'gamma'], message: 'parle needs hyper.gamma, the inner steps\' pull toward the replica (> 0)' })
+  .refine((c) => c.algorithm !== 'parle' || c.hyper.rho !== undefined, { path: ['hyper', 'rho'], message: 'parle needs hyper.rho, the replica\'s pull toward the reference in (0, 1]' })
+  .refine((c) => c.algorithm !== 'grawa' || c.hyper.lambda !== undefined, { path: ['hyper', 'lambda'], message: 'grawa needs hyper.lambda, the pull toward the center in (0, 1]' })
   .refine((c) => !c.hyper.byzantine || (c.algorithm === 'sync-sgd' && AGGREGATES_WITH_F.includes(c.hyper.aggregate ?? 'mean')), {
     path: ['hyper', 'byzantine'],
     message: `f (hyper.byzantine) is used only by sync-sgd's ${AGGREGATES_WITH_F.join(', ')} aggregates: choose one of them, or set f to 0`,

@@ -7,7 +7,9 @@ import { RUN_PRESETS } from './presets.ts';
 
 const NUMBER_FIELDS = ['seed', 'hyper.lr', 'hyper.momentum', 'hyper.batch', 'hyper.tau', 'hyper.lambdaL', 'hyper.lambdaG', 'stop.steps', 'stop.minutes', 'stop.targetAccuracy'];
 /** Number fields only one algorithm reads: sent only for it, so a hidden field cannot refuse another's run. */
-const ALGORITHM_NUMBER_FIELDS: Record<string, string[]> = { lsgd: ['hyper.tauG'], easgd: ['hyper.alpha'], 'sync-sgd': ['hyper.byzantine'] };
+const ALGORITHM_NUMBER_FIELDS: Record<string, string[]> = {
+  lsgd: ['hyper.tauG'], easgd: ['hyper.alpha'], 'sync-sgd': ['hyper.byzantine'], parle: ['hyper.gamma', 'hyper.rho'], grawa: ['hyper.lambda'],
+};
 
 /** What each pull does, shown under the choice. */
 const PULL_HINTS: Record<Pull, string> = {
@@ -76,7 +78,7 @@ export class CreateForm {
     this.field('hyper.byzantine').value = String(c.hyper.byzantine ?? 0);
     this.field('hyper.pull').value = c.hyper.pull ?? PULLS[0];
     this.field('hyper.tauG').value = c.hyper.tauG === undefined ? '' : String(c.hyper.tauG);
-    this.field('hyper.alpha').value = c.hyper.alpha === undefined ? '' : String(c.hyper.alpha);
+    for (const knob of ['alpha', 'gamma', 'rho', 'lambda'] as const) this.field(`hyper.${knob}`).value = c.hyper[knob] === undefined ? '' : String(c.hyper[knob]);
     const values: Record<string, number | undefined> = {
       seed: c.seed, 'hyper.lr': c.hyper.lr, 'hyper.momentum': c.hyper.momentum, 'hyper.batch': c.hyper.batch, 'hyper.tau': c.hyper.tau,
       'hyper.lambdaL': c.hyper.lambdaL, 'hyper.lambdaG': c.hyper.lambdaG, 'stop.steps': c.stop.steps, 'stop.minutes': c.stop.minutes,
@@ -96,7 +98,7 @@ export class CreateForm {
     byId('custom-model').hidden = this.model.value !== 'custom';
   }
 
-  /** Fields of one algorithm only (sync-sgd's aggregate and f) show when it is chosen. */
+  /** Fields of one algorithm only (sync-sgd's aggregate and f, parle's gamma and rho, ...) show when it is chosen. */
   private showAlgorithmFields(): void {
     for (const f of this.form.querySelectorAll<HTMLElement>('[data-algorithm]')) f.hidden = f.dataset.algorithm !== this.field('algorithm').value;
   }

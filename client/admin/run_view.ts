@@ -225,6 +225,8 @@ function algorithmSummary(c: RunConfig): string {
   const h = c.hyper;
   if (c.algorithm === 'lsgd') return `lsgd, ${h.pull} pull (λL ${h.lambdaL}, λG ${h.lambdaG}, τ ${h.tau}${h.pull === 'periodic' ? `, τG ${h.tauG ?? h.tau}` : ''})`;
   if (c.algorithm === 'easgd') return `easgd (α ${h.alpha}, τ ${h.tau})`;
+  if (c.algorithm === 'parle') return `parle (γ ${h.gamma}, ρ ${h.rho}, τ ${h.tau})`;
+  if (c.algorithm === 'grawa') return `grawa (λ ${h.lambda}, τ ${h.tau})`;
   if (c.algorithm === 'sync-sgd') return `sync-sgd (${h.aggregate ?? 'mean'}${h.byzantine ? `, f ${h.byzantine}` : ''})`;
   return `${c.algorithm} (τ ${h.tau})`;
 }

@@ -1,7 +1,7 @@
 // A volunteer tab's worker: joins the coordinator that served the page, trains the run it is assigned with
 // Leader SGD (reports every tau steps, uploads only when asked, pulls toward the leader copies it is sent), or
-// with the baseline the run names (client/worker/algorithms/: easgd's exchange, sync-sgd's gradient barrier;
-// local needs nothing beyond reports and the uploads asked for its evaluation).
+// with the baseline the run names (client/worker/algorithms/: easgd's exchange, sync-sgd's gradient barrier, the
+// steps and pushes of sgp, parle and grawa; local needs nothing beyond reports and the uploads asked for its evaluation).
 /// <reference lib="webworker" />
 import { io, type Socket } from 'socket.io-client';
 import type { FromWorker, ToWorker } from './protocol.ts';
@@ -10,6 +10,9 @@ import { LoopControl, runTrainingLoop } from './training_loop.ts';
 import { openDevice, type GpuHandle } from '../gpu/device.ts';
 import { Trainer, type TrainerState } from '../engine/trainer.ts';
 import { elasticExchange } from './algorithms/easgd.ts';
+import { GrawaPull } from './algorithms/grawa.ts';
+import { ParleReplica } from './algorithms/parle.ts';
+import { SgpGossip } from './algorithms/sgp.ts';
 import { GradientExchange } from './algorithms/sync_sgd.ts';
 import { checkedLeaderCopy } from '../../shared/leader_copy.ts';
 import {
@@ -64,6 +67,8 @@ interface ActiveRun {
   lastPushStep: number;
   /** sync-sgd only: the gradient barrier. */
   sync: GradientExchange | null;
+  /** sgp, parle, grawa: takes each step, and the algorithm's push every tau steps. */
+  coupling: { step(): Promise<void> } | null;
   /** Resolves with the first global copy, for a run joined mid-way (`start: 'global'`). */
   firstGlobal: Promise<Float32Array>;
   gotGlobal: (w: Float32Array) => void;
@@ -169,7 +174,7 @@ async function assign(a: Assignment): Promise<void> {
   const firstGlobal = new Promise<Float32Array>((r) => (gotGlobal = r));
   const run: ActiveRun = {
     assignment: a, control: new LoopControl(), trainer: null, roles: null, copies: {}, applied: { local: null, global: null }, kept: new Map(), reporting: Promise.resolve(), unprovable: false,
-    losses: [], lastReportStep: a.startStep, lastPushStep: a.startStep, sync: null, firstGlobal, gotGlobal, finished: Promise.resolve(),
+    losses: [], lastReportStep: a.startStep, lastPushStep: a.startStep, sync: null, coupling: null, firstGlobal, gotGlobal, finished: Promise.resolve(),
   };
   run.control.setIntensity(intensity);
   if (userPaused || a.state !== 'running') run.control.pause();
@@ -191,13 +196,16 @@ async function train(run: ActiveRun): Promise<void> {
   const lsgd = a.algorithm === 'lsgd';
   const lambdaL = lsgd ? a.hyper.lambdaL : 0;
   const lambdaG = lsgd ? a.hyper.lambdaG : 0;
+  // parle's inner steps are pulled toward the replica inside each step (client/worker/algorithms/parle.ts)
+  const pull = a.algorithm === 'parle' ? 'penalty' : a.hyper.pull;
   const initial = a.start === 'global' ? await run.firstGlobal : undefined;
   if (run.control.stopped) return;
   const trainer = await Trainer.create(gpu, {
-    spec: a.spec, batch, seed: a.seed, shuffleSeed: a.shuffleSeed, firstStep: a.startStep, hyper: { lr, momentum, lambdaL, lambdaG }, pull: a.hyper.pull, train: dataset.train, initial,
+    spec: a.spec, batch, seed: a.seed, shuffleSeed: a.shuffleSeed, firstStep: a.startStep, hyper: { lr, momentum, lambdaL, lambdaG }, pull, train: dataset.train, initial,
   });
   run.trainer = trainer;
   if (a.algorithm === 'sync-sgd' && socket) run.sync = new GradientExchange(socket, a.runId, a.paramLength, a.startStep, (message) => post({ type: 'notice', message }));
+  run.coupling = await couplingFor(run, trainer);
   post({ type: 'status', status: run.control.paused ? 'paused' : 'training', adapter: gpu.adapterName });
   await runTrainingLoop(trainer, run.control, READBACK_EVERY, {
     more: () => true,
@@ -206,7 +214,7 @@ async function train(run: ActiveRun): Promise<void> {
       run.losses = [...run.losses.slice(1 - LOSS_WINDOWS), w.loss];
       post({ type: 'progress', steps: a.startStep + w.steps, epochs: trainer.epochs, samples: w.samples, loss: w.loss, accuracy: w.accuracy, samplesPerSec: w.samplesPerSec });
     },
-    step: run.sync ? () => run.sync!.stepOnce(trainer) : undefined,
+    step: run.sync ? () => run.sync!.stepOnce(trainer) : run.coupling ? () => run.coupling!.step() : undefined,
     afterStep: async () => {
       // easgd commits to the state after its exchange, so the exchange comes first
       const exchange = a.algorithm === 'easgd' ? await pushIfDue(run) : null;
@@ -283,6 +291,21 @@ function prove(run: ActiveRun, request: ProofRequest): void {
 
 function lossEstimateOf(run: ActiveRun): number {
   return run.losses.length ? run.losses.reduce((a, b) => a + b, 0) / run.losses.length : 0;
+}
+
+/** The module that takes sgp's, parle's or grawa's steps and pushes; null for the other algorithms. */
+async function couplingFor(run: ActiveRun, trainer: Trainer): Promise<ActiveRun['coupling']> {
+  const a = run.assignment;
+  if (!socket) return null;
+  const { runId, hyper } = a;
+  const lossEstimate = () => lossEstimateOf(run);
+  const notice = (message: string) => post({ type: 'notice', message });
+  switch (a.algorithm) {
+    case 'sgp': return new SgpGossip(socket, trainer, { runId, tau: hyper.tau, lr: hyper.lr }, lossEstimate, notice);
+    case 'parle': return ParleReplica.start(socket, trainer, { runId, tau: hyper.tau, gamma: hyper.gamma ?? 0, rho: hyper.rho ?? 0 }, lossEstimate, notice);
+    case 'grawa': return new GrawaPull(socket, trainer, { runId, tau: hyper.tau, lambda: hyper.lambda ?? 0 }, lossEstimate, notice);
+    default: return null;
+  }
 }
 
 /** easgd: the elastic exchange every tau steps; the loop waits for it (one round trip per period). */
