@@ -6,11 +6,13 @@ export function matmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k:
   if (b.length < k * n) throw new Error(`matmul: B has ${b.length} values, needs ${k * n} (${k}x${n})`);
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
+    const row = i * n;
     for (let p = 0; p < k; p++) {
       const av = transA ? a[p * m + i] : a[i * k + p];
       if (av === 0) continue;
-      const row = i * n;
-      for (let j = 0; j < n; j++) c[row + j] += av * (transB ? b[j * k + p] : b[p * n + j]);
+      // two inner loops rather than a choice per product: the coordinator measures every global copy with this
+      if (transB) for (let j = 0; j < n; j++) c[row + j] += av * b[j * k + p];
+      else for (let j = 0, q = p * n; j < n; j++) c[row + j] += av * b[q + j];
     }
   }
   return c;
