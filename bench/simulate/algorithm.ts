@@ -46,6 +46,11 @@ export interface AlgorithmOptions {
   lambdaL: number;
   lambdaG: number;
   alpha: number;
+  /** parle: the inner steps' pull toward the replica, and the replica's toward the reference. */
+  gamma: number;
+  rho: number;
+  /** grawa: the pull toward the gradient-norm weighted center. */
+  grawaLambda: number;
   /** How many gradients or copies a robust rule may treat as lies (sync-sgd's f). */
   f: number;
   /** What attackers send: weights scaled by this (0.1: shrunk), gradients by attackGradientScale (-10: flipped). */

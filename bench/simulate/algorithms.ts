@@ -2,8 +2,11 @@
 // the pull strengths it fixes.
 import type { AlgorithmFactory, AlgorithmOptions } from './algorithm.ts';
 import { easgd } from './easgd.ts';
+import { grawa } from './grawa.ts';
 import { local } from './local.ts';
 import { lsgd } from './lsgd.ts';
+import { parle } from './parle.ts';
+import { sgp } from './sgp.ts';
 import { syncSgd } from './sync_sgd.ts';
 
 export interface AlgorithmEntry {
@@ -22,4 +25,7 @@ export const ALGORITHMS: Record<string, AlgorithmEntry> = {
   'sync-sgd-trimmed-mean': { factory: syncSgd('trimmed-mean') },
   'sync-sgd-cge': { factory: syncSgd('cge') },
   local: { factory: local },
+  grawa: { factory: grawa },
+  sgp: { factory: sgp },
+  parle: { factory: parle },
 };

@@ -18,7 +18,7 @@ function tiny(algorithm: string, seed: number): RunSpec {
     workers: 4,
     knobs: settingKnobs('residential', {}),
     hyper: { lr: 0.05, momentum: 0.9, batch: 16 },
-    options: { tau: 5, tauG: 5, lambdaL: 0.1, lambdaG: 0.1, alpha: 0.2, f: 0, attackWeightScale: 0.1, attackGradientScale: -10, attackPeriodSeconds: 2, ...entry.fixed },
+    options: { tau: 5, tauG: 5, lambdaL: 0.1, lambdaG: 0.1, alpha: 0.2, gamma: 0.1, rho: 0.5, grawaLambda: 0.2, f: 0, attackWeightScale: 0.1, attackGradientScale: -10, attackPeriodSeconds: 2, ...entry.fixed },
     algorithm: entry.factory,
     cpuStepSeconds: 0.03,
     copyBytes: 4 * 7940,

@@ -102,11 +102,11 @@ export function simulate(run: RunSpec): RunResult {
     stay();
   }
 
-  // measured every evalEverySeconds and every 1% of the step budget, so that a run that spends its budget in two
+  // measured every evalEverySeconds and every 2% of the step budget, so that a run that spends its budget in two
   // virtual seconds and one that takes ten minutes both get a curve
   const curve: CurvePoint[] = [];
   const measure = () => curve.push({ seconds: queue.now, steps: Math.min(steps, budget), accuracy: evaluate(run.spec, algorithm.model(), run.data.test.pixels, run.data.test.labels, run.data.test.count).accuracy });
-  const stride = Math.max(1, Math.floor(budget / 100));
+  const stride = Math.max(1, Math.floor(budget / 50));
   const spent = () => steps >= budget;
   let nextSteps = stride;
   let nextTime = run.evalEverySeconds;

@@ -80,11 +80,11 @@ export class Trainer {
   }
 
   /** One momentum SGD step of the worker on `grad` (plus the penalty variant's pulls), in place. */
-  applyStep(w: SimWorker, grad: ArrayLike<number>, penalty: Penalty | null = null): void {
+  applyStep(w: SimWorker, grad: ArrayLike<number>, penalty: Penalty | null = null, lr = this.hyper.lr): void {
     const useLocal = penalty?.local != null;
     const useGlobal = penalty?.global != null;
     const next = lsgdUpdate(w.params, grad, w.velocity, penalty?.local ?? null, penalty?.global ?? null, {
-      lr: this.hyper.lr,
+      lr,
       momentum: this.hyper.momentum,
       lambdaL: penalty?.lambdaL ?? 0,
       lambdaG: penalty?.lambdaG ?? 0,
@@ -97,7 +97,7 @@ export class Trainer {
   }
 
   /** A whole local step: gradient on its own minibatch, then the update. */
-  trainStep(w: SimWorker, penalty: Penalty | null = null): void {
-    this.applyStep(w, this.gradient(w).grad, penalty);
+  trainStep(w: SimWorker, penalty: Penalty | null = null, lr = this.hyper.lr): void {
+    this.applyStep(w, this.gradient(w).grad, penalty, lr);
   }
 }
