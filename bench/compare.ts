@@ -77,6 +77,8 @@ interface RoundRow { t: number; bytesUp: number; bytesDown: number }
 interface WorkerRow { t: number; workerId: string; step: number }
 interface Outcome {
   label: string; hyper: Hyper; seconds: number[]; bytes: number[]; accuracy: number[]; bytesTotal: number; stepsTotal: number;
+  /** CPU seconds of this process (the coordinator and its threads; the bench's own share is small) during training. */
+  coordinatorCpu: number;
   /** With --byzantine: the attackers, and what they sent and the server refused. */
   attackers?: { count: number; sent: number; refused: number };
 }
@@ -151,13 +153,16 @@ async function runCase(c: Case, budgetMinutes: number, attackers = 0): Promise<O
   });
   await rest('POST', `/api/runs/${created.id}/start`);
   let start = 0;
+  let cpu = process.cpuUsage();
   let byzantineTabs: ByzantineTab[] = [];
   try {
     await tabsPrepared();
     start = Date.now();
+    cpu = process.cpuUsage();
     for (const t of swarm.tabs) await press(t.page, '#resume');
     byzantineTabs = await Promise.all(Array.from({ length: attackers }, () => ByzantineTab.join(flock.url, created.id, attack)));
     await sleep(start + budgetMinutes * 60_000 - Date.now());
+    cpu = process.cpuUsage(cpu);
   } finally {
     byzantineTabs.forEach((t) => t.close());
     // whether the budget ran out or a step failed, so that the next case can start its run
@@ -181,6 +186,7 @@ async function runCase(c: Case, budgetMinutes: number, attackers = 0): Promise<O
     accuracy: evals.map((e) => e.testAccuracy),
     bytesTotal: workers.reduce((n, w) => n + w.bytesUp + w.bytesDown, 0),
     stepsTotal: [...lastStep.values()].reduce((a, b) => a + b, 0),
+    coordinatorCpu: (cpu.user + cpu.system) / 1e6,
     ...(byzantine.length ? { attackers: { count: attackers, sent: byzantineTabs.reduce((n, t) => n + t.sent, 0), refused: byzantineTabs.reduce((n, t) => n + t.refused, 0) } } : {}),
   };
 }
@@ -231,6 +237,7 @@ const lines = outcomes.map((o) => {
     target,
     bytes_total: o.bytesTotal,
     steps_total: o.stepsTotal,
+    coordinator_cpu_s: Math.round(o.coordinatorCpu * 10) / 10,
     ...(straggler ? { straggler: true } : {}),
     ...(o.attackers ? {
       byzantine: o.attackers.count, of_tabs: totalTabs, ...(o.hyper.byzantine !== undefined ? { f: o.hyper.byzantine } : {}),

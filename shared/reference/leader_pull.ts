@@ -14,13 +14,16 @@ export function leaderPull(params: ArrayLike<number>, local: ArrayLike<number> |
   for (const [name, leader] of [['local', local], ['global', global]] as const) {
     if (leader && leader.length !== n) throw new Error(`leaderPull: the ${name} leader has ${leader.length} values, params has ${n}`);
   }
-  const round = float32 ? Math.fround : (v: number) => v;
   const x = Float64Array.from(params);
-  for (let i = 0; i < n; i++) {
-    if (local) x[i] = round(x[i] - rates.lambdaL * round(x[i] - local[i]));
-    if (global) x[i] = round(x[i] - rates.lambdaG * round(x[i] - global[i]));
-  }
+  if (local) pullToward(x, local, rates.lambdaL, float32);
+  if (global) pullToward(x, global, rates.lambdaG, float32);
   return x;
+}
+
+// A plain loop per case: proofs of work replay this on the coordinator for every lsgd stretch they check.
+function pullToward(x: Float64Array, leader: ArrayLike<number>, lambda: number, float32: boolean): void {
+  if (float32) for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i] - lambda * Math.fround(x[i] - leader[i]));
+  else for (let i = 0; i < x.length; i++) x[i] -= lambda * (x[i] - leader[i]);
 }
 
 /** Whether a communication step at run step `step`, the previous one having been at `previous`, pulls toward the
