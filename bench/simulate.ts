@@ -38,6 +38,7 @@ for (const setting of o.settings) {
         data,
         workers,
         knobs: setting.knobs,
+        coordinator: o.coordinator,
         hyper: o.hyper,
         options: { ...o.algorithm, f: o.algorithm.f ?? attackers, ...entry.fixed },
         algorithm: entry.factory,

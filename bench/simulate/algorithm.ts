@@ -1,5 +1,6 @@
 // What a training algorithm is to the simulator: one module per algorithm behind this interface, driving its
 // workers' steps and its coordinator's replies through the simulation's clock and network.
+import type { Config } from '../../server/config.ts';
 import type { DataSplit } from '../../shared/dataset.ts';
 import type { EventQueue } from './event_queue.ts';
 import type { Network } from './network.ts';
@@ -17,6 +18,8 @@ export interface SimContext {
   /** Held out of the training split for the coordinator's checks, as the coordinator's dataset service does. */
   validation: DataSplit;
   knobs: VolunteerKnobs;
+  /** The coordinator's configuration: its election, gate and norm-bound settings. */
+  coordinator: Config;
   seed: number;
   /** Bytes of one copy of the weights (or a gradient) on the wire: float32 of the costed model. */
   copyBytes: number;

@@ -11,7 +11,7 @@ import { afterDelivery, leadersToAsk, planDeliveries, type CopyRef, type Followe
 import type { CopyKind } from '../../shared/protocol.ts';
 import { evaluateSamples } from '../../shared/reference/model.ts';
 import type { AlgorithmOptions, SimContext } from './algorithm.ts';
-import { COORDINATOR, coordinatorNormBound } from './coordinator_defaults.ts';
+import { coordinatorNormBound } from './coordinator_defaults.ts';
 import type { SimWorker } from './worker.ts';
 
 export interface Copy extends CopyRef {
@@ -94,7 +94,7 @@ export class LsgdCoordinator {
   reelect(): void {
     if (this.verifiedGlobal && !this.eligible(this.verifiedGlobal)) this.verifiedGlobal = null;
     const candidates = this.ctx.workers.map((w) => ({ workerId: w.id, groupId: w.machine, loss: this.claims.get(w)?.loss ?? null, eligible: this.eligible(w) }));
-    const local = electLocal(candidates, this.leaders.local, COORDINATOR.electionHysteresis);
+    const local = electLocal(candidates, this.leaders.local, this.ctx.coordinator.electionHysteresis);
     const g = this.verifiedGlobal;
     // the global leader leads its own group too, so its group needs no second upload
     if (g) local.set(g.machine, g.id);
@@ -124,7 +124,7 @@ export class LsgdCoordinator {
       if (this.checking.role === 'challenger') this.bench(this.checking.w);
       this.checking = null;
     }
-    if (this.checking || this.nowMs() - this.lastCheckAt < COORDINATOR.globalCheckMinMs) return;
+    if (this.checking || this.nowMs() - this.lastCheckAt < this.ctx.coordinator.globalCheckMinMs) return;
     const leaderDue = g !== null && !this.pending.has(g) && leadersToAsk([this.progress(g)], this.o.tau).length > 0;
     const challenger = this.challengerDue();
     if (challenger && (!leaderDue || this.lastTurn === 'leader')) {
@@ -148,8 +148,8 @@ export class LsgdCoordinator {
     if (!best) return null;
     const leaderClaim = this.verifiedGlobal ? this.claims.get(this.verifiedGlobal) : undefined;
     if (!leaderClaim) return best;
-    if (this.claims.get(best)!.loss < leaderClaim.loss * (1 - COORDINATOR.electionHysteresis)) return best;
-    return this.nowMs() - this.lastChallengeAt >= COORDINATOR.challengeEveryMs ? best : null;
+    if (this.claims.get(best)!.loss < leaderClaim.loss * (1 - this.ctx.coordinator.electionHysteresis)) return best;
+    return this.nowMs() - this.lastChallengeAt >= this.ctx.coordinator.challengeEveryMs ? best : null;
   }
 
   /** An upload arrives: refused out of the norm bound (its sender quarantined), measured if it is a global check's,
@@ -158,7 +158,7 @@ export class LsgdCoordinator {
     this.pending.delete(w);
     this.claims.set(w, { loss: this.claims.get(w)?.loss ?? Infinity, step });
     const reference = this.globalCopy?.weights ?? this.initial;
-    if (normBoundViolation(weights, reference, coordinatorNormBound(this.initial)) !== null) {
+    if (normBoundViolation(weights, reference, coordinatorNormBound(this.ctx.coordinator, this.initial)) !== null) {
       this.quarantine(w);
       return this.reelect();
     }
@@ -184,7 +184,7 @@ export class LsgdCoordinator {
       this.stats.checks_refused++;
       if (w.byzantine) this.stats.attack_refused++;
     };
-    if (this.recentGlobals.some((g) => relativeDistance(weights, g) <= COORDINATOR.reuploadDistance)) {
+    if (this.recentGlobals.some((g) => relativeDistance(weights, g) <= this.ctx.coordinator.reuploadDistance)) {
       refuse();
       if (role === 'challenger') this.bench(w);
       return done();
@@ -192,7 +192,7 @@ export class LsgdCoordinator {
     const reference = (this.globalMeasure ??= this.measure(this.globalCopy?.weights ?? this.initial));
     const measured = this.measure(weights);
     if (this.anchors.length === 0) this.anchors.push({ t: now, loss: reference.loss });
-    const rule = { z: COORDINATOR.gateZ, lossFloor: COORDINATOR.gateFloor, accuracyFloor: COORDINATOR.gateAccuracyFloor, driftPerMinute: COORDINATOR.gateDriftPerMinute };
+    const rule = { z: this.ctx.coordinator.gateZ, lossFloor: this.ctx.coordinator.gateFloor, accuracyFloor: this.ctx.coordinator.gateAccuracyFloor, driftPerMinute: this.ctx.coordinator.gateDriftPerMinute };
     // a challenger must beat a live leader; with none (or as the leader) no worse is enough
     const live = this.verifiedGlobal !== null && this.verifiedGlobal !== w;
     const v = verdict(live ? 'challenger' : 'leader', compare(measured, reference, rule), measured.loss, driftCeiling(this.anchors, now, rule.driftPerMinute));
@@ -213,7 +213,7 @@ export class LsgdCoordinator {
 
   private bench(w: SimWorker): void {
     const failures = (this.benched.get(w)?.failures ?? 0) + 1;
-    const until = this.nowMs() + Math.min(COORDINATOR.challengeBackoffMs * 2 ** (failures - 1), COORDINATOR.challengeBackoffMaxMs);
+    const until = this.nowMs() + Math.min(this.ctx.coordinator.challengeBackoffMs * 2 ** (failures - 1), this.ctx.coordinator.challengeBackoffMaxMs);
     this.benched.set(w, { until, failures });
   }
 

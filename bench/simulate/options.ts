@@ -2,8 +2,10 @@
 // first setting, and each README figure is one command.
 import { parseArgs } from 'node:util';
 import { isModelPresetName, MODEL_PRESETS, type Layer, type ModelSpec } from '../../shared/model.ts';
+import type { Config } from '../../server/config.ts';
 import type { AlgorithmOptions } from './algorithm.ts';
 import { ALGORITHMS } from './algorithms.ts';
+import { coordinatorConfig } from './coordinator_defaults.ts';
 import { settingKnobs } from './settings.ts';
 import type { VolunteerKnobs } from './volunteers.ts';
 import type { Hyper } from './worker.ts';
@@ -12,6 +14,7 @@ export interface SimulateOptions {
   workers: number[];
   algorithms: string[];
   settings: { name: string; knobs: VolunteerKnobs }[];
+  coordinator: Config;
   model: ModelSpec;
   costModel: ModelSpec;
   cpuGflops: number;
@@ -67,6 +70,8 @@ const FLAGS = {
   byzantine: '',
   'session-seconds': '',
   'away-seconds': '',
+  // the coordinator's configuration (server/config.ts), e.g. globalCheckMinMs=250,challengeEveryMs=5000
+  coordinator: '',
 } as const;
 
 type Flag = keyof typeof FLAGS;
@@ -115,7 +120,8 @@ export function parseOptions(argv: readonly string[]): SimulateOptions {
   if (given('byzantine')) overrides.byzantineFraction = num('byzantine');
   if (given('session-seconds')) overrides.meanSessionSeconds = num('session-seconds');
   if (given('away-seconds')) overrides.meanAwaySeconds = num('away-seconds');
-  const overridden = Object.keys(FLAGS).filter((k) => k in values && ['gpu', 'straggler', 'down', 'up', 'latency', 'egress', 'ingress', 'tabs', 'byzantine', 'session', 'away'].some((p) => k.startsWith(p)));
+  const overridden = Object.keys(FLAGS).filter((k) => k in values && ['gpu', 'straggler', 'down', 'up', 'latency', 'egress', 'ingress', 'tabs', 'byzantine', 'session', 'away', 'coordinator'].some((p) => k.startsWith(p)));
+  const coordinator = coordinatorConfig(Object.fromEntries(get('coordinator').split(',').filter(Boolean).map((kv) => kv.split('='))));
   const suffix = overridden.length ? `(${overridden.map((k) => `${k}=${get(k as Flag)}`).join(',')})` : '';
 
   const algorithms = get('algorithms').split(',');
@@ -127,6 +133,7 @@ export function parseOptions(argv: readonly string[]): SimulateOptions {
     workers,
     algorithms,
     settings: get('settings').split(',').map((name) => ({ name: `${name}${suffix}`, knobs: settingKnobs(name, overrides) })),
+    coordinator,
     model: modelOf(get('model')),
     costModel: modelOf(get('cost-model')),
     cpuGflops: num('cpu-gflops'),

@@ -34,7 +34,7 @@ export function pushExchange(ruleOf: (ctx: SimContext, o: AlgorithmOptions, host
   return (ctx, o) => {
     const host = new SimHost(ctx, o);
     const rule = ruleOf(ctx, o, host);
-    const bound = coordinatorNormBound(ctx.initial);
+    const bound = coordinatorNormBound(ctx.coordinator, ctx.initial);
     const stats = { attack_refused: 0, honest_quarantined: 0, pushes_refused: 0 };
     const lastAnswer = new Map<SimWorker, Float32Array>();
 

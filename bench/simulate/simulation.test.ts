@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { loadDataset } from '../../server/datasets/catalog.ts';
 import { sliceSplit } from '../../shared/dataset.ts';
 import { ALGORITHMS } from './algorithms.ts';
+import { coordinatorConfig } from './coordinator_defaults.ts';
 import { modelOf } from './options.ts';
 import { settingKnobs } from './settings.ts';
 import { simulate, type RunSpec } from './simulation.ts';
@@ -17,6 +18,7 @@ function tiny(algorithm: string, seed: number): RunSpec {
     data,
     workers: 4,
     knobs: settingKnobs('residential', {}),
+    coordinator: coordinatorConfig(),
     hyper: { lr: 0.05, momentum: 0.9, batch: 16 },
     options: { tau: 5, tauG: 5, lambdaL: 0.1, lambdaG: 0.1, alpha: 0.2, gamma: 0.1, rho: 0.5, grawaLambda: 0.2, f: 0, attackWeightScale: 0.1, attackGradientScale: -10, attackPeriodSeconds: 2, ...entry.fixed },
     algorithm: entry.factory,

@@ -1,5 +1,6 @@
 // One simulated run: volunteers join, train, leave and come back in virtual time while an algorithm coordinates
 // them; the coordinator's model is measured on the test split at a fixed virtual interval.
+import type { Config } from '../../server/config.ts';
 import type { DataSplit } from '../../shared/dataset.ts';
 import { initialParameters } from '../../shared/init.ts';
 import type { ModelSpec } from '../../shared/model.ts';
@@ -15,6 +16,7 @@ export interface RunSpec {
   data: { train: DataSplit; validation: DataSplit; test: DataSplit };
   workers: number;
   knobs: VolunteerKnobs;
+  coordinator: Config;
   hyper: Hyper;
   options: AlgorithmOptions;
   algorithm: AlgorithmFactory;
@@ -70,6 +72,7 @@ export function simulate(run: RunSpec): RunResult {
     initial,
     validation: run.data.validation,
     knobs: run.knobs,
+    coordinator: run.coordinator,
     seed: run.seed,
     copyBytes: run.copyBytes,
     live: () => workers.filter((w) => w.online && !w.quarantined),
