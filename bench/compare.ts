@@ -69,6 +69,10 @@ const CASES: Case[] = byzantine.length ? [
   { label: 'parle', algorithm: 'parle', hyper: { ...base, gamma, rho } },
   { label: 'grawa', algorithm: 'grawa', hyper: { ...base, lambda } },
 ];
+/** Each case runs this many times, interleaved (a, b, a, b), so that a slow spell of the shared machine lands on all
+ *  of them; the medians follow the per-run lines. */
+const repeat = num('repeat', 1);
+if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a whole number of runs, 1 or more, got ${repeat}`);
 const only = option('algorithms', '').split(',').filter(Boolean);
 const cases = only.length ? CASES.filter((c) => only.includes(c.label)) : CASES;
 
@@ -203,7 +207,7 @@ try {
   for (const F of byzantine.length ? byzantine : [0]) {
     // F attackers take the place of F Chromium tabs: the last ones close
     while (swarm.tabs.length > totalTabs - F) await swarm.tabs.pop()!.page.close();
-    for (const c of cases) {
+    for (const c of Array.from({ length: repeat }, () => cases).flat()) {
       const name = `${c.label}${byzantine.length ? `, ${F} of ${totalTabs} tabs byzantine` : ''}`;
       try {
         const o = await runCase(c, minutes, F);
@@ -246,6 +250,24 @@ const lines = outcomes.map((o) => {
   };
 });
 for (const l of [...lines, ...failures]) console.log(JSON.stringify(l));
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+};
+/** With --repeat: per case (and F), the medians of its runs; a run that missed the target counts as never. */
+const byCase = new Map<string, typeof lines>();
+for (const l of lines) byCase.set(`${l.algorithm}|${l.byzantine ?? ''}`, [...(byCase.get(`${l.algorithm}|${l.byzantine ?? ''}`) ?? []), l]);
+const medians = repeat > 1 ? [...byCase.values()].map((runs) => {
+  const reached = runs.map((l) => l.seconds_to_target ?? Infinity);
+  const m = median(reached);
+  return {
+    algorithm: runs[0].algorithm, ...(runs[0].byzantine !== undefined ? { byzantine: runs[0].byzantine } : {}), runs: runs.length, target,
+    median_seconds_to_target: Number.isFinite(m) ? m : null, median_best_test_acc: r4(median(runs.map((l) => l.best_test_acc))),
+    median_bytes_total: median(runs.map((l) => l.bytes_total)), median_steps_total: median(runs.map((l) => l.steps_total)),
+    steps_total: runs.map((l) => l.steps_total), median_coordinator_cpu_s: median(runs.map((l) => l.coordinator_cpu_s)),
+  };
+}) : [];
+for (const m of medians) console.log(JSON.stringify(m));
 
 const dir = join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
@@ -270,6 +292,14 @@ const table = [
   `|---|${byzantine.length ? '---|' : ''}---|---|---|---|---|`,
   ...lines.map((l) => `| ${l.algorithm} |${l.byzantine !== undefined ? ` ${l.byzantine} |` : ''} ${l.final_test_acc} | ${l.best_test_acc} | ${l.seconds_to_target ?? '—'} | ${mb(l.bytes_total)} | ${l.steps_total} |`),
   '',
+  ...(medians.length ? [
+    `Medians of ${repeat} interleaved runs each:`,
+    '',
+    `| algorithm |${byzantine.length ? ' byzantine |' : ''} best acc | s to ${target} | MB moved | steps (honest tabs) | coordinator CPU s |`,
+    `|---|${byzantine.length ? '---|' : ''}---|---|---|---|---|`,
+    ...medians.map((m) => `| ${m.algorithm} |${m.byzantine !== undefined ? ` ${m.byzantine} |` : ''} ${m.median_best_test_acc} | ${m.median_seconds_to_target ?? '—'} | ${mb(m.median_bytes_total)} | ${m.median_steps_total} | ${m.median_coordinator_cpu_s} |`),
+    '',
+  ] : []),
   `![accuracy](${name}.svg)`,
   '',
 ];
