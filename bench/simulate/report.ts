@@ -1,6 +1,6 @@
 // What a simulated run reports: one JSON line (the fields bench:compare's lines have, in virtual time), a markdown
 // table of all of them, and accuracy curves against virtual time as SVG.
-import { lineChartsSvg, type Panel } from '../plot_svg.ts';
+import { lineChartsSvg, type Panel, type Series } from '../plot_svg.ts';
 import type { CurvePoint, RunResult } from './simulation.ts';
 
 export interface Row {
@@ -52,14 +52,22 @@ export function markdownTable(rows: readonly Row[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** One panel per (setting, workers): test accuracy against virtual seconds (log axis: runs differ 100-fold in length). */
+/** The colours plot_svg.ts cycles through: a panel holds at most this many lines, so that no two share one. */
+const LINES_PER_PANEL = 6;
+
+/** Panels per (setting, workers): test accuracy against virtual seconds (log axis: runs differ 100-fold in length). */
 export function curvesSvg(runs: readonly { row: Row; curve: readonly CurvePoint[] }[]): string {
-  const panels = new Map<string, Panel>();
+  const groups = new Map<string, Series[]>();
   for (const { row, curve } of runs) {
     const title = `${row.setting}, ${row.workers} workers`;
-    const panel = panels.get(title) ?? { title, xLabel: 'virtual seconds (log)', yLabel: 'test accuracy', logX: true, series: [] };
-    panel.series.push({ label: row.algorithm, points: curve.map((p) => ({ x: p.seconds, y: p.accuracy })) });
-    panels.set(title, panel);
+    groups.set(title, [...(groups.get(title) ?? []), { label: row.algorithm, points: curve.map((p) => ({ x: p.seconds, y: p.accuracy })) }]);
   }
-  return lineChartsSvg([...panels.values()]);
+  const panels: Panel[] = [];
+  for (const [title, series] of groups) {
+    for (let i = 0; i < series.length; i += LINES_PER_PANEL) {
+      const part = series.length > LINES_PER_PANEL ? ` (${i / LINES_PER_PANEL + 1})` : '';
+      panels.push({ title: `${title}${part}`, xLabel: 'virtual seconds (log)', yLabel: 'test accuracy', logX: true, series: series.slice(i, i + LINES_PER_PANEL) });
+    }
+  }
+  return lineChartsSvg(panels);
 }
