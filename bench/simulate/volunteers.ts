@@ -37,22 +37,33 @@ export interface Volunteer {
   link: Link;
 }
 
-/** Draws `count` volunteers; `cpuStepSeconds` is a SwiftShader tab's time per step of the costed model. */
+/** Draws `count` volunteers; `cpuStepSeconds` is a SwiftShader tab's time per step of the costed model. Exactly
+ *  round(fraction x honest tabs) are GPU tabs, and as many stragglers: those that drew the lowest numbers. */
 export function drawVolunteers(count: number, knobs: VolunteerKnobs, cpuStepSeconds: number, seed: number): Volunteer[] {
   const random = seededRandom(Math.imul(seed, 0x2c1b3c6d) ^ 0x5eed);
   const between = ([lo, hi]: [number, number]) => lo + (hi - lo) * random();
   const attackers = Math.round(knobs.byzantineFraction * count);
   const honest = count - attackers;
-  return Array.from({ length: count }, (_, index) => {
-    const byzantine = index >= honest;
-    const gpu = random() < knobs.gpuFraction;
-    const straggler = random() < knobs.stragglerFraction;
+  const draws = Array.from({ length: count }, () => ({
+    gpu: random(),
+    straggler: random(),
     // devices of one kind still differ: +-25% around the measured speed
-    const device = between([0.8, 1.25]);
-    const stepSeconds = (cpuStepSeconds * device * (straggler ? knobs.stragglerSlowdown : 1)) / (gpu ? knobs.gpuSpeedup : 1);
-    const link: Link = { downBitsPerSecond: between(knobs.downMbit) * 1e6, upBitsPerSecond: between(knobs.upMbit) * 1e6, latencySeconds: between(knobs.latencyMs) / 1000 };
+    device: between([0.8, 1.25]),
+    link: { downBitsPerSecond: between(knobs.downMbit) * 1e6, upBitsPerSecond: between(knobs.upMbit) * 1e6, latencySeconds: between(knobs.latencyMs) / 1000 },
+  }));
+  const lowest = (key: 'gpu' | 'straggler', fraction: number) => {
+    const ranked = draws.slice(0, honest).map((d, i) => ({ i, u: d[key] })).sort((a, b) => a.u - b.u || a.i - b.i);
+    return new Set(ranked.slice(0, Math.round(fraction * honest)).map((r) => r.i));
+  };
+  const gpus = lowest('gpu', knobs.gpuFraction);
+  const stragglers = lowest('straggler', knobs.stragglerFraction);
+  return draws.map((d, index) => {
+    const byzantine = index >= honest;
+    const gpu = gpus.has(index);
+    const straggler = stragglers.has(index);
+    const stepSeconds = (cpuStepSeconds * d.device * (straggler ? knobs.stragglerSlowdown : 1)) / (gpu ? knobs.gpuSpeedup : 1);
     const machine = byzantine ? `a${index - honest}` : `m${Math.floor(index / knobs.tabsPerMachine)}`;
-    return { index, id: `w${index}`, machine, stepSeconds, gpu, straggler, byzantine, link };
+    return { index, id: `w${index}`, machine, stepSeconds, gpu, straggler, byzantine, link: d.link };
   });
 }
 
