@@ -83,6 +83,8 @@ interface Outcome {
   label: string; hyper: Hyper; seconds: number[]; bytes: number[]; accuracy: number[]; bytesTotal: number; stepsTotal: number;
   /** CPU seconds of this process (the coordinator and its threads; the bench's own share is small) during training. */
   coordinatorCpu: number;
+  /** Each honest tab's steps, most first: whether a slow case is slow everywhere or in one tab (a leader, say). */
+  stepsPerTab: number[];
   /** With --byzantine: the attackers, and what they sent and the server refused. */
   attackers?: { count: number; sent: number; refused: number };
 }
@@ -190,6 +192,7 @@ async function runCase(c: Case, budgetMinutes: number, attackers = 0): Promise<O
     accuracy: evals.map((e) => e.testAccuracy),
     bytesTotal: workers.reduce((n, w) => n + w.bytesUp + w.bytesDown, 0),
     stepsTotal: [...lastStep.values()].reduce((a, b) => a + b, 0),
+    stepsPerTab: [...lastStep.values()].sort((a, b) => b - a),
     coordinatorCpu: (cpu.user + cpu.system) / 1e6,
     ...(byzantine.length ? { attackers: { count: attackers, sent: byzantineTabs.reduce((n, t) => n + t.sent, 0), refused: byzantineTabs.reduce((n, t) => n + t.refused, 0) } } : {}),
   };
@@ -241,6 +244,7 @@ const lines = outcomes.map((o) => {
     target,
     bytes_total: o.bytesTotal,
     steps_total: o.stepsTotal,
+    steps_per_tab: o.stepsPerTab,
     coordinator_cpu_s: Math.round(o.coordinatorCpu * 10) / 10,
     ...(straggler ? { straggler: true } : {}),
     ...(o.attackers ? {
