@@ -4,7 +4,6 @@ import type { Config } from '../../server/config.ts';
 import type { DataSplit } from '../../shared/dataset.ts';
 import type { EventQueue } from './event_queue.ts';
 import type { Network } from './network.ts';
-import type { VolunteerKnobs } from './volunteers.ts';
 import type { SimWorker, Trainer } from './worker.ts';
 
 /** Everything an algorithm may use; the simulation owns it. */
@@ -17,10 +16,8 @@ export interface SimContext {
   initial: Float64Array;
   /** Held out of the training split for the coordinator's checks, as the coordinator's dataset service does. */
   validation: DataSplit;
-  knobs: VolunteerKnobs;
   /** The coordinator's configuration: its election, gate and norm-bound settings. */
   coordinator: Config;
-  seed: number;
   /** Bytes of one copy of the weights (or a gradient) on the wire: float32 of the costed model. */
   copyBytes: number;
   /** Workers present and not quarantined. */

@@ -31,8 +31,6 @@ export interface Volunteer {
   machine: string;
   /** Virtual seconds per training step. */
   stepSeconds: number;
-  gpu: boolean;
-  straggler: boolean;
   byzantine: boolean;
   link: Link;
 }
@@ -59,11 +57,9 @@ export function drawVolunteers(count: number, knobs: VolunteerKnobs, cpuStepSeco
   const stragglers = lowest('straggler', knobs.stragglerFraction);
   return draws.map((d, index) => {
     const byzantine = index >= honest;
-    const gpu = gpus.has(index);
-    const straggler = stragglers.has(index);
-    const stepSeconds = (cpuStepSeconds * d.device * (straggler ? knobs.stragglerSlowdown : 1)) / (gpu ? knobs.gpuSpeedup : 1);
+    const stepSeconds = (cpuStepSeconds * d.device * (stragglers.has(index) ? knobs.stragglerSlowdown : 1)) / (gpus.has(index) ? knobs.gpuSpeedup : 1);
     const machine = byzantine ? `a${index - honest}` : `m${Math.floor(index / knobs.tabsPerMachine)}`;
-    return { index, id: `w${index}`, machine, stepSeconds, gpu, straggler, byzantine, link: d.link };
+    return { index, id: `w${index}`, machine, stepSeconds, byzantine, link: d.link };
   });
 }
 
