@@ -2,7 +2,8 @@
 // the same training loop (stats read back every 10 steps, a report every tau) with each role's per-report work:
 // `local` commits its state (read back params and momentum) as every provable tab does; an lsgd `follower` also
 // writes two fresh leader copies and runs the periodic pull; an lsgd `leader` commits, pulls and reads its weights
-// back for an upload. Cases are interleaved, so a slow spell of the shared machine lands on all of them; one JSON
+// back for an upload; `penalty`, a follower under the old rule, pulls inside every step's update instead (two more
+// vectors read per step) and writes its copies at reports. Cases are interleaved, so a slow spell of the shared machine lands on all of them; one JSON
 // line per case with the median ms per step of the repeats and the overhead against `local`.
 import { openNodeDevice } from '../client/gpu/node_device.ts';
 import { Trainer } from '../client/engine/trainer.ts';
@@ -16,7 +17,7 @@ const model = process.argv.includes('--model') ? (process.argv[process.argv.inde
 const tau = option('tau', 10);
 const steps = option('steps', 200);
 const repeats = option('repeats', 5);
-const ROLES = ['local', 'follower', 'leader'] as const;
+const ROLES = ['local', 'follower', 'leader', 'penalty'] as const;
 type Role = (typeof ROLES)[number];
 
 const handle = await openNodeDevice();
@@ -25,7 +26,9 @@ const spec = MODEL_PRESETS[model] as ModelSpec;
 const copies = [initialParameters(spec, 11), initialParameters(spec, 12)];
 
 async function msPerStep(role: Role): Promise<number> {
-  const trainer = await Trainer.create(handle, { spec, batch: 64, seed: 1, hyper: { lr: 0.05, momentum: 0.9, lambdaL: 0.1, lambdaG: 0.1 }, train: mnist.train });
+  const pull = role === 'penalty' ? 'penalty' : 'periodic';
+  const trainer = await Trainer.create(handle, { spec, batch: 64, seed: 1, hyper: { lr: 0.05, momentum: 0.9, lambdaL: 0.1, lambdaG: 0.1 }, pull, train: mnist.train });
+  if (role === 'penalty') trainer.setLeader('global', copies[0]);
   const pending: Promise<unknown>[] = [];
   const start = performance.now();
   for (let s = 1; s <= steps; s++) {
@@ -34,11 +37,11 @@ async function msPerStep(role: Role): Promise<number> {
     if (s % tau !== 0) continue;
     pending.push(trainer.getState());
     if (role === 'local') continue;
-    if (role === 'follower') {
+    if (role === 'follower' || role === 'penalty') {
       trainer.setLeader('local', copies[s % 2]);
       trainer.setLeader('global', copies[(s + 1) % 2]);
     }
-    trainer.pullTowardLeaders({ local: true, global: true });
+    if (role !== 'penalty') trainer.pullTowardLeaders({ local: true, global: true });
     if (role === 'leader') pending.push(trainer.getParams());
   }
   await Promise.all(pending);
