@@ -14,6 +14,7 @@ import { E2E_TOKEN, startE2eFlock } from '../e2e/flock_server.ts';
 import type { Page } from 'playwright';
 import { openSwarm, tabState } from '../e2e/swarm.ts';
 import { AGGREGATES, AGGREGATES_WITH_F, type Hyper, type RunView } from '../shared/run_config.ts';
+import { median } from '../shared/median.ts';
 import { ByzantineTab } from './byzantine_tab.ts';
 import { lineChartsSvg } from './plot_svg.ts';
 
@@ -254,10 +255,6 @@ const lines = outcomes.map((o) => {
   };
 });
 for (const l of [...lines, ...failures]) console.log(JSON.stringify(l));
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-};
 /** With --repeat: per case (and F), the medians of its runs; a run that missed the target counts as never. */
 const byCase = new Map<string, typeof lines>();
 for (const l of lines) byCase.set(`${l.algorithm}|${l.byzantine ?? ''}`, [...(byCase.get(`${l.algorithm}|${l.byzantine ?? ''}`) ?? []), l]);

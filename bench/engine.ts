@@ -5,7 +5,7 @@ import { launchBrowser } from '../e2e/browser.ts';
 import { buildClient } from '../server/client_build.ts';
 import { startE2eFlock } from '../e2e/flock_server.ts';
 import { round, runEnginePage } from './engine_page.ts';
-import { median } from '../client/gpu/timing.ts';
+import { median } from '../shared/median.ts';
 import { MODEL_PRESETS, trainingFlopsPerSample } from '../shared/model.ts';
 import type { BenchResult } from '../client/worker/protocol.ts';
 

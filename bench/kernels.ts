@@ -8,7 +8,8 @@ import { bufferFrom, emptyBuffer, randomArray } from '../client/gpu/test_support
 import { matmulDispatch, matmulFlops, MATMUL_VARIANTS, type MatmulShape } from '../client/gpu/matmul.ts';
 import { conv2dBackwardDataDispatch, conv2dBackwardFilterDispatches, conv2dForwardDispatch, conv2dForwardFlops, type ConvShape } from '../client/gpu/conv2d.ts';
 import { maxpoolBackwardDispatch, maxpoolForwardDispatch } from '../client/gpu/maxpool.ts';
-import { median, submitMs } from '../client/gpu/timing.ts';
+import { submitMs } from '../client/gpu/timing.ts';
+import { median } from '../shared/median.ts';
 
 interface KernelCase {
   kernel: string;

@@ -10,6 +10,7 @@ import { Trainer } from '../client/engine/trainer.ts';
 import { loadDataset } from '../server/datasets/catalog.ts';
 import { initialParameters } from '../shared/init.ts';
 import { MODEL_PRESETS, type ModelSpec } from '../shared/model.ts';
+import { median } from '../shared/median.ts';
 import { round } from './engine_page.ts';
 
 const option = (name: string, fallback: number) => (process.argv.includes(`--${name}`) ? Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) : fallback);
@@ -54,7 +55,6 @@ async function msPerStep(role: Role): Promise<number> {
 await msPerStep('local'); // warm-up: pipelines and the adapter's autotune
 const times = new Map<Role, number[]>(ROLES.map((r) => [r, []]));
 for (let r = 0; r < repeats; r++) for (const role of ROLES) times.get(role)!.push(await msPerStep(role));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const base = median(times.get('local')!);
 for (const role of ROLES) {
   const ms = median(times.get(role)!);

@@ -1,5 +1,6 @@
 // Wall-clock timing of dispatches on the device: what the autotune, the step profile and the kernel benchmark share.
 import { encodeDispatches, type Dispatch } from './dispatch.ts';
+import { median } from '../../shared/median.ts';
 
 /** Milliseconds for one submission of `dispatches`, repeated `repeat` times in one pass, until the GPU is done. */
 export async function submitMs(device: GPUDevice, dispatches: Dispatch[], repeat = 1): Promise<number> {
@@ -11,12 +12,6 @@ export async function submitMs(device: GPUDevice, dispatches: Dispatch[], repeat
   device.queue.submit([encoder.finish()]);
   await device.queue.onSubmittedWorkDone();
   return performance.now() - start;
-}
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 /** Median milliseconds per repetition over `samples` submissions, after one warm-up submission. */

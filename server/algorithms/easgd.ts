@@ -3,15 +3,17 @@
 // x~ + alpha (x_i - x~) are the two halves of one symmetric elastic exchange.
 import { easgdCenterUpdate } from '../../shared/reference/easgd.ts';
 import type { AlgorithmHost, BaselineAlgorithm } from './host.ts';
+import { PushRounds } from './push_exchange.ts';
 
 export class Easgd implements BaselineAlgorithm {
-  private version = 0;
-  private step = 0;
+  private readonly rounds: PushRounds;
 
   constructor(
     private readonly host: AlgorithmHost,
     private center: Float32Array,
-  ) {}
+  ) {
+    this.rounds = new PushRounds(host);
+  }
 
   get weights(): Float32Array {
     return this.center;
@@ -22,12 +24,7 @@ export class Easgd implements BaselineAlgorithm {
   onPush(workerId: string, x: Float32Array, step: number): { center: Float32Array; version: number } {
     const before = this.center;
     this.center = Float32Array.from(easgdCenterUpdate(before, [x], this.host.hyper.alpha!));
-    this.step = Math.max(this.step, step);
-    this.version++;
-    this.host.setModel(this.center, this.step, 'center');
-    this.host.countDown(workerId, before.byteLength);
-    this.host.closeRound(this.step);
-    return { center: before, version: this.version };
+    return { center: before, version: this.rounds.answered(workerId, this.center, step, 'center', before.byteLength) };
   }
 
   membershipChanged(): void {}

@@ -3,8 +3,9 @@
 // norm, which it is pulled toward (shared/reference/grawa.ts). Asynchronous: the center is over each member's
 // latest push, not over one synchronous round. The center is the run's model.
 import { grawaCenter } from '../../shared/reference/grawa.ts';
+import { median } from '../../shared/median.ts';
 import type { AlgorithmHost, BaselineAlgorithm } from './host.ts';
-import type { PushAnswer, PushClaims, PushExchange } from './push_exchange.ts';
+import { keepMembers, PushRounds, type PushAnswer, type PushClaims, type PushExchange } from './push_exchange.ts';
 
 /** The smallest gradient norm a tab's claim counts as, as a fraction of the members' median claim. */
 export const GRAWA_NORM_FLOOR = 0.1;
@@ -18,21 +19,20 @@ export const GRAWA_NORM_FLOOR = 0.1;
  */
 export function boundedGradNorms(claims: readonly number[]): number[] {
   if (claims.length === 0) return [];
-  const sorted = [...claims].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return claims.map((c) => Math.max(c, GRAWA_NORM_FLOOR * median));
+  const floor = GRAWA_NORM_FLOOR * median(claims);
+  return claims.map((c) => Math.max(c, floor));
 }
 
 export class Grawa implements BaselineAlgorithm, PushExchange {
   private readonly latest = new Map<string, { x: Float32Array; gradNorm: number }>();
-  private version = 0;
-  private step = 0;
+  private readonly rounds: PushRounds;
 
   constructor(
     private readonly host: AlgorithmHost,
     private center: Float32Array,
-  ) {}
+  ) {
+    this.rounds = new PushRounds(host);
+  }
 
   get weights(): Float32Array {
     return this.center;
@@ -47,18 +47,12 @@ export class Grawa implements BaselineAlgorithm, PushExchange {
     const pushes = [...this.latest.values()];
     const norms = boundedGradNorms(pushes.map((p) => p.gradNorm));
     this.center = Float32Array.from(grawaCenter(pushes.map((p, k) => ({ x: p.x, gradNorm: norms[k] }))));
-    this.step = Math.max(this.step, step);
-    this.version++;
-    this.host.setModel(this.center, this.step, 'center');
-    this.host.countDown(workerId, this.center.byteLength);
-    this.host.closeRound(this.step);
-    return { weights: this.center, version: this.version };
+    return { weights: this.center, version: this.rounds.answered(workerId, this.center, step, 'center', this.center.byteLength) };
   }
 
   /** A push counts while its worker is a member. */
   membershipChanged(): void {
-    const ids = new Set(this.host.members().map((m) => m.workerId));
-    for (const id of this.latest.keys()) if (!ids.has(id)) this.latest.delete(id);
+    keepMembers(this.host, this.latest);
   }
 
   evaluationDue(): void {

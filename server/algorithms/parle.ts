@@ -4,17 +4,18 @@
 // The reference is the run's model, as Parle evaluates it.
 import { parleReference } from '../../shared/reference/parle.ts';
 import type { AlgorithmHost, BaselineAlgorithm } from './host.ts';
-import type { PushAnswer, PushExchange } from './push_exchange.ts';
+import { keepMembers, PushRounds, type PushAnswer, type PushExchange } from './push_exchange.ts';
 
 export class Parle implements BaselineAlgorithm, PushExchange {
   private readonly replicas = new Map<string, Float32Array>();
-  private version = 0;
-  private step = 0;
+  private readonly rounds: PushRounds;
 
   constructor(
     private readonly host: AlgorithmHost,
     private reference: Float32Array,
-  ) {}
+  ) {
+    this.rounds = new PushRounds(host);
+  }
 
   get weights(): Float32Array {
     return this.reference;
@@ -25,18 +26,12 @@ export class Parle implements BaselineAlgorithm, PushExchange {
     this.replicas.set(workerId, x);
     this.membershipChanged();
     this.reference = Float32Array.from(parleReference([...this.replicas.values()]));
-    this.step = Math.max(this.step, step);
-    this.version++;
-    this.host.setModel(this.reference, this.step, 'reference');
-    this.host.countDown(workerId, this.reference.byteLength);
-    this.host.closeRound(this.step);
-    return { weights: this.reference, version: this.version };
+    return { weights: this.reference, version: this.rounds.answered(workerId, this.reference, step, 'reference', this.reference.byteLength) };
   }
 
   /** A replica counts while its worker is a member. */
   membershipChanged(): void {
-    const ids = new Set(this.host.members().map((m) => m.workerId));
-    for (const id of this.replicas.keys()) if (!ids.has(id)) this.replicas.delete(id);
+    keepMembers(this.host, this.replicas);
   }
 
   evaluationDue(): void {

@@ -5,7 +5,7 @@
 // push-sum weight w itself: w follows from the schedule alone, so a tab cannot claim a large one to outweigh others.
 import { pushSumExchange, pushSumMessage, sgpPeer } from '../../shared/reference/sgp.ts';
 import type { AlgorithmHost, BaselineAlgorithm } from './host.ts';
-import type { PushAnswer, PushExchange } from './push_exchange.ts';
+import { keepMembers, PushRounds, type PushAnswer, type PushExchange } from './push_exchange.ts';
 
 interface Gossiper {
   /** The push-sum weight; 1 for a member the coordinator has not heard from. */
@@ -18,10 +18,11 @@ interface Gossiper {
 
 export class Sgp implements BaselineAlgorithm, PushExchange {
   private readonly gossipers = new Map<string, Gossiper>();
-  private version = 0;
-  private step = 0;
+  private readonly rounds: PushRounds;
 
-  constructor(private readonly host: AlgorithmHost) {}
+  constructor(private readonly host: AlgorithmHost) {
+    this.rounds = new PushRounds(host);
+  }
 
   /** A member's push-sum weight (1 before its first exchange). */
   weightOf(workerId: string): number {
@@ -53,18 +54,12 @@ export class Sgp implements BaselineAlgorithm, PushExchange {
     me.w = mixed.w;
     me.inbox = null;
     const weights = Float32Array.from(mixed.x);
-    this.step = Math.max(this.step, step);
-    this.version++;
-    this.host.setModel(weights, this.step, workerId);
-    this.host.countDown(workerId, weights.byteLength);
-    this.host.closeRound(this.step);
-    return { weights, version: this.version, weight: mixed.w };
+    return { weights, version: this.rounds.answered(workerId, weights, step, workerId, weights.byteLength), weight: mixed.w };
   }
 
   /** Forgets who is no longer a member: what was in its mailbox, and its weight, leave with it. */
   membershipChanged(): void {
-    const ids = new Set(this.host.members().map((m) => m.workerId));
-    for (const id of this.gossipers.keys()) if (!ids.has(id)) this.gossipers.delete(id);
+    keepMembers(this.host, this.gossipers);
   }
 
   evaluationDue(): void {

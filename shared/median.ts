@@ -1,0 +1,8 @@
+// The median of a list of numbers: timings in the benchmarks, gradient-norm claims on the coordinator.
+
+/** The middle value, or the mean of the two middle values of an even count. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
