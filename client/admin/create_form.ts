@@ -77,8 +77,7 @@ export class CreateForm {
     this.field('hyper.aggregate').value = c.hyper.aggregate ?? AGGREGATES[0];
     this.field('hyper.byzantine').value = String(c.hyper.byzantine ?? 0);
     this.field('hyper.pull').value = c.hyper.pull ?? PULLS[0];
-    this.field('hyper.tauG').value = c.hyper.tauG === undefined ? '' : String(c.hyper.tauG);
-    for (const knob of ['alpha', 'gamma', 'rho', 'lambda'] as const) this.field(`hyper.${knob}`).value = c.hyper[knob] === undefined ? '' : String(c.hyper[knob]);
+    for (const knob of ['tauG', 'alpha', 'gamma', 'rho', 'lambda'] as const) this.field(`hyper.${knob}`).value = c.hyper[knob] === undefined ? '' : String(c.hyper[knob]);
     const values: Record<string, number | undefined> = {
       seed: c.seed, 'hyper.lr': c.hyper.lr, 'hyper.momentum': c.hyper.momentum, 'hyper.batch': c.hyper.batch, 'hyper.tau': c.hyper.tau,
       'hyper.lambdaL': c.hyper.lambdaL, 'hyper.lambdaG': c.hyper.lambdaG, 'stop.steps': c.stop.steps, 'stop.minutes': c.stop.minutes,
