@@ -55,6 +55,9 @@ class ProvingTab extends TestWorker {
 }
 
 const everyStretch = { proofProbability: 1 };
+/** For the lsgd tests: scripted tabs send no heartbeats, and a stall of the loaded machine past the default 1 s would
+ *  make the leader ineligible and lapse its upload request before its copy is checked. */
+const lsgdStretch = { ...everyStretch, heartbeatTimeoutMs: 30_000 };
 const runOf = (hyper: Record<string, number> = {}) => ({ algorithm: 'local', hyper: { ...RATES, batch: BATCH, tau: TAU, ...hyper } });
 
 async function tab(flock: { url: string }, machine: string, label: string): Promise<ProvingTab> {
@@ -144,7 +147,7 @@ test('a replayed old proof fails', async () => {
 });
 
 test('a proof built from a leader copy it was sent fails, whether committed or only answered', async () => {
-  const flock = await startTestFlock(everyStretch);
+  const flock = await startTestFlock(lsgdStretch);
   try {
     await createAndStart(flock, { ...runOf(), algorithm: 'lsgd' });
     const leader = new TestWorker(flock.url, 'm0', 'lead');
@@ -177,7 +180,7 @@ test('a proof built from a leader copy it was sent fails, whether committed or o
 });
 
 for (const pull of PULLS) test(`lsgd (${pull} pull): a stretch that pulls toward the copy it names passes; one that names the copy but skips the pull fails`, async () => {
-  const flock = await startTestFlock(everyStretch);
+  const flock = await startTestFlock(lsgdStretch);
   try {
     await createAndStart(flock, { algorithm: 'lsgd', hyper: { ...RATES, batch: BATCH, tau: TAU, lambdaL: 0, lambdaG: 0.5, pull } });
     const leader = new TestWorker(flock.url, 'm0', 'lead');
