@@ -57,3 +57,13 @@ test('sgp needs nothing more; parle needs gamma and rho, grawa lambda, each refu
   assert.deepEqual(at(config('grawa', { lambda: 0 })), ['hyper.lambda']);
   assert.match(issues(config('grawa', {}))[0].reason, /pull toward the center/);
 });
+
+test('leader copies travel as f32 unless the run chooses f16 or int8; a config stored before the choice existed still loads', () => {
+  const stored = JSON.stringify(config('lsgd', {}));
+  assert.equal(runConfigSchema.parse(JSON.parse(stored)).copyEncoding, 'f32');
+  for (const copyEncoding of ['f32', 'f16', 'int8']) assert.equal(runConfigSchema.parse({ ...config('lsgd', {}), copyEncoding }).copyEncoding, copyEncoding);
+  const [issue, ...rest] = issues({ ...config('lsgd', {}), copyEncoding: 'bf16' });
+  assert.equal(rest.length, 0);
+  assert.equal(issue.field, 'copyEncoding');
+  assert.match(issue.reason, /f32.*f16.*int8/);
+});

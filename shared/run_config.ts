@@ -1,5 +1,6 @@
 // What an admin sends to create a run, validated at the REST boundary and echoed to tabs in assignments.
 import { z } from 'zod';
+import { COPY_ENCODINGS } from './copy_encoding.ts';
 import { layerOutputShapes, MODEL_PRESETS, type ModelSpec } from './model.ts';
 
 const positiveInt = (max: number) => z.number().int().positive().max(max);
@@ -109,6 +110,8 @@ export const runConfigSchema = z.object({
   model: modelChoiceSchema,
   dataset: z.string().min(1).max(64),
   algorithm: z.enum(ALGORITHMS).default('lsgd'),
+  /** How leader copies travel to tabs: f16 halves the bytes, int8 about quarters them (shared/copy_encoding.ts). */
+  copyEncoding: z.enum(COPY_ENCODINGS).default('f32'),
   hyper: hyperSchema,
   stop: stopConditionSchema,
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),

@@ -1,5 +1,6 @@
 // The create-run form: presets fill it, the shared zod schema checks it in the browser, and the server's
 // 400 issues land next to the fields they name (the same field paths on both sides).
+import { COPY_ENCODINGS, type CopyEncoding } from '../../shared/copy_encoding.ts';
 import { AGGREGATES, ALGORITHMS, describeIssues, PULLS, runConfigSchema, type Pull, type RunConfigInput, type RunView } from '../../shared/run_config.ts';
 import { ApiError, type Api, type FieldIssue } from './api.ts';
 import { byId, el } from './dom.ts';
@@ -17,6 +18,13 @@ const PULL_HINTS: Record<Pull, string> = {
   penalty: 'Penalty: λL (x − local leader) + λG (x − global leader) is added to the gradient at every step, inside momentum (Flock\'s earlier rule; λ is a rate, not a fraction).',
 };
 
+/** What each copy encoding costs and saves, shown under the choice. */
+const COPY_ENCODING_HINTS: Record<CopyEncoding, string> = {
+  f32: 'f32: leader copies arrive exact, 4 bytes a weight.',
+  f16: 'f16: half the bytes; each weight rounded to the nearest half-precision value (within 0.05%; beyond ±65504 clamped).',
+  int8: 'int8: about a quarter of the bytes; each weight rounded to a multiple of 1/127 of the largest |weight| in its block of 256.',
+};
+
 export class CreateForm {
   private readonly view = byId('create-view');
   private readonly form = byId<HTMLFormElement>('create-form');
@@ -29,6 +37,8 @@ export class CreateForm {
     byId('f-algorithm').append(...ALGORITHMS.map((a) => el('option', { value: a }, a)));
     byId('f-aggregate').append(...AGGREGATES.map((a) => el('option', { value: a }, a)));
     byId('f-pull').append(...PULLS.map((p) => el('option', { value: p }, p)));
+    byId('f-copy-encoding').append(...COPY_ENCODINGS.map((e) => el('option', { value: e }, e)));
+    this.field('copyEncoding').addEventListener('change', () => this.showCopyEncodingHint());
     this.field('hyper.pull').addEventListener('change', () => this.showPullHint());
     this.preset.addEventListener('change', () => this.applyPreset(this.preset.value));
     this.field('algorithm').addEventListener('change', () => this.showAlgorithmFields());
@@ -74,6 +84,7 @@ export class CreateForm {
     const dataset = this.field('dataset') as HTMLSelectElement;
     if ([...dataset.options].some((o) => o.value === c.dataset)) dataset.value = c.dataset;
     this.field('algorithm').value = c.algorithm ?? ALGORITHMS[0];
+    this.field('copyEncoding').value = c.copyEncoding ?? COPY_ENCODINGS[0];
     this.field('hyper.aggregate').value = c.hyper.aggregate ?? AGGREGATES[0];
     this.field('hyper.byzantine').value = String(c.hyper.byzantine ?? 0);
     this.field('hyper.pull').value = c.hyper.pull ?? PULLS[0];
@@ -87,6 +98,11 @@ export class CreateForm {
     this.showCustomModel();
     this.showAlgorithmFields();
     this.showPullHint();
+    this.showCopyEncodingHint();
+  }
+
+  private showCopyEncodingHint(): void {
+    byId('copy-encoding-hint').textContent = COPY_ENCODING_HINTS[this.field('copyEncoding').value as CopyEncoding] ?? '';
   }
 
   private showPullHint(): void {
@@ -113,7 +129,8 @@ export class CreateForm {
         issues.push({ field: 'model', reason: `the model spec is not JSON: ${(err as Error).message}` });
       }
     }
-    const body: Record<string, unknown> = { name: this.field('name').value, model, dataset: this.field('dataset').value, algorithm: this.field('algorithm').value, hyper: {}, stop: {} };
+    const body: Record<string, unknown> = { name: this.field('name').value, model, dataset: this.field('dataset').value, algorithm: this.field('algorithm').value,
+      copyEncoding: this.field('copyEncoding').value, hyper: {}, stop: {} };
     for (const name of NUMBER_FIELDS) {
       const raw = this.field(name).value.trim();
       if (raw === '') continue;
