@@ -3,12 +3,15 @@
 // crafts, and keeps every message the coordinator sent it, since a leaked identity would show there.
 import { createHash, randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
+import { decodeCopy } from '../shared/copy_encoding.ts';
+import { downloadCopy } from '../shared/copy_fetch.ts';
 import {
-  WORKER_NAMESPACE,
-  type Assignment, type ClientToServerEvents, type Commitment, type Credential, type HelloReply, type LeaderCopyMeta, type ReportReply, type Roles, type ServerToClientEvents, type UploadReply,
+  WORKER_NAMESPACE, weightsToBytes,
+  type Assignment, type ClientToServerEvents, type Commitment, type CopyNotice, type Credential, type HelloReply, type ReportReply, type Roles, type ServerToClientEvents, type UploadReply,
 } from '../shared/protocol.ts';
 
-export interface ReceivedCopy { meta: LeaderCopyMeta; bytes: Uint8Array; sha256: string }
+/** A global copy it was told of and fetched: `bytes` are its f32 weights, `sha256` their hash. */
+export interface ReceivedCopy { meta: CopyNotice; bytes: Uint8Array; sha256: string }
 export interface AnsweredRequest { sha256: string; reply: UploadReply }
 
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -51,10 +54,11 @@ export class AttackTab {
     this.socket.onAny((event: string, ...args: unknown[]) => this.seen.push(JSON.stringify([event, ...args.filter((a) => !isBinary(a))])));
     this.socket.on('assignment', (a) => (this.assignment = a));
     this.socket.on('roles', (r) => this.roles.push(r));
-    this.socket.on('leaderCopy', (meta, weights) => {
-      // Node's Buffer may be a view on a pooled allocation: keep a copy
-      const bytes = weights instanceof ArrayBuffer ? new Uint8Array(weights) : Uint8Array.from(weights);
-      this.copies.push({ meta, bytes, sha256: sha256(bytes) });
+    this.socket.on('copyNotice', (meta) => {
+      setImmediate(() => void downloadCopy(url, meta, this.tabId ?? '').then((encoded) => {
+        const bytes = weightsToBytes(decodeCopy(encoded, meta.encoding, this.assignment!.paramLength).slice());
+        this.copies.push({ meta, bytes, sha256: sha256(bytes) });
+      }, (e: Error) => this.seen.push(JSON.stringify(['copy-fetch-failed', e.message]))));
     });
     this.socket.on('uploadRequest', ({ runId, requestId }) => {
       this.requests++;
@@ -99,9 +103,9 @@ export class AttackTab {
     return reply;
   }
 
-  /** The newest global copy received (kind global or both), if any. */
+  /** The newest global copy received, if any. */
   latestGlobal(): ReceivedCopy | null {
-    return this.copies.findLast((c) => c.meta.kind !== 'local') ?? null;
+    return this.copies.at(-1) ?? null;
   }
 
   get everGlobalLeader(): boolean {

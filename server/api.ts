@@ -4,7 +4,8 @@ import type { z } from 'zod';
 import { layerOutputShapes } from '../shared/model.ts';
 import { describeIssues, resolveModel } from '../shared/run_config.ts';
 import { bearerMatches } from './admin_token.ts';
-import { API_ROUTES, datasetParams, leaderboardQuery, runIdParams, serveRoutes, shardParams, sinceQuery } from './api_routes.ts';
+import { API_ROUTES, copyParams, datasetParams, leaderboardQuery, runIdParams, serveRoutes, shardParams, sinceQuery } from './api_routes.ts';
+import { etagOf } from './copy_objects.ts';
 import { paramLengthOf, type Coordinator } from './coordinator.ts';
 import type { Config } from './config.ts';
 import type { DatasetService } from './dataset_service.ts';
@@ -126,6 +127,20 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const q = leaderboardQuery.safeParse(req.query);
     if (!q.success) return badRequest(reply, q.error);
     return store.credits.leaderboard(q.data.limit);
+  });
+
+  serve(API_ROUTES.copy, async (req, reply) => {
+    const p = copyParams.safeParse(req.params);
+    if (!p.success) return badRequest(reply, p.error);
+    const o = coordinator.copyObject(p.data.id, p.data.version);
+    // never cached: the same URL may answer 200 later (a restart) or never
+    if (!o) return reply.code(404).header('Cache-Control', 'no-store').send({ error: `run ${p.data.id} has no copy ${p.data.version}: it is not the active run, or the copy was superseded long ago` });
+    const etag = etagOf(o);
+    reply.header('ETag', etag).header('Cache-Control', 'public, max-age=31536000, immutable').header('X-Flock-Encoding', o.encoding);
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+    const tab = req.headers['x-flock-tab'];
+    coordinator.copyServed(p.data.id, o.bytes.byteLength, typeof tab === 'string' ? tab : undefined);
+    return reply.type('application/octet-stream').send(o.bytes);
   });
 
   serve(API_ROUTES.datasetManifest, async (req, reply) => {

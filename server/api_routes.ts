@@ -41,6 +41,7 @@ export const sinceQuery = z.object({
 /** `checkpoint` pins one checkpoint, so a manifest and the file fetched after it describe the same weights. */
 export const exportQuery = z.object({ checkpoint: z.coerce.number().int().positive().optional().describe('a checkpoint id; the best checkpoint when absent') });
 export const leaderboardQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100).describe('at most this many machines and this many tabs') });
+export const copyParams = z.object({ id: z.coerce.number().int().positive().describe('run id'), version: z.coerce.number().int().positive().describe('the version a copy notice named') });
 export const datasetParams = z.object({ name: z.string().describe('a dataset name from /api/status') });
 export const shardParams = z.object({ name: z.string().max(64), split: z.enum(['train', 'test']), file: z.string().regex(/^\d{1,6}\.bin$/).describe('shard number, as the manifest\'s url gives it') });
 
@@ -147,6 +148,16 @@ export const API_ROUTES = {
     responses: {
       200: { description: 'the manifest', schema: modelManifestSchema },
       400: invalid, 401: unauthorized, 404: { description: 'no such run or checkpoint, or no checkpoint yet', schema: errorSchema },
+    },
+  },
+
+  copy: {
+    method: 'GET', url: '/api/runs/:id/copies/:version', summary: 'A global leader copy, encoded as its notice says (immutable: strong ETag, cached for a year)', tag: 'volunteers', admin: false,
+    params: copyParams,
+    description: 'Tabs fetch the copy a `copyNotice` names and check its SHA-256 before use. Its bytes never change, so a reverse proxy or CDN in front of Flock may serve it to every tab; `X-Flock-Tab` (optional) names the tab for the traffic counters.',
+    responses: {
+      200: { description: 'the encoded copy', type: 'application/octet-stream' }, 304: { description: 'If-None-Match matched the ETag' },
+      400: invalid, 404: { description: 'not the active run, or a version it no longer keeps', schema: errorSchema },
     },
   },
 

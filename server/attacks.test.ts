@@ -101,16 +101,14 @@ test('re-upload of a received copy and a low claim earn no lead', async () => {
     let n = 0;
     const honest = new TestWorker(flock.url, 'A', 'honest', () => weightsToBytes(shiftedBiases(trainedWeights(30), 1e-3 * ++n)));
     const copycat = new TestWorker(flock.url, 'B', 'copycat');
-    let received: Uint8Array | null = null;
-    copycat.socket.on('leaderCopy', (_meta, bytes) => (received = new Uint8Array(bytes as ArrayBuffer).slice()));
-    copycat.weights = () => received ?? new Uint8Array(0);
+    copycat.weights = () => (copycat.lastCopy ? weightsToBytes(copycat.lastCopy) : new Uint8Array(0));
     let copycatLed = false;
     copycat.socket.on('roles', (r) => (copycatLed ||= r.isGlobalLeader));
     await honest.hello();
     await copycat.hello();
     await honest.report(5, 0.5);
     await copycat.report(5, 2);
-    await until('honest leads and its copy reached the copycat', () => honest.roles?.isGlobalLeader === true && received !== null, 3000);
+    await until('honest leads and its copy reached the copycat', () => honest.roles?.isGlobalLeader === true && copycat.lastCopy !== null, 3000);
     // the copycat claims an impossibly low loss and answers with the copy it was sent
     for (let step = 10; step <= 40; step += 5) {
       await honest.report(step, 0.5);

@@ -4,6 +4,7 @@ import { initialParameters } from '../shared/init.ts';
 import { checkedLeaderCopy } from '../shared/leader_copy.ts';
 import { bytesToWeights, gradientMetaSchema, pushMetaSchema, type AveragedGradientMeta, type GradientReply, type PushReply } from '../shared/protocol.ts';
 import { Easgd } from './algorithms/easgd.ts';
+import { globalCopyObject, noticeOf } from './copy_objects.ts';
 import { Grawa } from './algorithms/grawa.ts';
 import type { AlgorithmHost } from './algorithms/host.ts';
 import { Local } from './algorithms/local.ts';
@@ -164,11 +165,9 @@ export class BaselineHost {
     ack?.(error ? { ok: false, error, step: sync.step } : { ok: true });
   }
 
-  /** The run's current model, sent to one worker as a global copy (its step tells the worker where the run is). */
+  /** Tells one worker of the run's current model as a global copy (its step tells the worker where the run is). */
   private resync(a: ActiveRun, w: LiveWorker): void {
-    const c = a.globalCopy;
-    if (!c || !w.socket) return;
-    this.recorder.countDown(a, w, c.weights.byteLength);
-    w.socket.emit('leaderCopy', { runId: a.run.id, kind: 'global', version: c.version, step: c.step }, Buffer.from(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength));
+    const o = globalCopyObject(a);
+    if (o) w.socket?.emit('copyNotice', noticeOf(o));
   }
 }

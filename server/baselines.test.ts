@@ -142,12 +142,10 @@ test('sync-sgd: a paused tab is not waited for, and when it comes back behind it
     const runId = await createAndStart(flock, { algorithm: 'sync-sgd' });
     const [a, b] = ['a1', 'b1'].map((id) => new TestWorker(flock.url, id[0].toUpperCase(), id));
     const aggregates = new Map<string, AveragedGradientMeta[]>([['a1', []], ['b1', []]]);
-    const copies: { step: number; weights: Float32Array }[] = [];
     for (const x of [a, b]) {
       x.socket.on('averagedGradient', (meta) => aggregates.get(x.tab)!.push(meta));
       assert.equal((await x.hello()).ok, true);
     }
-    a.socket.on('leaderCopy', (meta, bytes) => copies.push({ step: meta.step, weights: bytesToWeights(bytes).slice() }));
     const n = a.assignment!.paramLength;
     const grad = Float32Array.from({ length: n }, (_, i) => Math.cos(i));
     const send = (x: TestWorker, step: number) => x.socket.timeout(2000).emitWithAck('gradient', { runId, step }, weightsToBytes(grad));
@@ -163,11 +161,12 @@ test('sync-sgd: a paused tab is not waited for, and when it comes back behind it
     const behind = await send(a, 0);
     assert.equal(behind.ok, false);
     assert.equal(!behind.ok && behind.step, 1);
-    await until('a1 is sent the model of step 1', () => copies.length === 1);
-    assert.equal(copies[0].step, 1);
+    await until('a1 is sent the model of step 1', () => a.copies.length === 1);
+    assert.equal(a.copies[0].step, 1);
+    assert.equal(a.copies[0].encoding, 'f32', 'a tab resumes from exactly the run\'s model');
     // lr 0.1, momentum 0.9, one step from the seeded start: x1 = x0 - 0.1 * g
     const x0 = initialParameters(TINY_SPEC, 3);
-    near(copies[0].weights, x0.map((v, i) => v - 0.1 * grad[i]));
+    near(a.lastCopy!, x0.map((v, i) => v - 0.1 * grad[i]));
 
     assert.deepEqual(await send(a, 1), { ok: true });
     assert.deepEqual(await send(b, 1), { ok: true });

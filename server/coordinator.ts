@@ -1,6 +1,7 @@
 // The Socket.IO coordinator: binds tabs to workers, keeps the live state of the active run, runs it as the REST
 // API says, and validates the workers' messages. Its parts do the rest: leader_copies.ts (lsgd's leaders and their
 // copies), baseline_host.ts (easgd, sync-sgd, local) and run_recorder.ts (the run's rounds and store writes).
+import { randomBytes } from 'node:crypto';
 import { parameterLayout } from '../shared/layout.ts';
 import { checkedLeaderCopy } from '../shared/leader_copy.ts';
 import type { ModelSpec } from '../shared/model.ts';
@@ -10,6 +11,7 @@ import {
 } from '../shared/protocol.ts';
 import { resolveModel, type RunView } from '../shared/run_config.ts';
 import { BaselineHost } from './baseline_host.ts';
+import { globalCopyObject, type CopyObject } from './copy_objects.ts';
 import type { Config } from './config.ts';
 import type { DatasetService } from './dataset_service.ts';
 import type { LeaderEvaluator } from './evaluator.ts';
@@ -79,7 +81,7 @@ export class Coordinator {
     this.active = {
       run, spec, leaders: { local: new Map(), global: null }, verifiedGlobal: null, initial: null,
       globalMeasure: null, anchors: [], recentGlobals: [], checking: null, lastCheckAt: 0, lastChallengeAt: this.now(), lastTurn: 'leader', benched: new Map(),
-      groupCopies: new Map(), copyHistory: new Map(globalCopy ? [[globalCopy.version, globalCopy.weights]] : []), globalCopy, version: checkpoint?.version ?? 0,
+      copies: new Map(), globalCopy, version: checkpoint?.version ?? 0,
       // the open round goes on counting from what was stored of it (a restart must not zero its bytes)
       round: { n: run.rounds, uploads: 0, downloads: 0, bytesUp: 0, bytesDown: 0, ...this.store.round(run.id, run.rounds) },
       runningSince: run.state === 'running' ? this.now() : null, evaluating: false, lastEvalAt: this.now(), baseline: null,
@@ -92,7 +94,7 @@ export class Coordinator {
       const r = stored.get(w.workerId);
       Object.assign(w, {
         bytesUp: r?.bytesUp ?? 0, bytesDown: r?.bytesDown ?? 0, malformed: r?.malformed ?? 0, quarantined: r?.quarantined ?? false,
-        step: globalCopy?.step ?? 0, stepAt: this.now(), trained: r !== undefined, loss: null, heldLocal: 0, heldGlobal: 0, uploadRequest: null, dirty: true,
+        step: globalCopy?.step ?? 0, stepAt: this.now(), trained: r !== undefined, loss: null, heldGlobal: 0, uploadRequest: null, dirty: true,
       });
     }
     for (const w of this.workers.values()) if (w.socket) this.assign(w);
@@ -230,11 +232,11 @@ export class Coordinator {
       w = {
         workerId: tabId, machineId, adapter: parsed.data.adapter, firstSeen: now, lastSeen: now, address, trained: false,
         bytesUp: 0, bytesDown: 0, malformed: 0, quarantined: false, socket: null, step: assignment?.startStep ?? 0, stepAt: now, loss: null,
-        heldLocal: 0, heldGlobal: 0, uploadRequest: null, lastRequestId: 0, dirty: false, paused: false,
+        handle: randomBytes(8).toString('hex'), heldGlobal: 0, uploadRequest: null, lastRequestId: 0, dirty: false, paused: false,
       };
       this.workers.set(tabId, w);
     }
-    Object.assign(w, { socket, adapter: parsed.data.adapter, address, lastSeen: now, heldLocal: 0, heldGlobal: 0, uploadRequest: null, paused: false });
+    Object.assign(w, { socket, adapter: parsed.data.adapter, address, lastSeen: now, heldGlobal: 0, uploadRequest: null, paused: false });
     // a new connection is a new page: its training, and so its chain of commitments, starts afresh
     this.proofs.left(tabId);
     socket.data.workerId = tabId;
@@ -403,11 +405,27 @@ export class Coordinator {
     this.afterAssign(w, assignment);
   }
 
-  /** A tab that starts from the global copy gets it at once, whatever the pulls. */
+  /** A tab that joins (or reloads) hears of the current global copy at once: it starts from it, or pulls toward it. */
   private afterAssign(w: LiveWorker, assignment: Assignment): void {
     const a = this.active;
-    if (!a || assignment.start !== 'global' || !a.globalCopy || w.quarantined) return;
-    this.leaderCopies.deliver(a, [{ kind: 'global', copy: a.globalCopy, workerIds: [w.workerId] }]);
+    if (!a || !a.globalCopy || w.quarantined) return;
+    if (assignment.start === 'global' || (a.run.config.algorithm === 'lsgd' && a.run.config.hyper.lambdaG > 0 && a.verifiedGlobal !== w.workerId)) this.leaderCopies.notify(a, [w.workerId]);
+  }
+
+  /** A copy a tab may fetch (GET /api/runs/:id/copies/:version): only the active run's, and only those it keeps. */
+  copyObject(runId: number, version: number): CopyObject | null {
+    const a = this.active;
+    if (!a || a.run.id !== runId) return null;
+    return a.copies.get(version) ?? (a.globalCopy?.version === version ? globalCopyObject(a) : null);
+  }
+
+  /** Counts and stores a copy's bytes before the server sends them (a cache in front answers the rest without it),
+   *  so a kill never leaves bytes sent but not counted; to the tab that says it asked, if any. */
+  copyServed(runId: number, bytes: number, tabId: string | undefined): void {
+    const a = this.active;
+    if (!a || a.run.id !== runId) return;
+    this.recorder.countDown(a, tabId === undefined ? undefined : this.workers.get(tabId), bytes);
+    this.recorder.persist(a, false);
   }
 
   // ---- elections and upload requests, for lsgd's leaders and the baselines alike
@@ -438,7 +456,7 @@ export class Coordinator {
       if (w.dirty && this.active) this.recorder.persist(this.active, false);
       this.workers.delete(id);
       this.identities.forget(id);
-      this.proofs.forget(id);
+      this.proofs.forget(id, w.handle);
     }
     this.identities.sweep(now, now - identityIdleMs);
   }

@@ -1,15 +1,18 @@
 // LSGD's leaders and their copies. Local leaders (one per machine group, whose members hold its credential) are
-// elected by their claimed losses and their copies stay inside their group. The global copy is different: every
+// elected by their claimed losses; their copies never reach the coordinator: the leader shares the state it
+// committed at each report with its machine's other tabs in the browser (client/worker/machine_copies.ts), and the
+// leader's commitment is what a proof naming that copy is checked against. The global copy is different: every
 // candidate global copy is measured on validation data by the server and replaces the current one only if it is no
 // worse (the leader's own next copy) or better (a challenger's) by more than the noise of that measurement. Claims
 // only choose whom to measure; once measured, standing is what the server measured. The rules are plain functions
 // in election.ts, global_gate.ts and relay.ts; this applies them.
-import type { LeaderCopyMeta, Roles, UploadReply } from '../shared/protocol.ts';
+import type { Roles, UploadReply } from '../shared/protocol.ts';
+import { globalCopyObject, noticeOf } from './copy_objects.ts';
 import { electLocal, leaderChanges } from './election.ts';
 import type { Measured } from './evaluator.ts';
 import { compare, driftCeiling, relativeDistance, verdict } from './global_gate.ts';
 import { isEligible, normReference, type ActiveRun, type CoordinatorContext, type LiveWorker, type StoredCopy } from './live_state.ts';
-import { afterDelivery, leadersToAsk, planDeliveries, type Delivery } from './relay.ts';
+import { leadersToAsk, planDeliveries } from './relay.ts';
 import type { RunRecorder } from './run_recorder.ts';
 
 type UploadAck = ((reply: UploadReply) => void) | null;
@@ -49,19 +52,10 @@ export class LeaderCopies {
     this.pushRoles(a, changes.groups.length > 0 || changes.global);
   }
 
-  private copyStepOf(a: ActiveRun, w: LiveWorker): number | null {
-    const copy = a.verifiedGlobal === w.workerId ? a.globalCopy : a.groupCopies.get(w.machineId);
-    return copy?.leaderId === w.workerId ? copy.step : null;
-  }
-
   private askUploads(a: ActiveRun, now: number): void {
     const { workers, config } = this.ctx;
-    const progress = (w: LiveWorker) => ({ workerId: w.workerId, reportedStep: w.step, copyStep: this.copyStepOf(a, w), uploadPending: w.uploadRequest !== null || a.checking?.workerId === w.workerId });
-    // with no pull toward local leaders their copies would go unused: only global checks ask then
-    if (a.run.config.hyper.lambdaL > 0) {
-      const locals = [...new Set(a.leaders.local.values())].filter((id) => id !== a.verifiedGlobal).map((id) => progress(workers.get(id)!));
-      for (const id of leadersToAsk(locals, a.run.config.hyper.tau)) this.ctx.requestUpload(a, workers.get(id)!);
-    }
+    const copyStep = (w: LiveWorker) => (a.globalCopy?.leaderId === w.workerId ? a.globalCopy.step : null);
+    const progress = (w: LiveWorker) => ({ workerId: w.workerId, reportedStep: w.step, copyStep: copyStep(w), uploadPending: w.uploadRequest !== null || a.checking?.workerId === w.workerId });
     // a reserved check whose upload request lapsed (the tab left or never answered) frees the slot; a challenger
     // that stays silent is benched like one measured no better, so claiming and not answering buys nothing
     if (a.checking && !a.checking.measuring) {
@@ -78,7 +72,7 @@ export class LeaderCopies {
     const challenger = this.challengerDue(a, now);
     // leader and challengers take turns when both are due, so challengers (silent ones included) cannot starve the leader
     if (challenger && (!leaderDue || a.lastTurn === 'leader')) {
-      // one already asked for (as a local leader) is checked on that upload
+      // one already asked for is checked on that upload
       a.checking = { workerId: challenger.workerId, role: 'challenger', measuring: false };
       a.lastTurn = 'challenger';
       if (challenger.uploadRequest === null) this.ctx.requestUpload(a, challenger);
@@ -109,15 +103,10 @@ export class LeaderCopies {
     return now - a.lastChallengeAt >= config.challengeEveryMs ? best : null;
   }
 
-  /** A leader's upload, already validated: a global check's is measured first; a local leader's is its group's copy. */
+  /** An upload, already validated: only a global check asks for one, and it is measured before anything else. */
   onUpload(a: ActiveRun, w: LiveWorker, weights: Float32Array, step: number, ack: UploadAck): void {
-    if (a.checking?.workerId === w.workerId) {
-      void this.check(a, w, a.checking.role, weights, step, ack);
-      return;
-    }
-    const version = this.accept(a, w, weights, step, false);
-    if (version === 0) ack?.({ ok: false, error: 'no longer a leader' });
-    else ack?.({ ok: true, version });
+    if (a.checking?.workerId === w.workerId) void this.check(a, w, a.checking.role, weights, step, ack);
+    else ack?.({ ok: false, error: 'no global check is waiting for this copy' });
   }
 
   private async measure(a: ActiveRun, weights: Float32Array): Promise<Measured> {
@@ -171,7 +160,7 @@ export class LeaderCopies {
     a.benched.delete(w.workerId);
     a.globalMeasure = measured;
     a.anchors = [...a.anchors, { t: now, loss: measured.loss }].slice(-ANCHORS);
-    const version = this.accept(a, w, weights, step, true);
+    const version = this.accept(a, w, weights, step);
     done({ ok: true, version });
     this.pushRoles(a, true);
   }
@@ -185,61 +174,34 @@ export class LeaderCopies {
     this.ctx.store.addEvent(a.run.id, this.ctx.now(), 'challenge-rejected', w.workerId, why);
   }
 
-  /** Stores a leader's copy as its group's and, once measured, as the global copy; returns the version (0: not a leader any more). */
-  private accept(a: ActiveRun, w: LiveWorker, weights: Float32Array, step: number, isGlobal: boolean): number {
-    const isLocal = a.leaders.local.get(w.machineId) === w.workerId;
-    if (!isLocal && !isGlobal) {
-      this.recorder.persist(a, false);
-      return 0;
-    }
+  /** Stores a measured copy as the global copy and tells the followers; returns its version. */
+  private accept(a: ActiveRun, w: LiveWorker, weights: Float32Array, step: number): number {
     const copy: StoredCopy = { leaderId: w.workerId, version: ++a.version, step, weights };
-    a.copyHistory.set(copy.version, weights);
-    const now = this.ctx.now();
-    if (isLocal) {
-      a.groupCopies.set(w.machineId, copy);
-      this.ctx.store.addLeaderMetric(a.run.id, { t: now, kind: 'local', groupId: w.machineId, workerId: w.workerId, version: copy.version, step, loss: w.loss ?? 0 });
-    }
-    if (isGlobal) {
-      a.globalCopy = copy;
-      a.recentGlobals = [...a.recentGlobals, weights].slice(-RECENT_GLOBALS);
-      this.ctx.store.addLeaderMetric(a.run.id, { t: now, kind: 'global', groupId: w.machineId, workerId: w.workerId, version: copy.version, step, loss: w.loss ?? 0 });
-      this.recorder.newRound(a, copy);
-    }
+    a.globalCopy = copy;
+    a.recentGlobals = [...a.recentGlobals, weights].slice(-RECENT_GLOBALS);
+    this.ctx.store.addLeaderMetric(a.run.id, { t: this.ctx.now(), kind: 'global', groupId: w.machineId, workerId: w.workerId, version: copy.version, step, loss: w.loss ?? 0 });
+    this.recorder.newRound(a, copy);
+    this.recorder.persist(a, false);
     this.relay(a);
-    if (isGlobal) this.recorder.afterRound(a);
+    this.recorder.afterRound(a);
     return copy.version;
   }
 
+  /** Tells every follower that lacks it of the global copy (a notice: the bytes go over HTTP, once per machine). */
   private relay(a: ActiveRun): void {
-    const followers = [...this.ctx.workers.values()].filter((w) => w.socket && !w.quarantined).map((w) => ({ workerId: w.workerId, groupId: w.machineId, heldLocal: w.heldLocal, heldGlobal: w.heldGlobal }));
-    const { lambdaL, lambdaG } = a.run.config.hyper;
-    const current = { local: a.groupCopies, global: a.globalCopy, localLeaders: a.leaders.local, globalLeader: a.verifiedGlobal };
-    this.deliver(a, planDeliveries(followers, current, { local: lambdaL > 0, global: lambdaG > 0 }));
+    if (a.run.config.hyper.lambdaG <= 0 || !a.globalCopy) return;
+    const followers = [...this.ctx.workers.values()].filter((w) => w.socket && !w.quarantined).map((w) => ({ workerId: w.workerId, groupId: w.machineId, heldLocal: 0, heldGlobal: w.heldGlobal }));
+    const current = { local: new Map(), global: a.globalCopy, localLeaders: a.leaders.local, globalLeader: a.verifiedGlobal };
+    for (const d of planDeliveries(followers, current, { local: false, global: true })) this.notify(a, d.workerIds);
   }
 
-  /**
-   * Counts and stores the deliveries first (so a kill never leaves a copy sent but not counted), then sends each
-   * copy as ONE broadcast: Socket.IO encodes the packet once and writes the same bytes, a view of the stored copy,
-   * to every target socket.
-   */
-  deliver(a: ActiveRun, deliveries: readonly Delivery[]): void {
-    const sends: { socketIds: string[]; meta: LeaderCopyMeta; bytes: Buffer }[] = [];
-    for (const d of deliveries) {
-      const stored = d.copy as StoredCopy;
-      const targets = d.workerIds.map((id) => this.ctx.workers.get(id)!).filter((w) => w.socket);
-      if (targets.length === 0) continue;
-      for (const w of targets) {
-        Object.assign(w, afterDelivery({ workerId: w.workerId, groupId: w.machineId, heldLocal: w.heldLocal, heldGlobal: w.heldGlobal }, d));
-        this.recorder.countDown(a, w, stored.weights.byteLength);
-      }
-      sends.push({
-        socketIds: targets.map((w) => w.socket!.id),
-        meta: { runId: a.run.id, kind: d.kind, version: d.copy.version, step: d.copy.step },
-        bytes: Buffer.from(stored.weights.buffer, stored.weights.byteOffset, stored.weights.byteLength),
-      });
-    }
-    this.recorder.persist(a, false);
-    for (const s of sends) this.ctx.nsp.to(s.socketIds).emit('leaderCopy', s.meta, s.bytes);
+  /** Sends the global copy's notice to these workers as one broadcast. */
+  notify(a: ActiveRun, workerIds: readonly string[]): void {
+    const o = globalCopyObject(a);
+    const targets = workerIds.map((id) => this.ctx.workers.get(id)!).filter((w) => w.socket);
+    if (!o || targets.length === 0) return;
+    for (const w of targets) w.heldGlobal = o.version;
+    this.ctx.nsp.to(targets.map((w) => w.socket!.id)).emit('copyNotice', noticeOf(o));
   }
 
   /** A worker that failed a check: it loses its loss (so it is not elected again), its lead and its copies. */
@@ -250,7 +212,6 @@ export class LeaderCopies {
     w.uploadRequest = null;
     if (a.verifiedGlobal === w.workerId) a.verifiedGlobal = null;
     if (a.checking?.workerId === w.workerId) a.checking = null;
-    for (const [g, copy] of a.groupCopies) if (copy.leaderId === w.workerId) a.groupCopies.delete(g);
     this.ctx.store.transaction(() => {
       this.ctx.store.addEvent(a.run.id, this.ctx.now(), 'quarantine', w.workerId, reason);
       this.recorder.persist(a, false);
@@ -259,12 +220,11 @@ export class LeaderCopies {
 
   rolesOf(a: ActiveRun, w: LiveWorker): Roles {
     const localId = a.leaders.local.get(w.machineId) ?? null;
-    const localCopy = a.groupCopies.get(w.machineId);
     return {
       runId: a.run.id,
       isLocalLeader: localId === w.workerId,
       isGlobalLeader: a.verifiedGlobal === w.workerId,
-      localLeader: localId ? { version: localCopy?.leaderId === localId ? localCopy.version : 0 } : null,
+      localLeader: localId ? { handle: this.ctx.workers.get(localId)!.handle } : null,
       globalLeader: a.verifiedGlobal ? { version: a.globalCopy?.version ?? 0 } : null,
       quarantined: w.quarantined,
     };

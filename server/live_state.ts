@@ -18,6 +18,7 @@ import type { Leaders } from './election.ts';
 import type { NormBound } from './norm_bound.ts';
 import type { LeaderEvaluator, Measured } from './evaluator.ts';
 import type { Anchor } from './global_gate.ts';
+import type { CopyObject } from './copy_objects.ts';
 import type { CopyRef } from './relay.ts';
 import type { WorkerRecord } from '../shared/records.ts';
 import type { Store } from './store.ts';
@@ -35,7 +36,9 @@ export interface LiveWorker extends WorkerRecord {
   step: number;
   stepAt: number;
   loss: number | null;
-  heldLocal: number;
+  /** What its machine's tabs know it by when it leads them (Roles.localLeader): random, never its identity. */
+  handle: string;
+  /** The version of the newest global copy it was told of. */
   heldGlobal: number;
   uploadRequest: { id: number; at: number } | null;
   /** The newest request id it was sent: an upload answering an older one arrived late and is refused quietly. */
@@ -71,9 +74,9 @@ export interface ActiveRun {
   initial: Float32Array | null;
   /** Its norm, once computed: the norm bound never shrinks below it. */
   initialNorm?: number;
-  groupCopies: Map<string, StoredCopy>;
-  /** Accepted copies by version, for replaying proofs of work of tabs that pulled toward them (server/proofs.ts prunes it). */
-  copyHistory: Map<number, Float32Array>;
+  /** Global copies by version, as tabs fetch them (server/copy_objects.ts); also what proofs of work replay the pulls
+   *  of tabs that pulled toward them with (server/proofs.ts prunes it). */
+  copies: Map<number, CopyObject>;
   globalCopy: StoredCopy | null;
   version: number;
   round: { n: number; uploads: number; downloads: number; bytesUp: number; bytesDown: number };

@@ -43,11 +43,12 @@ class ProvingTab extends TestWorker {
     return reply;
   }
 
-  /** Answers a request with the states it names, or with the ones given. */
-  async prove(request: ProofRequest, states?: [CommittedState, CommittedState]): Promise<ProofReply> {
+  /** Answers a request with the states it names, or with the ones given, and with `local` when it names a local copy. */
+  async prove(request: ProofRequest, states?: [CommittedState, CommittedState], local?: CommittedState): Promise<ProofReply> {
     const [from, to] = states ?? [this.kept.get(request.from)!, this.kept.get(request.to)!];
-    const payload = new Float32Array(4 * from.params.length);
-    [from.params, from.velocity, to.params, to.velocity].forEach((v, i) => payload.set(v, i * from.params.length));
+    const vectors = [from.params, from.velocity, to.params, to.velocity, ...(request.local ? [local!.params, local!.velocity] : [])];
+    const payload = new Float32Array(vectors.length * from.params.length);
+    vectors.forEach((v, i) => payload.set(v, i * from.params.length));
     const reply = await this.socket.timeout(10000).emitWithAck('proof', { runId: this.assignment!.runId, challengeId: request.challengeId }, weightsToBytes(payload));
     this.proofs.push(reply);
     return reply;
@@ -208,6 +209,52 @@ for (const pull of PULLS) test(`lsgd (${pull} pull): a stretch that pulls toward
     const skipped = await stretch(skipper, false);
     assert.ok(skipped.ok && !skipped.passed, JSON.stringify(skipped));
     for (const t of [leader, honest, skipper]) t.close();
+  } finally {
+    await flock.close();
+  }
+});
+
+test('a local copy is proved with the state its leader committed: that passes, another state fails, a copy of another machine\'s leader earns no request', async () => {
+  const flock = await startTestFlock(lsgdStretch);
+  try {
+    const rates = { ...RATES, lambdaL: 0.5, lambdaG: 0 };
+    await createAndStart(flock, { algorithm: 'lsgd', hyper: { ...rates, batch: BATCH, tau: TAU, pull: 'periodic' } });
+    const leader = await tab(flock, 'm1', 'lead');
+    await leader.trainAndReport(TAU);
+    const handle = leader.roles!.localLeader!.handle;
+    assert.equal(leader.roles!.isLocalLeader, true);
+    const shared = leader.kept.get(TAU)!;
+    const [honest, forger, stranger] = [await tab(flock, 'm1', 'f1'), await tab(flock, 'm1', 'f2'), await tab(flock, 'm2', 'x1')];
+    /** Commits step TAU naming the leader's copy, then trains the next stretch pulled toward it. */
+    const stretch = async (t: ProvingTab) => {
+      const order = new MinibatchOrder(TRAIN.count, BATCH, t.assignment!.shuffleSeed);
+      const start = replaySegment({ spec: TINY_SPEC, rates, train: TRAIN, order, from: 0, to: TAU, start: t.state, pulls: { local: null, global: null }, pull: 'periodic' });
+      // claims above the leader's, so the leader keeps its machine
+      const named = { local: { leader: handle, step: TAU }, global: null };
+      t.kept.set(TAU, start);
+      assert.ok((await t.report(TAU, 5, { digest: await stateDigest(t.assignment!.runId, t.workerId!, TAU, start), ...named })).ok);
+      const end = replaySegment({ spec: TINY_SPEC, rates, train: TRAIN, order, from: TAU, to: 2 * TAU, start, pulls: { local: shared.params, global: null }, pull: 'periodic' });
+      t.kept.set(2 * TAU, end);
+      const reply = await t.report(2 * TAU, 5, { digest: await stateDigest(t.assignment!.runId, t.workerId!, 2 * TAU, end), local: null, global: null });
+      assert.ok(reply.ok);
+      return reply.proof;
+    };
+    const request = (await stretch(honest))!;
+    assert.deepEqual(request.local, { leader: handle, step: TAU });
+    // without the local copy the proof is refused, and the request stays open
+    const short = await honest.prove({ ...request, local: null });
+    assert.ok(!short.ok && /expected 6 x \d+ floats/.test(short.error), JSON.stringify(short));
+    const passed = await honest.prove(request, undefined, shared);
+    assert.ok(passed.ok && passed.passed, JSON.stringify(passed));
+
+    // the same stretch, proved with a local copy other than the one its leader committed
+    const forged = await forger.prove((await stretch(forger))!, undefined, { params: shared.params.map((v) => v * 1.001), velocity: shared.velocity });
+    assert.ok(forged.ok && !forged.passed, JSON.stringify(forged));
+    assert.match(forged.ok ? forged.reason! : '', /the local copy sent is not the state its leader committed at step 5/);
+
+    // a tab of another machine cannot hold that copy: the stretch cannot be replayed, so it is never asked for
+    assert.equal(await stretch(stranger), null);
+    for (const t of [leader, honest, forger, stranger]) t.close();
   } finally {
     await flock.close();
   }

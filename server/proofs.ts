@@ -4,12 +4,13 @@
 // prove the steps between its previous commitment and this one: the tab sends both states, the digests must match
 // what it committed before it could know it would be asked, and a CPU replay of those steps (same minibatches,
 // named by the steps and the issued shuffle seed; same rates and copies) must land near the claimed end (distance
-// and outliers, server/config.ts). Passed: the steps' samples are credited. Failed: the tab is quarantined.
+// and outliers, server/config.ts). A local copy never passes through the server: the proof carries it, and it must
+// be the state its leader (a tab of the same machine) committed at the step the commitment names. Passed: the steps' samples are credited. Failed: the tab is quarantined.
 // Unanswered: no credit. A tab that skips steps, replays an old proof or presents a copy it was sent as its state
 // fails; one that never commits earns nothing. sync-sgd tabs prove the gradients they send instead.
 import { createHash, randomInt } from 'node:crypto';
 import { easgdWorkerPull } from '../shared/reference/easgd.ts';
-import { bytesToWeights, proofMetaSchema, type Commitment, type ProofReply, type ProofRequest } from '../shared/protocol.ts';
+import { bytesToWeights, proofMetaSchema, type Commitment, type LocalCopyRef, type ProofReply, type ProofRequest } from '../shared/protocol.ts';
 import { stateDigest, type CommittedState } from '../shared/state_digest.ts';
 import { boundWorker, type ActiveRun, type CoordinatorContext, type LiveWorker, type WorkerSocket } from './live_state.ts';
 import type { Discrepancy } from '../shared/reference/training_segment.ts';
@@ -30,6 +31,8 @@ const PROVABLE = new Set(['lsgd', 'local', 'easgd']);
 const EXCHANGES_KEPT = 2;
 /** Copies kept for replays besides those a commitment names. */
 const RECENT_COPIES = 8;
+/** A tab's recent commitments kept by step, for checking the local copies its machine's tabs name. */
+const DIGESTS_KEPT = 16;
 
 interface Committed extends Commitment {
   step: number;
@@ -43,12 +46,18 @@ interface Challenge {
   to: Committed;
   at: number;
   /** Resolved when asked, so a copy the run drops meanwhile is still at hand. */
-  pulls: { local: Float32Array | null; global: Float32Array | null };
+  global: Float32Array | null;
+  /** The local copy named at `from`, which the proof must carry: its leader and the digest that leader committed. */
+  local: { ref: LocalCopyRef; leaderId: string; digest: string } | null;
 }
 
 interface TabProofs {
   runId: number;
+  workerId: string;
+  machineId: string;
   latest: Committed | null;
+  /** Its recent commitments' digests by step. */
+  digests: Map<number, string>;
   challenge: Challenge | null;
   /** The newest challenge id it was sent: an answer to an older one is late, not malformed. */
   lastChallengeId: number;
@@ -59,6 +68,8 @@ interface Exchange { version: number; center: Float32Array }
 export class ProofsOfWork {
   private readonly tabs = new Map<string, TabProofs>();
   private readonly exchanges = new Map<string, Exchange[]>();
+  /** Ledgers by local-leader handle (LiveWorker.handle). */
+  private readonly byHandle = new Map<string, TabProofs>();
   /** Tabs with a proof request open: with the replays running, what the verifier may soon have to do. */
   private readonly open = new Set<TabProofs>();
   private challengeSeq = 0;
@@ -89,20 +100,30 @@ export class ProofsOfWork {
       return null;
     }
     t.latest = { ...c, step, center: exchange?.center ?? null };
+    t.digests.set(step, c.digest);
+    for (const s of t.digests.keys()) if (t.digests.size > DIGESTS_KEPT) t.digests.delete(s);
     this.prune(a);
     const { proofMaxSteps, proofQueue, proofProbability } = this.ctx.config;
     // honest stretches are tau steps (more after a lost report); a longer one would buy its sender server CPU
     const longest = Math.min(proofMaxSteps, 4 * a.run.config.hyper.tau);
     if (!previous || t.challenge || previous.step >= step || step - previous.step > longest) return null;
     if (this.verifier.pending + this.open.size >= proofQueue || this.random() >= proofProbability) return null;
-    const copy = (v: number | null) => (v === null ? null : a.copyHistory.get(v));
-    const pulls = { local: copy(previous.local), global: copy(previous.global) };
-    // a copy the server no longer holds (or never issued): this stretch cannot be replayed, so it earns nothing
-    if (pulls.local === undefined || pulls.global === undefined) return null;
-    t.challenge = { id: ++this.challengeSeq, from: previous, to: t.latest, at: this.ctx.now(), pulls: { local: pulls.local, global: pulls.global } };
+    const global = previous.global === null ? null : a.copies.get(previous.global)?.decoded;
+    const local = previous.local === null ? null : this.localCopy(t, previous.local);
+    // a copy the server no longer holds (or never issued), or a local copy no leader of this machine committed to
+    // (or whose commitment is forgotten): this stretch cannot be replayed, so it earns nothing
+    if (global === undefined || local === undefined) return null;
+    t.challenge = { id: ++this.challengeSeq, from: previous, to: t.latest, at: this.ctx.now(), global, local };
     t.lastChallengeId = t.challenge.id;
     this.open.add(t);
-    return { challengeId: t.challenge.id, from: previous.step, to: step };
+    return { challengeId: t.challenge.id, from: previous.step, to: step, local: previous.local };
+  }
+
+  /** The commitment a local copy named by a tab of `t`'s machine must match; undefined when there is none. */
+  private localCopy(t: TabProofs, ref: LocalCopyRef): Challenge['local'] | undefined {
+    const leader = this.byHandle.get(ref.leader);
+    const digest = leader?.runId === t.runId && leader.machineId === t.machineId ? leader.digests.get(ref.step) : undefined;
+    return digest === undefined ? undefined : { ref, leaderId: leader!.workerId, digest };
   }
 
   /**
@@ -147,12 +168,13 @@ export class ProofsOfWork {
     }
     const bytes = args[1];
     const floats = a.run.paramLength;
+    const vectors = challenge.local ? 6 : 4;
     if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) return fail('proof: the states must be binary (f32)');
-    if (bytes.byteLength !== 16 * floats) return fail(`proof: expected 4 x ${floats} floats (${16 * floats} bytes), got ${bytes.byteLength} bytes`);
+    if (bytes.byteLength !== 4 * vectors * floats) return fail(`proof: expected ${vectors} x ${floats} floats (${4 * vectors * floats} bytes), got ${bytes.byteLength} bytes`);
     this.closeChallenge(t);
     const all = bytesToWeights(bytes);
     const state = (k: number): CommittedState => ({ params: all.slice(2 * k * floats, (2 * k + 1) * floats), velocity: all.slice((2 * k + 1) * floats, (2 * k + 2) * floats) });
-    void this.judge(a, w, challenge, state(0), state(1)).then(
+    void this.judge(a, w, challenge, state(0), state(1), challenge.local ? state(2) : null).then(
       (reply) => ack?.(reply),
       (err) => ack?.({ ok: false, error: `the proof could not be checked: ${(err as Error).message}` }),
     );
@@ -185,9 +207,10 @@ export class ProofsOfWork {
     t.latest = null;
   }
 
-  forget(workerId: string): void {
+  forget(workerId: string, handle: string): void {
     this.left(workerId);
     this.tabs.delete(workerId);
+    this.byHandle.delete(handle);
     this.exchanges.delete(workerId);
   }
 
@@ -200,13 +223,14 @@ export class ProofsOfWork {
     let t = this.tabs.get(w.workerId);
     if (!t || t.runId !== a.run.id) {
       if (t) this.closeChallenge(t);
-      t = { runId: a.run.id, latest: null, challenge: null, lastChallengeId: t?.lastChallengeId ?? 0 };
+      t = { runId: a.run.id, workerId: w.workerId, machineId: w.machineId, latest: null, digests: new Map(), challenge: null, lastChallengeId: t?.lastChallengeId ?? 0 };
       this.tabs.set(w.workerId, t);
     }
+    this.byHandle.set(w.handle, t);
     return t;
   }
 
-  private async judge(a: ActiveRun, w: LiveWorker, c: Challenge, start: CommittedState, end: CommittedState): Promise<ProofReply> {
+  private async judge(a: ActiveRun, w: LiveWorker, c: Challenge, start: CommittedState, end: CommittedState, local: CommittedState | null): Promise<ProofReply> {
     // easgd: the state committed at `to` is the end of the stretch after the exchange's elastic pull, which the
     // server recomputes exactly (the tab computes it with the same function)
     const committedEnd = c.to.center
@@ -216,12 +240,15 @@ export class ProofsOfWork {
     const samples = (c.to.step - c.from.step) * a.run.config.hyper.batch;
     const wrong = [fromDigest !== c.from.digest ? c.from.step : null, toDigest !== c.to.digest ? c.to.step : null].filter((s) => s !== null);
     if (wrong.length > 0) return this.settle(a, w, 'failed', samples, `the states sent are not the ones committed at step ${wrong.join(' and ')}`);
+    if (c.local && (await stateDigest(a.run.id, c.local.leaderId, c.local.ref.step, local!)) !== c.local.digest) {
+      return this.settle(a, w, 'failed', samples, `the local copy sent is not the state its leader committed at step ${c.local.ref.step}`);
+    }
     const { lr, momentum, lambdaL, lambdaG, batch, pull } = a.run.config.hyper;
     const lsgd = a.run.config.algorithm === 'lsgd';
     const dataset = await this.ctx.datasets.dataset(a.run.config.dataset);
     const discrepancy = await this.verifier.replay({
       spec: a.spec, tolerance: this.ctx.config.proofTolerance, rates: { lr, momentum, lambdaL: lsgd ? lambdaL : 0, lambdaG: lsgd ? lambdaG : 0 }, dataset: a.run.config.dataset, batch,
-      shuffleSeed: issuedShuffleSeed(a.run.id, a.run.config.seed, w.workerId), from: c.from.step, to: c.to.step, start, claimed: end, pulls: c.pulls, pull,
+      shuffleSeed: issuedShuffleSeed(a.run.id, a.run.config.seed, w.workerId), from: c.from.step, to: c.to.step, start, claimed: end, pulls: { local: local?.params ?? null, global: c.global }, pull,
     }, dataset.train);
     if (this.withinTolerance(discrepancy)) return this.settle(a, w, 'passed', samples, null);
     return this.settle(a, w, 'failed', samples, `steps ${c.from.step}..${c.to.step} replayed elsewhere than claimed: ${this.describe(discrepancy)}`);
@@ -256,15 +283,11 @@ export class ProofsOfWork {
     return { ok: true, passed: verdict === 'passed', samples: verdict === 'passed' ? samples : 0, reason };
   }
 
-  /** Keeps the copies named by a tab's latest commitment and the newest few; the rest cannot be asked for. */
+  /** Keeps the global copies named by a tab's latest commitment and the newest few; the rest cannot be asked for. */
   private prune(a: ActiveRun): void {
-    if (a.copyHistory.size <= 4 * RECENT_COPIES) return;
-    const keep = new Set([...a.copyHistory.keys()].sort((x, y) => y - x).slice(0, RECENT_COPIES));
-    for (const t of this.tabs.values()) {
-      if (t.runId !== a.run.id || !t.latest) continue;
-      if (t.latest.local !== null) keep.add(t.latest.local);
-      if (t.latest.global !== null) keep.add(t.latest.global);
-    }
-    for (const v of a.copyHistory.keys()) if (!keep.has(v)) a.copyHistory.delete(v);
+    if (a.copies.size <= 4 * RECENT_COPIES) return;
+    const keep = new Set([...a.copies.keys()].sort((x, y) => y - x).slice(0, RECENT_COPIES));
+    for (const t of this.tabs.values()) if (t.runId === a.run.id && t.latest?.global) keep.add(t.latest.global);
+    for (const v of a.copies.keys()) if (!keep.has(v)) a.copies.delete(v);
   }
 }

@@ -1,5 +1,7 @@
 // Who uploads and who downloads: plain functions of leader and follower state (no sockets, no clock).
-import type { CopyKind } from '../shared/protocol.ts';
+
+/** 'both': the group's local leader is also the global leader; the one copy serves both pulls. */
+export type CopyKind = 'local' | 'global' | 'both';
 
 export interface LeaderProgress {
   workerId: string;

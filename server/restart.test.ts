@@ -64,11 +64,11 @@ test('kill -9 mid-run loses nothing stored: runs, metrics, events, checkpoints a
     for (const w of workers) assert.equal((await w.hello()).ok, true);
     for (const step of [5, 10, 15]) {
       for (const [i, w] of workers.entries()) await w.report(step, tabs[i][2]);
-      await until(`copies of step ${step}`, () => workers.slice(1).every((w) => w.copies.some((c) => c.step === step && c.kind !== 'local')), 10000);
+      await until(`copies of step ${step}`, () => workers.slice(1).every((w) => w.copies.some((c) => c.step === step)), 10000);
     }
     const get = async (s: { url: string }, what: string) => (await api(s, 'GET', `/api/runs/${runId}${what}`, undefined, TOKEN)).body;
     const before = { run: await get(server, ''), metrics: await get(server, '/metrics'), events: await get(server, '/events'), checkpoints: await get(server, '/checkpoints'), workers: await get(server, '/workers') };
-    assert.ok(before.checkpoints.length >= 3 && before.metrics.workers.length === 9 && before.run.rounds >= 3);
+    assert.ok(before.checkpoints.length >= 3 && before.metrics.workers.length === 9 && before.run.rounds >= 3, JSON.stringify([before.checkpoints.length, before.metrics.workers.length, before.run.rounds]));
 
     await kill9(server.proc);
     workers.forEach((w) => w.close());
@@ -87,7 +87,7 @@ test('kill -9 mid-run loses nothing stored: runs, metrics, events, checkpoints a
     assert.deepEqual(after.checkpoints, before.checkpoints);
     const counters = (ws: { workerId: string; bytesUp: number; bytesDown: number }[]) => ws.map(({ workerId, bytesUp, bytesDown }) => ({ workerId, bytesUp, bytesDown })).sort((p, q) => p.workerId.localeCompare(q.workerId));
     assert.deepEqual(counters(after.workers), counters(before.workers));
-    assert.equal(sum(after.workers), sum(after.metrics.rounds));
+    assert.equal(sum(after.workers), sum(after.metrics.rounds), JSON.stringify([before.workers, before.metrics.rounds]));
 
     // a tab that comes back starts from the latest checkpoint
     const b = new TestWorker(server.url, 'A', 'b', weights);

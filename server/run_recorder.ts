@@ -12,9 +12,11 @@ export class RunRecorder {
     a.round.bytesUp += bytes;
   }
 
-  countDown(a: ActiveRun, w: LiveWorker, bytes: number): void {
-    w.bytesDown += bytes;
-    w.dirty = true;
+  countDown(a: ActiveRun, w: LiveWorker | undefined, bytes: number): void {
+    if (w) {
+      w.bytesDown += bytes;
+      w.dirty = true;
+    }
     a.round.downloads++;
     a.round.bytesDown += bytes;
   }

@@ -3,12 +3,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
+import { decodeCopy } from '../shared/copy_encoding.ts';
+import { downloadCopy } from '../shared/copy_fetch.ts';
 import type { Dataset } from '../shared/dataset.ts';
 import { initialParameters } from '../shared/init.ts';
 import type { ModelSpec } from '../shared/model.ts';
 import {
-  WORKER_NAMESPACE, bytesToWeights, weightsToBytes,
-  type Assignment, type ClientToServerEvents, type Commitment, type Credential, type HelloReply, type LeaderCopyMeta, type ReportReply, type Roles, type ServerToClientEvents, type UploadReply,
+  WORKER_NAMESPACE, weightsToBytes,
+  type Assignment, type ClientToServerEvents, type Commitment, type CopyNotice, type Credential, type HelloReply, type ReportReply, type Roles, type ServerToClientEvents, type UploadReply,
 } from '../shared/protocol.ts';
 import { seededRandom } from '../shared/random.ts';
 import { parameterLayout } from '../shared/layout.ts';
@@ -137,8 +139,8 @@ export class TestWorker {
   roles: Roles | null = null;
   readonly requests: number[] = [];
   readonly uploads: UploadReply[] = [];
-  readonly copies: LeaderCopyMeta[] = [];
-  /** The weights of the latest leader copy received. */
+  readonly copies: CopyNotice[] = [];
+  /** The weights of the latest global copy fetched after a notice. */
   lastCopy: Float32Array | null = null;
   copyBytes = 0;
   errors: string[] = [];
@@ -155,10 +157,13 @@ export class TestWorker {
     this.socket.on('roles', (r) => (this.roles = r));
     this.socket.on('runState', (s) => this.states.push(s.state));
     this.socket.on('protocolError', (e) => this.errors.push(e.error));
-    this.socket.on('leaderCopy', (meta, w) => {
-      this.copies.push(meta);
-      this.copyBytes += w.byteLength;
-      this.lastCopy = bytesToWeights(w).slice();
+    this.socket.on('copyNotice', (notice) => {
+      // a notice can arrive in the same packet as the hello's answer, before hello() has taken the assignment
+      setImmediate(() => void downloadCopy(url, notice, this.workerId!).then((bytes) => {
+        this.copies.push(notice);
+        this.copyBytes += notice.bytes;
+        this.lastCopy = decodeCopy(bytes, notice.encoding, this.assignment!.paramLength).slice();
+      }, (e: Error) => this.errors.push(e.message)));
     });
     this.socket.on('uploadRequest', (r) => {
       this.requests.push(r.requestId);

@@ -1,7 +1,9 @@
 // The Socket.IO protocol between a tab (worker) and the coordinator. Every message has a zod schema and its
 // type is derived from it; the event maps below type both `new Server<...>()` and `io()`.
-// Weights always travel as a separate binary argument (f32 little-endian), never inside JSON.
+// Weights always travel as a separate binary argument (f32 little-endian), never inside JSON; global copies are
+// not sent on the socket at all: a notice names the versioned HTTP object to fetch (server/copy_objects.ts).
 import { z } from 'zod';
+import { COPY_ENCODINGS } from './copy_encoding.ts';
 import { hyperSchema, modelSpecSchema, runStateSchema } from './run_config.ts';
 
 const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
@@ -25,16 +27,27 @@ export const helloSchema = z.object({
 export type Hello = z.infer<typeof helloSchema>;
 
 const version = z.number().int().positive();
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits (SHA-256)');
+/** An opaque name the coordinator gives a local leader for its machine's tabs, never its identity. */
+const handle = z.string().regex(/^[0-9a-f]{16}$/, '16 hex digits');
+
+/**
+ * A local copy: the state (parameters and momentum) the machine's local leader committed at a report, passed
+ * between the tabs of one browser and never through the coordinator. Its leader's commitment at `step` binds it,
+ * so a proof that names it can present it and have it checked.
+ */
+export const localCopyRefSchema = z.object({ leader: handle, step });
+export type LocalCopyRef = z.infer<typeof localCopyRefSchema>;
 
 /**
  * Proofs of work: what a tab commits to at a report, before it can know which stretch of its training the
  * coordinator will ask it to prove. `digest` is shared/state_digest.ts of its state (parameters and momentum)
- * after the reported step; `local` and `global` name the leader copies (by version, null: none) it pulls toward
- * from that step until its next commitment. A tab that sends none earns no credit.
+ * after the reported step; `local` (a local copy) and `global` (a global copy's version) name the leader copies
+ * (null: none) it pulls toward from that step until its next commitment. A tab that sends none earns no credit.
  */
 export const commitmentSchema = z.object({
-  digest: z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits (SHA-256)'),
-  local: version.nullable(),
+  digest: sha256,
+  local: localCopyRefSchema.nullable(),
   global: version.nullable(),
   /** easgd: the exchange (its push reply's version) whose elastic pull the state took at this step, if any: the
    *  digest is of the state after it, and the stretch before ends with the state before it. */
@@ -70,7 +83,8 @@ export const uploadMetaSchema = z.object({
 export type UploadMeta = z.infer<typeof uploadMetaSchema>;
 
 /** The answer to a proofRequest; the payload is four f32 vectors of paramLength floats, back to back: the
- *  parameters and momentum committed at `from`, then those at `to` (for easgd, before that step's elastic pull). */
+ *  parameters and momentum committed at `from`, then those at `to` (for easgd, before that step's elastic pull);
+ *  when the request names a local copy, that copy's parameters and momentum follow (six vectors). */
 export const proofMetaSchema = z.object({ runId: z.number().int().positive(), challengeId: z.number().int().positive() });
 export type ProofMeta = z.infer<typeof proofMetaSchema>;
 
@@ -149,22 +163,22 @@ export const helloReplySchema = z.discriminatedUnion('ok', [
 ]);
 export type HelloReply = z.infer<typeof helloReplySchema>;
 
-/** A leader as tabs see it: only the version of its copy, never another tab's identity. */
-const leaderRef = z.object({ version: z.number().int() }).nullable();
-
 export const rolesSchema = z.object({
   runId: z.number().int().positive(),
   isLocalLeader: z.boolean(),
   isGlobalLeader: z.boolean(),
-  /** version 0: elected but no copy uploaded yet. */
-  localLeader: leaderRef,
-  globalLeader: leaderRef,
+  /** The machine's local leader as its tabs see it: a handle, never another tab's identity. The leader tags the
+   *  states it shares with it; the others take local copies only from it. */
+  localLeader: z.object({ handle }).nullable(),
+  /** The global leader: only the version of its copy (0: elected, no copy yet). */
+  globalLeader: z.object({ version: z.number().int() }).nullable(),
   quarantined: z.boolean(),
 });
 export type Roles = z.infer<typeof rolesSchema>;
 
-/** Prove run steps from..to: send the states committed at `from` and `to` (proofMetaSchema). */
-export const proofRequestSchema = z.object({ challengeId: z.number().int().positive(), from: step, to: step });
+/** Prove run steps from..to: send the states committed at `from` and `to`, and the local copy named at `from` when
+ *  `local` is set (proofMetaSchema). */
+export const proofRequestSchema = z.object({ challengeId: z.number().int().positive(), from: step, to: step, local: localCopyRefSchema.nullable() });
 export type ProofRequest = z.infer<typeof proofRequestSchema>;
 
 export const reportReplySchema = z.discriminatedUnion('ok', [
@@ -182,17 +196,25 @@ export const uploadReplySchema = z.discriminatedUnion('ok', [
 ]);
 export type UploadReply = z.infer<typeof uploadReplySchema>;
 
-/** 'both': the group's local leader is also the global leader; use the one copy for both pulls. */
-export const copyKindSchema = z.enum(['local', 'global', 'both']);
-export type CopyKind = z.infer<typeof copyKindSchema>;
-
-export const leaderCopyMetaSchema = z.object({
+/**
+ * A new global copy (lsgd's global leader's, or a baseline's run model): the tab fetches `copyUrl(runId, version)`,
+ * an immutable HTTP object that browsers, reverse proxies and CDNs may cache, checks its SHA-256 and decodes it.
+ */
+export const copyNoticeSchema = z.object({
   runId: z.number().int().positive(),
-  kind: copyKindSchema,
-  version: z.number().int().positive(),
+  version,
   step,
+  encoding: z.enum(COPY_ENCODINGS),
+  /** Encoded bytes and their SHA-256 (hex). */
+  bytes: z.number().int().positive(),
+  sha256,
 });
-export type LeaderCopyMeta = z.infer<typeof leaderCopyMetaSchema>;
+export type CopyNotice = z.infer<typeof copyNoticeSchema>;
+
+/** Where a copy is served: one URL per run and version, whose bytes never change. */
+export function copyUrl(runId: number, version: number): string {
+  return `/api/runs/${runId}/copies/${version}`;
+}
 
 export const pushReplySchema = z.discriminatedUnion('ok', [
   /** `weight`: sgp's push-sum weight w after the exchange (the coordinator keeps it); the tab's step is lr / w. */
@@ -257,7 +279,7 @@ export interface ServerToClientEvents {
   wait: (w: Wait) => void;
   roles: (r: Roles) => void;
   uploadRequest: (r: UploadRequest) => void;
-  leaderCopy: (meta: LeaderCopyMeta, weights: WeightBytes) => void;
+  copyNotice: (notice: CopyNotice) => void;
   averagedGradient: (meta: AveragedGradientMeta, grad: WeightBytes) => void;
   runState: (s: RunStateMessage) => void;
   protocolError: (e: ProtocolError) => void;

@@ -1,5 +1,6 @@
 // A volunteer tab's worker: joins the coordinator that served the page, trains the run it is assigned with
-// Leader SGD (reports every tau steps, uploads only when asked, pulls toward the leader copies it is sent), or
+// Leader SGD (reports every tau steps, uploads only when asked, pulls toward its machine's local leader's state,
+// shared in the browser, and toward the global copies it is told of, fetched once per machine), or
 // with the baseline the run names (client/worker/algorithms/: easgd's exchange, sync-sgd's gradient barrier, the
 // steps and pushes of sgp, parle and grawa; local needs nothing beyond reports and the uploads asked for its evaluation).
 /// <reference lib="webworker" />
@@ -14,11 +15,13 @@ import { GrawaPull } from './algorithms/grawa.ts';
 import { ParleReplica } from './algorithms/parle.ts';
 import { SgpGossip } from './algorithms/sgp.ts';
 import { GradientExchange } from './algorithms/sync_sgd.ts';
+import { decodeCopy } from '../../shared/copy_encoding.ts';
 import { checkedLeaderCopy } from '../../shared/leader_copy.ts';
 import {
-  bytesToWeights, weightsToBytes, WORKER_NAMESPACE,
-  type Assignment, type ClientToServerEvents, type Commitment, type Credential, type LeaderCopyMeta, type ProofReply, type ProofRequest, type Roles, type ServerToClientEvents, type WeightBytes,
+  weightsToBytes, WORKER_NAMESPACE,
+  type Assignment, type ClientToServerEvents, type Commitment, type CopyNotice, type Credential, type ProofReply, type ProofRequest, type Roles, type ServerToClientEvents,
 } from '../../shared/protocol.ts';
+import { MachineCopies, type LocalCopy } from './machine_copies.ts';
 import { globalPullDue } from '../../shared/reference/leader_pull.ts';
 import { stateDigest } from '../../shared/state_digest.ts';
 
@@ -39,7 +42,7 @@ const PROVABLE = new Set(['lsgd', 'local', 'easgd']);
 
 type Exchanged = Awaited<ReturnType<typeof elasticExchange>>;
 
-interface HeldCopy {
+interface GlobalCopy {
   version: number;
   weights: Float32Array;
 }
@@ -51,13 +54,15 @@ interface ActiveRun {
   roles: Roles | null;
   /** The latest leader copies; the trainer takes them at its next report (a communication step), where it pulls
    *  toward them (periodic) or starts pulling toward them at every step (penalty), and commits to which. */
-  copies: { local?: HeldCopy; global?: HeldCopy };
+  copies: { local?: LocalCopy; global?: GlobalCopy };
   /** What the trainer pulls toward now, so that unchanged roles do not upload the same copy again. */
-  applied: { local: HeldCopy | null; global: HeldCopy | null };
+  applied: { local: LocalCopy | null; global: GlobalCopy | null };
+  /** Shares local copies with this machine's other tabs and fetches global ones once per machine. */
+  machine: MachineCopies;
   /** Proofs of work: the states committed at recent reports, by run step, until they can no longer be asked for:
    *  `start`, what the next stretch starts from, and `end`, what the stretch before ended with (they differ only
-   *  by an easgd exchange taken at that step). */
-  kept: Map<number, { start: TrainerState; end: TrainerState }>;
+   *  by an easgd exchange taken at that step); `local`, the local copy the commitment names (a proof carries it). */
+  kept: Map<number, { start: TrainerState; end: TrainerState; local: LocalCopy | null }>;
   /** easgd: an exchange was taken at a step no report committed to, so the next report commits nothing. */
   unprovable: boolean;
   /** Reports go out in order, each once its state's digest is ready. */
@@ -150,7 +155,7 @@ function join(credentials: Credentials): void {
   });
   s.on('roles', (r) => onRoles(r));
   s.on('uploadRequest', ({ runId, requestId }) => void upload(runId, requestId));
-  s.on('leaderCopy', (meta, bytes) => onLeaderCopy(meta, bytes));
+  s.on('copyNotice', (notice) => void onCopyNotice(notice));
   s.on('averagedGradient', (meta, bytes) => active?.sync?.receive(meta, bytes));
   s.on('protocolError', (e) => post({ type: 'notice', message: `the coordinator refused a ${e.event} message: ${e.error}` }));
   s.on('credit', (credit) => post({ type: 'credit', credit }));
@@ -174,6 +179,7 @@ async function assign(a: Assignment): Promise<void> {
   const firstGlobal = new Promise<Float32Array>((r) => (gotGlobal = r));
   const run: ActiveRun = {
     assignment: a, control: new LoopControl(), trainer: null, roles: null, copies: {}, applied: { local: null, global: null }, kept: new Map(), reporting: Promise.resolve(), unprovable: false,
+    machine: new MachineCopies(a.runId, tabId, (copy) => onLocalCopy(run, copy)),
     losses: [], lastReportStep: a.startStep, lastPushStep: a.startStep, sync: null, coupling: null, firstGlobal, gotGlobal, finished: Promise.resolve(),
   };
   run.control.setIntensity(intensity);
@@ -252,16 +258,21 @@ function report(run: ActiveRun, exchange: Exchanged | null): boolean {
     pulls = { local: taken.useLocal ? pulls.local : null, global: taken.useGlobal ? pulls.global : null };
   }
   const s = socket;
+  const local = pulls.local ? run.applied.local : null;
   run.reporting = run.reporting.then(async () => {
     let commitment: Commitment | undefined;
+    let committed: TrainerState | null = null;
     if (state) {
-      const committed = await state;
-      keepState(run, step, { start: committed, end: exchange?.version ? exchange.before : committed });
-      commitment = { digest: await stateDigest(a.runId, tabId, step, committed), ...pulls, exchange: exchange?.version ?? null };
+      committed = await state;
+      keepState(run, step, { start: committed, end: exchange?.version ? exchange.before : committed, local });
+      commitment = { digest: await stateDigest(a.runId, tabId, step, committed), local: local?.ref ?? null, global: pulls.global, exchange: exchange?.version ?? null };
     }
     const reply = await s.timeout(ACK_TIMEOUT_MS).emitWithAck('report', { runId: a.runId, step, lossEstimate, commitment }).catch((e: unknown) => errorText(e));
     if (typeof reply === 'string' || !reply.ok) return post({ type: 'notice', message: `report refused: ${typeof reply === 'string' ? reply : reply.error}` });
     onRoles(reply.roles);
+    // shared only once the coordinator holds the commitment that binds it
+    const handle = reply.roles.isLocalLeader ? reply.roles.localLeader?.handle : undefined;
+    if (handle && committed && a.algorithm === 'lsgd' && a.hyper.lambdaL > 0) run.machine.shareLocal({ ref: { leader: handle, step }, state: committed });
     if (reply.proof) prove(run, reply.proof);
     // the coordinator asks only for the stretch ending at the report it answers: earlier states are done with
     for (const kept of run.kept.keys()) if (kept < step) run.kept.delete(kept);
@@ -269,19 +280,22 @@ function report(run: ActiveRun, exchange: Exchanged | null): boolean {
   return true;
 }
 
-function keepState(run: ActiveRun, step: number, state: { start: TrainerState; end: TrainerState }): void {
+function keepState(run: ActiveRun, step: number, state: { start: TrainerState; end: TrainerState; local: LocalCopy | null }): void {
   run.kept.set(step, state);
   while (run.kept.size > MAX_KEPT_STATES) run.kept.delete(run.kept.keys().next().value!);
 }
 
-/** Sends the two committed states the request names; the coordinator replays the steps between them. */
+/** Sends the two committed states the request names, and the local copy named at the first; the coordinator replays
+ *  the steps between them. */
 function prove(run: ActiveRun, request: ProofRequest): void {
-  const from = run.kept.get(request.from)?.start;
+  const from = run.kept.get(request.from);
   const to = run.kept.get(request.to)?.end;
-  if (!from || !to || !socket) return post({ type: 'notice', message: `asked to prove steps ${request.from}..${request.to}, whose states this tab no longer holds` });
-  const n = from.params.length;
-  const payload = new Float32Array(4 * n);
-  [from.params, from.velocity, to.params, to.velocity].forEach((v, i) => payload.set(v, i * n));
+  const local = request.local ? from?.local : null;
+  if (!from || !to || !socket || local === undefined) return post({ type: 'notice', message: `asked to prove steps ${request.from}..${request.to}, whose states this tab no longer holds` });
+  const vectors = [from.start.params, from.start.velocity, to.params, to.velocity, ...(local ? [local.state.params, local.state.velocity] : [])];
+  const n = from.start.params.length;
+  const payload = new Float32Array(vectors.length * n);
+  vectors.forEach((v, i) => payload.set(v, i * n));
   socket.timeout(ACK_TIMEOUT_MS).emit('proof', { runId: run.assignment.runId, challengeId: request.challengeId }, weightsToBytes(payload), (err: Error | null, reply: ProofReply) => {
     if (err) post({ type: 'notice', message: `proof of steps ${request.from}..${request.to}: no answer (${err.message})` });
     else if (!reply.ok) post({ type: 'notice', message: `proof of steps ${request.from}..${request.to} refused: ${reply.error}` });
@@ -325,43 +339,52 @@ function onRoles(r: Roles): void {
   post({ type: 'roles', isLocalLeader: r.isLocalLeader, isGlobalLeader: r.isGlobalLeader, quarantined: r.quarantined });
 }
 
-function onLeaderCopy(meta: LeaderCopyMeta, bytes: WeightBytes): void {
+async function onCopyNotice(notice: CopyNotice): Promise<void> {
   const run = active;
-  if (!run || run.assignment.runId !== meta.runId) return;
+  if (!run || run.assignment.runId !== notice.runId) return;
   try {
-    const weights = checkedLeaderCopy(bytesToWeights(bytes), run.assignment.paramLength);
-    // sync-sgd: a copy is the run's model at meta.step, sent when this tab fell behind (after a pause or a reconnect).
-    if (run.sync && run.trainer && meta.step > run.sync.step) {
+    const bytes = await run.machine.fetchGlobal(notice);
+    const weights = checkedLeaderCopy(decodeCopy(bytes, notice.encoding, run.assignment.paramLength), run.assignment.paramLength);
+    // fetches may finish out of order: an older copy never replaces a newer one
+    if (active !== run || (run.copies.global?.version ?? 0) >= notice.version) return;
+    // sync-sgd: a copy is the run's model at its step, sent when this tab fell behind (after a pause or a reconnect).
+    if (run.sync && run.trainer && notice.step > run.sync.step) {
       run.trainer.setParams(weights);
-      run.sync.step = meta.step;
-      post({ type: 'notice', message: `caught up with the run at step ${meta.step}` });
+      run.sync.step = notice.step;
+      post({ type: 'notice', message: `caught up with the run at step ${notice.step}` });
     }
-    const held = { version: meta.version, weights };
-    if (meta.kind !== 'global') run.copies.local = held;
-    if (meta.kind !== 'local') {
-      run.copies.global = held;
-      run.gotGlobal(weights);
-    }
+    run.copies.global = { version: notice.version, weights };
+    run.gotGlobal(weights);
   } catch (e) {
-    post({ type: 'notice', message: `refused a ${meta.kind} leader copy: ${errorText(e)}` });
+    post({ type: 'notice', message: `refused global copy ${notice.version}: ${errorText(e)}` });
+  }
+}
+
+/** A state a tab of this machine shared: taken as the local copy when it comes from the machine's elected leader. */
+function onLocalCopy(run: ActiveRun, copy: LocalCopy): void {
+  const leader = run.roles?.localLeader?.handle;
+  if (active !== run || run.roles?.isLocalLeader || copy.ref.leader !== leader) return;
+  const held = run.copies.local;
+  if (held && held.ref.leader === leader && held.ref.step >= copy.ref.step) return;
+  try {
+    checkedLeaderCopy(copy.state.params, run.assignment.paramLength);
+    run.copies.local = copy;
+  } catch (e) {
+    post({ type: 'notice', message: `refused a local copy: ${errorText(e)}` });
   }
 }
 
 /** Pulls toward the leader copies held from now on (a leader gets no pull toward itself, nor toward its
- *  predecessor's copy); returns their versions, what the next commitment names. */
+ *  predecessor's copy); returns what the next commitment names. */
 function applyCopies(run: ActiveRun): Pick<Commitment, 'local' | 'global'> {
   const t = run.trainer;
   if (!t || run.assignment.algorithm !== 'lsgd') return { local: null, global: null };
-  const want = {
-    local: run.roles?.isLocalLeader ? null : (run.copies.local ?? null),
-    global: run.roles?.isGlobalLeader ? null : (run.copies.global ?? null),
-  };
-  for (const kind of ['local', 'global'] as const) {
-    if (want[kind] === run.applied[kind]) continue;
-    t.setLeader(kind, want[kind]?.weights ?? null);
-    run.applied[kind] = want[kind];
-  }
-  return { local: run.applied.local?.version ?? null, global: run.applied.global?.version ?? null };
+  const local = run.roles?.isLocalLeader || run.copies.local?.ref.leader !== run.roles?.localLeader?.handle ? null : (run.copies.local ?? null);
+  const global = run.roles?.isGlobalLeader ? null : (run.copies.global ?? null);
+  if (local !== run.applied.local) t.setLeader('local', local?.state.params ?? null);
+  if (global !== run.applied.global) t.setLeader('global', global?.weights ?? null);
+  run.applied = { local, global };
+  return { local: local?.ref ?? null, global: global?.version ?? null };
 }
 
 async function upload(runId: number, requestId: number): Promise<void> {
@@ -381,6 +404,7 @@ async function endRun(): Promise<void> {
   active = null;
   run.control.stop();
   run.sync?.cancel();
+  run.machine.close();
   await run.finished;
 }
 
