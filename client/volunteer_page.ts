@@ -139,6 +139,12 @@ function onMessage(m: FromWorker): void {
       $('badge-global').hidden = !m.isGlobalLeader;
       $('badge-quarantined').hidden = !m.quarantined;
       break;
+    case 'following':
+      $('following').textContent = [
+        m.localStep === null ? null : `this machine's leader (its step ${m.localStep})`,
+        m.globalVersion === null ? null : `the global copy v${m.globalVersion}`,
+      ].filter((x) => x !== null).join(' and ') || 'no leader: it leads, or no copy has come yet';
+      break;
     case 'credentials':
       keepCredentials(m.credentials);
       break;

@@ -24,6 +24,8 @@ export interface TabState {
   loss: string;
   localLeader: boolean;
   globalLeader: boolean;
+  /** What the tab's last report pulled toward, as the page says it. */
+  following: string;
 }
 
 export async function openTab(context: BrowserContext, url: string, machine: number, tab: number): Promise<SwarmTab> {
@@ -64,6 +66,7 @@ const READ_TAB_STATE = `(() => {
     loss: text('loss'),
     localLeader: !document.getElementById('badge-local')?.hidden,
     globalLeader: !document.getElementById('badge-global')?.hidden,
+    following: text('following'),
   };
 })()`;
 

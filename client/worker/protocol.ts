@@ -67,6 +67,8 @@ export type FromWorker =
   | { type: 'profile'; adapter: string; stepMs: number; dispatches: { index: number; label: string; ms: number }[] }
   | { type: 'run'; runId: number; runName: string; model: string; dataset: string; batch: number }
   | { type: 'roles'; isLocalLeader: boolean; isGlobalLeader: boolean; quarantined: boolean }
+  /** The leader copies the last report committed to pulling toward: the local leader's state of that step, the global copy of that version. */
+  | { type: 'following'; localStep: number | null; globalVersion: number | null }
   /** The identity the coordinator issued or confirmed: the page keeps it (workers have no storage) for the next hello. */
   | { type: 'credentials'; credentials: { machine: Credential; tab: Credential } }
   /** Verified contribution, as the coordinator counts it (only steps it replayed and found done). */

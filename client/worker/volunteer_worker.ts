@@ -259,6 +259,7 @@ function report(run: ActiveRun, exchange: Exchanged | null): boolean {
   }
   const s = socket;
   const local = pulls.local ? run.applied.local : null;
+  if (a.algorithm === 'lsgd') post({ type: 'following', localStep: local?.ref.step ?? null, globalVersion: pulls.global });
   run.reporting = run.reporting.then(async () => {
     let commitment: Commitment | undefined;
     let committed: TrainerState | null = null;
