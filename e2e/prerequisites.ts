@@ -26,6 +26,7 @@ const checks: (() => string | null)[] = [
     const missing = FASHION_MNIST_FILES.map((f) => join(FASHION_MNIST_DIR, f)).find((p) => !existsSync(p));
     return missing ? `Fashion-MNIST is missing (${missing}): apt-get install -y dataset-fashion-mnist` : null;
   },
+  () => existsSync('/usr/sbin/nginx') ? null : 'nginx, the caching reverse proxy server/proxy_cache.test.ts runs in front of Flock, is missing: apt-get install -y nginx',
   () => pythonWithNumpy() ? null : 'python3 with numpy, which runs the README\'s model loader in a test, is missing: apt-get install -y python3-numpy',
 ];
 
