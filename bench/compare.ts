@@ -13,6 +13,7 @@ import { buildClient } from '../server/client_build.ts';
 import { E2E_TOKEN, startE2eFlock } from '../e2e/flock_server.ts';
 import type { Page } from 'playwright';
 import { openSwarm, tabState } from '../e2e/swarm.ts';
+import type { CopyEncoding } from '../shared/copy_encoding.ts';
 import { AGGREGATES, AGGREGATES_WITH_F, type Hyper, type RunView } from '../shared/run_config.ts';
 import { median } from '../shared/median.ts';
 import { ByzantineTab } from './byzantine_tab.ts';
@@ -54,7 +55,8 @@ for (const F of byzantine) if (!Number.isInteger(F) || F < 0 || F >= totalTabs) 
 const f = byzantine.length ? byzantine.at(-1)! : 0;
 const attack = { scale: num('attack-scale', 10), periodMs: num('attack-period-ms', 2000) };
 
-interface Case { label: string; algorithm: string; hyper: Hyper }
+/** `copyEncoding`: how the run's leader copies travel (f32 when absent). */
+interface Case { label: string; algorithm: string; hyper: Hyper; copyEncoding?: CopyEncoding }
 const CASES: Case[] = byzantine.length ? [
   ...AGGREGATES.map((aggregate) => ({ label: `sync-sgd-${aggregate}`, algorithm: 'sync-sgd', hyper: { ...base, aggregate, ...(AGGREGATES_WITH_F.includes(aggregate) ? { byzantine: f } : {}) } })),
   { label: 'lsgd', algorithm: 'lsgd', hyper: { ...base, lambdaL, lambdaG } },
@@ -63,6 +65,8 @@ const CASES: Case[] = byzantine.length ? [
   { label: 'lsgd', algorithm: 'lsgd', hyper: { ...base, lambdaL, lambdaG } },
   { label: 'lsgd-single-leader', algorithm: 'lsgd', hyper: { ...base, lambdaL: 0, lambdaG } },
   { label: 'lsgd-penalty', algorithm: 'lsgd', hyper: { ...base, lambdaL, lambdaG, pull: 'penalty' } },
+  { label: 'lsgd-f16', algorithm: 'lsgd', hyper: { ...base, lambdaL, lambdaG }, copyEncoding: 'f16' },
+  { label: 'lsgd-int8', algorithm: 'lsgd', hyper: { ...base, lambdaL, lambdaG }, copyEncoding: 'int8' },
   { label: 'easgd', algorithm: 'easgd', hyper: { ...base, alpha } },
   { label: 'sync-sgd', algorithm: 'sync-sgd', hyper: base },
   { label: 'local', algorithm: 'local', hyper: base },
@@ -156,7 +160,7 @@ async function runCase(c: Case, budgetMinutes: number, attackers = 0): Promise<O
   for (const t of swarm.tabs) await press(t.page, '#pause');
   for (const t of swarm.tabs) await t.page.locator('#status').filter({ hasText: /^paused$/ }).waitFor({ timeout: 120_000 });
   const created = await rest<RunView>('POST', '/api/runs', {
-    name: `compare ${c.label}${attackers ? `, ${attackers} byzantine` : ''}`, model, dataset, algorithm: c.algorithm, hyper: c.hyper, stop: { minutes: budgetMinutes + 30 }, seed,
+    name: `compare ${c.label}${attackers ? `, ${attackers} byzantine` : ''}`, model, dataset, algorithm: c.algorithm, hyper: c.hyper, copyEncoding: c.copyEncoding ?? 'f32', stop: { minutes: budgetMinutes + 30 }, seed,
   });
   await rest('POST', `/api/runs/${created.id}/start`);
   let start = 0;

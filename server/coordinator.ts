@@ -3,6 +3,7 @@
 // copies), baseline_host.ts (easgd, sync-sgd, local) and run_recorder.ts (the run's rounds and store writes).
 import { randomBytes } from 'node:crypto';
 import { parameterLayout } from '../shared/layout.ts';
+import { decodeCopy } from '../shared/copy_encoding.ts';
 import { checkedLeaderCopy } from '../shared/leader_copy.ts';
 import type { ModelSpec } from '../shared/model.ts';
 import {
@@ -340,7 +341,7 @@ export class Coordinator {
     if (implausible) return fail(implausible);
     Object.assign(w, { step: meta.step, stepAt: this.now() });
     const bytes = args[1];
-    if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) return fail('weights must be binary (ArrayBuffer of f32)');
+    if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) return fail(`weights must be binary (${meta.encoding}, as the upload says)`);
     this.recorder.countUp(a, w, bytes.byteLength);
     if (w.quarantined) {
       this.recorder.persist(a, false);
@@ -349,7 +350,7 @@ export class Coordinator {
     let weights: Float32Array;
     try {
       // a view over the received message (copied only when unaligned): the socket does not reuse it
-      weights = checkedLeaderCopy(bytesToWeights(bytes), a.run.paramLength);
+      weights = checkedLeaderCopy(decodeCopy(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), meta.encoding, a.run.paramLength), a.run.paramLength);
       const violation = normBoundViolation(weights, normReference(a), normBound(a, this.config));
       if (violation) throw new Error(`out of the norm bound: ${violation}`);
     } catch (err) {
@@ -365,7 +366,7 @@ export class Coordinator {
       this.recorder.persist(a, false);
       return ack?.({ ok: true, version: a.version });
     }
-    this.leaderCopies.onUpload(a, w, weights, meta.step, ack);
+    this.leaderCopies.onUpload(a, w, { weights, step: meta.step, bytes: bytes.byteLength }, ack);
   }
 
   private onDisconnect(socket: WorkerSocket): void {
@@ -394,7 +395,7 @@ export class Coordinator {
       runId: a.run.id, runName: a.run.config.name, algorithm: a.run.config.algorithm, spec: a.spec, paramLength: a.run.paramLength,
       hyper: a.run.config.hyper, seed: a.run.config.seed, start: a.globalCopy ? 'global' : 'seed', startStep: a.globalCopy?.step ?? 0,
       state: a.run.state, datasetUrl: this.datasets.manifestUrl(a.run.config.dataset), dataset: manifest, heartbeatMs: this.config.heartbeatMs,
-      shuffleSeed: issuedShuffleSeed(a.run.id, a.run.config.seed, tabId),
+      copyEncoding: a.run.config.copyEncoding, shuffleSeed: issuedShuffleSeed(a.run.id, a.run.config.seed, tabId),
     };
   }
 

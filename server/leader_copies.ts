@@ -16,6 +16,8 @@ import { leadersToAsk, planDeliveries } from './relay.ts';
 import type { RunRecorder } from './run_recorder.ts';
 
 type UploadAck = ((reply: UploadReply) => void) | null;
+/** An upload's decoded weights, at `step`, and the bytes it took on the wire (in the run's encoding). */
+interface Upload { weights: Float32Array; step: number; bytes: number }
 
 /** Global copies remembered for the re-upload check, and anchors for the drift ceiling. */
 const RECENT_GLOBALS = 8;
@@ -104,8 +106,8 @@ export class LeaderCopies {
   }
 
   /** An upload, already validated: only a global check asks for one, and it is measured before anything else. */
-  onUpload(a: ActiveRun, w: LiveWorker, weights: Float32Array, step: number, ack: UploadAck): void {
-    if (a.checking?.workerId === w.workerId) void this.check(a, w, a.checking.role, weights, step, ack);
+  onUpload(a: ActiveRun, w: LiveWorker, upload: Upload, ack: UploadAck): void {
+    if (a.checking?.workerId === w.workerId) void this.check(a, w, a.checking.role, upload, ack);
     else ack?.({ ok: false, error: 'no global check is waiting for this copy' });
   }
 
@@ -114,7 +116,8 @@ export class LeaderCopies {
     return this.ctx.evaluator.evaluate(a.spec, weights, validation, 0, validation.count);
   }
 
-  private async check(a: ActiveRun, w: LiveWorker, role: 'leader' | 'challenger', weights: Float32Array, step: number, ack: UploadAck): Promise<void> {
+  private async check(a: ActiveRun, w: LiveWorker, role: 'leader' | 'challenger', upload: Upload, ack: UploadAck): Promise<void> {
+    const { weights } = upload;
     const { store, config } = this.ctx;
     const done = (reply: UploadReply) => {
       if (a.checking?.workerId === w.workerId) a.checking = null;
@@ -160,7 +163,7 @@ export class LeaderCopies {
     a.benched.delete(w.workerId);
     a.globalMeasure = measured;
     a.anchors = [...a.anchors, { t: now, loss: measured.loss }].slice(-ANCHORS);
-    const version = this.accept(a, w, weights, step);
+    const version = this.accept(a, w, upload);
     done({ ok: true, version });
     this.pushRoles(a, true);
   }
@@ -175,12 +178,12 @@ export class LeaderCopies {
   }
 
   /** Stores a measured copy as the global copy and tells the followers; returns its version. */
-  private accept(a: ActiveRun, w: LiveWorker, weights: Float32Array, step: number): number {
+  private accept(a: ActiveRun, w: LiveWorker, { weights, step, bytes }: Upload): number {
     const copy: StoredCopy = { leaderId: w.workerId, version: ++a.version, step, weights };
     a.globalCopy = copy;
     a.recentGlobals = [...a.recentGlobals, weights].slice(-RECENT_GLOBALS);
     this.ctx.store.addLeaderMetric(a.run.id, { t: this.ctx.now(), kind: 'global', groupId: w.machineId, workerId: w.workerId, version: copy.version, step, loss: w.loss ?? 0 });
-    this.recorder.newRound(a, copy);
+    this.recorder.newRound(a, copy, bytes);
     this.recorder.persist(a, false);
     this.relay(a);
     this.recorder.afterRound(a);

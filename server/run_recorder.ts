@@ -21,10 +21,9 @@ export class RunRecorder {
     a.round.bytesDown += bytes;
   }
 
-  /** An lsgd round: a new global copy opens it. */
-  newRound(a: ActiveRun, copy: StoredCopy): void {
+  /** An lsgd round: a new global copy, whose upload took `carried` bytes, opens it. */
+  newRound(a: ActiveRun, copy: StoredCopy, carried: number): void {
     // the upload that made this copy opens the new round
-    const carried = copy.weights.byteLength;
     a.round.uploads--;
     a.round.bytesUp -= carried;
     this.writeRound(a);
@@ -45,7 +44,8 @@ export class RunRecorder {
   /** The open round's row as it stands; rewritten until the next round opens. */
   private writeRound(a: ActiveRun): void {
     const r = a.round;
-    if (r.n === 0 && r.uploads + r.downloads === 0) return;
+    // an empty round 0 needs no row, unless one was written while an upload was counted in it
+    if (r.n === 0 && r.uploads + r.downloads === 0 && !this.ctx.store.round(a.run.id, 0)) return;
     this.ctx.store.addRound(a.run.id, { round: r.n, t: this.ctx.now(), step: a.run.step, uploads: r.uploads, downloads: r.downloads, bytesUp: r.bytesUp, bytesDown: r.bytesDown });
   }
 

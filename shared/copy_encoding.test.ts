@@ -97,9 +97,14 @@ test('int8 errs by at most half its block scale per value', () => {
   }
 });
 
-test('bytes at an odd offset decode like aligned ones', () => {
+test('bytes at an odd offset decode like aligned ones, in a Uint8Array or a Node Buffer (whose slice is a view)', () => {
   const w = randomWeights(300, 2);
-  for (const e of COPY_ENCODINGS) assert.deepEqual(decodeCopy(misaligned(encodeCopy(w, e)), e, w.length), decodeCopy(encodeCopy(w, e).slice(), e, w.length), e);
+  for (const e of COPY_ENCODINGS) {
+    const expected = decodeCopy(encodeCopy(w, e).slice(), e, w.length);
+    assert.deepEqual(decodeCopy(misaligned(encodeCopy(w, e)), e, w.length), expected, e);
+    const received = misaligned(encodeCopy(w, e));
+    assert.deepEqual(decodeCopy(Buffer.from(received.buffer, received.byteOffset, received.byteLength), e, w.length), expected, `${e} in a Buffer`);
+  }
 });
 
 test('a non-finite weight is refused, naming its index', () => {
@@ -113,8 +118,8 @@ test('a copy of the wrong byte length, or one that decodes to a non-finite value
   const w = randomWeights(300, 3);
   for (const e of COPY_ENCODINGS) {
     const bytes = encodeCopy(w, e);
-    assert.throws(() => decodeCopy(bytes.subarray(1), e, w.length), new RegExp(`copy \\(${e}\\): ${bytes.byteLength - 1} bytes, but 300 values take ${bytes.byteLength}`));
-    assert.throws(() => decodeCopy(bytes, e, w.length + 1), /values take/);
+    assert.throws(() => decodeCopy(bytes.subarray(1), e, w.length), new RegExp(`copy \\(${e}\\): ${bytes.byteLength - 1} bytes, but the model's 300 parameters take ${bytes.byteLength}`));
+    assert.throws(() => decodeCopy(bytes, e, w.length + 1), /parameters take/);
   }
   assert.throws(() => decodeCopy(bytesOf(0x00, 0x00, 0xc0, 0x7f), 'f32', 1), /copy \(f32\): value 0 decodes to NaN/);
   assert.throws(() => decodeCopy(bytesOf(0x00, 0x3c, 0x00, 0x7c), 'f16', 2), /copy \(f16\): value 1 decodes to Infinity/);

@@ -44,7 +44,8 @@ function firstNonFinite(values: Float32Array): number {
 function aligned<T>(bytes: Uint8Array, Type: { new (b: ArrayBufferLike, offset: number, length: number): T; BYTES_PER_ELEMENT: number }): T {
   const length = bytes.byteLength / Type.BYTES_PER_ELEMENT;
   if (bytes.byteOffset % Type.BYTES_PER_ELEMENT === 0) return new Type(bytes.buffer, bytes.byteOffset, length);
-  return new Type(bytes.slice().buffer, 0, length);
+  // a copy by construction: Node's Buffer.slice is a view, so bytes.slice() would keep the offset's misalignment
+  return new Type(new Uint8Array(bytes).buffer, 0, length);
 }
 
 /** Encodes finite weights; throws (a clear Error naming the index) on a non-finite value. f32 is a view of `weights`, not a copy. */
@@ -64,11 +65,11 @@ export function encodeCopy(weights: Float32Array, encoding: CopyEncoding): Uint8
 export function decodeCopy(bytes: Uint8Array, encoding: CopyEncoding, length: number): Float32Array {
   const expected = encodedByteLength(length, encoding);
   if (bytes.byteLength !== expected) {
-    throw new Error(`copy (${encoding}): ${bytes.byteLength} bytes, but ${length} values take ${expected}: the copy is truncated or in another encoding`);
+    throw new Error(`copy (${encoding}): ${bytes.byteLength} bytes, but the model's ${length} parameters take ${expected}: the copy is truncated or in another encoding`);
   }
   const values = encoding === 'f32' ? aligned(bytes, Float32Array) : encoding === 'f16' ? decodeF16(aligned(bytes, Uint16Array)) : decodeInt8(bytes, length);
   const bad = firstNonFinite(values);
-  if (bad >= 0) throw new Error(`copy (${encoding}): value ${bad} decodes to ${values[bad]}; a copy carries only finite weights`);
+  if (bad >= 0) throw new Error(`copy (${encoding}): value ${bad} decodes to ${values[bad]}, which is not finite; a copy carries only finite weights`);
   return values;
 }
 

@@ -73,14 +73,16 @@ export const heartbeatSchema = z.object({
 });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
-/** Sent with the weights, only in answer to an uploadRequest. */
+/** Sent with the weights, only in answer to an uploadRequest; the weights in `encoding` (shared/copy_encoding.ts). */
 export const uploadMetaSchema = z.object({
   runId: z.number().int().positive(),
   requestId: z.number().int().positive(),
   step,
   lossEstimate: z.number().finite().min(0).max(1e6),
+  encoding: z.enum(COPY_ENCODINGS).default('f32'),
 });
-export type UploadMeta = z.infer<typeof uploadMetaSchema>;
+/** As a tab sends it: `encoding` may be left out (f32). */
+export type UploadMeta = z.input<typeof uploadMetaSchema>;
 
 /** The answer to a proofRequest; the payload is four f32 vectors of paramLength floats, back to back: the
  *  parameters and momentum committed at `from`, then those at `to` (for easgd, before that step's elastic pull);
@@ -142,6 +144,8 @@ export const assignmentSchema = z.object({
   dataset: datasetManifestSchema,
   /** Send a heartbeat (or a report) at least this often, or lose leadership. */
   heartbeatMs: z.number().int().positive(),
+  /** How lsgd's copies travel, global copies and uploads alike (the run's copyEncoding). */
+  copyEncoding: z.enum(COPY_ENCODINGS),
   /** This tab's minibatch order (shared/minibatch.ts), issued so the coordinator can name the samples of any step. */
   shuffleSeed: z.number().int().min(0).max(2 ** 32 - 1),
 });

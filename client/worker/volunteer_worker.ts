@@ -15,7 +15,7 @@ import { GrawaPull } from './algorithms/grawa.ts';
 import { ParleReplica } from './algorithms/parle.ts';
 import { SgpGossip } from './algorithms/sgp.ts';
 import { GradientExchange } from './algorithms/sync_sgd.ts';
-import { decodeCopy } from '../../shared/copy_encoding.ts';
+import { decodeCopy, encodeCopy } from '../../shared/copy_encoding.ts';
 import { checkedLeaderCopy } from '../../shared/leader_copy.ts';
 import {
   weightsToBytes, WORKER_NAMESPACE,
@@ -394,7 +394,9 @@ async function upload(runId: number, requestId: number): Promise<void> {
   const weights = await run.trainer.getParams();
   const lossEstimate = lossEstimateOf(run);
   const step = run.assignment.startStep + run.trainer.steps;
-  socket.emit('upload', { runId, requestId, step, lossEstimate }, weightsToBytes(weights), (reply) => {
+  // lsgd's copies travel in the run's encoding both ways; the baselines' uploads are their exact models
+  const encoding = run.assignment.algorithm === 'lsgd' ? run.assignment.copyEncoding : 'f32';
+  socket.emit('upload', { runId, requestId, step, lossEstimate, encoding }, encodeCopy(weights, encoding), (reply) => {
     if (!reply.ok) post({ type: 'notice', message: `upload refused: ${reply.error}` });
   });
 }
