@@ -78,7 +78,8 @@ test('2 machines x 3 tabs: the server sends each global copy once per machine, a
   const bytesDown = rounds.reduce((n, r) => n + r.bytesDown, 0);
   // every round's copy is fetched by both machines (the last ones may have been cut short by the stop); without the
   // sharing it would be once per follower: 5 (or 6) a round
-  const summary = JSON.stringify({ rounds: rounds.length, downloads, perRound: rounds.map((r) => r.downloads) });
+  const summary = JSON.stringify({ machines: MACHINES, tabs: MACHINES * TABS + 1, rounds: rounds.length, copy_bytes: copyBytes, downloads, bytes_down: bytesDown, downloads_per_round: rounds.map((r) => r.downloads) });
+  console.log(summary);
   assert.equal(bytesDown, downloads * copyBytes, `only f16 copies went down: ${summary}`);
   assert.ok(downloads <= MACHINES * rounds.length, `at most one download per machine a round: ${summary}`);
   assert.ok(downloads >= MACHINES * (rounds.length - 2), `both machines fetched every round's copy: ${summary}`);
