@@ -160,14 +160,14 @@ export async function reuploadLowClaim(s: Session): Promise<AttackResult> {
     await trainOnPaper(s, copycat, () => refused().length > 0 || copycat.everGlobalLeader);
     // an accepted copy would be relayed within a moment
     await sleep(1000);
-    const kept = new Set(copycat.answered.flatMap((a) => (a.reply.ok ? [a.reply.version] : [])));
-    const relayed = s.observer.copies.filter((c) => kept.has(c.meta.version));
+    const accepted = new Set(copycat.answered.flatMap((a) => (a.reply.ok ? [a.reply.version] : [])));
+    const relayed = s.observer.copies.filter((c) => accepted.has(c.meta.version));
     if (copycat.everGlobalLeader || relayed.length > 0) {
       return broken(name, `claiming loss 0 and uploading the copies it was sent, the copycat ${copycat.everGlobalLeader ? 'became the global leader' : ''}${relayed.length ? ` had version ${relayed[0].meta.version} relayed to another machine` : ''}`);
     }
     if (copycat.answered.length === 0) throw new InconclusiveError(`the server never asked the copycat (claiming loss 0) for an upload within ${s.options.waitMs / 1000} s`);
-    if (refused().length === 0) throw new InconclusiveError(`the server kept the copycat's ${kept.size} uploads as its own machine's copy but measured none as a global candidate within ${s.options.waitMs / 1000} s`);
-    return held(name, `claiming loss 0, the copycat uploaded the global copy it was sent ${copycat.answered.length} times: ${refused().length} refused (${errorOf(refused()[0].reply)}), ${kept.size} kept as its own machine's copy only; it never became the global leader`);
+    if (refused().length === 0) throw new InconclusiveError(`the server measured none of the copycat's ${copycat.answered.length} uploads as a global candidate within ${s.options.waitMs / 1000} s`);
+    return held(name, `claiming loss 0, the copycat uploaded the global copy it was sent ${copycat.answered.length} times: ${refused().length} refused (${errorOf(refused()[0].reply)}); it never became the global leader`);
   } finally {
     copycat.close();
   }
@@ -196,8 +196,8 @@ export async function craftedCopy(s: Session, craft: Craft): Promise<AttackResul
     const refused = () => crafter.answered.filter((a) => !a.reply.ok);
     await trainOnPaper(s, crafter, () => refused().length > 0 || crafter.quarantined || crafter.everGlobalLeader);
     await sleep(1500);
-    const kept = new Set(crafter.answered.flatMap((a) => (a.reply.ok ? [a.reply.version] : [])));
-    const reached = s.observer.copies.filter((c) => crafted.has(c.sha256) || kept.has(c.meta.version));
+    const accepted = new Set(crafter.answered.flatMap((a) => (a.reply.ok ? [a.reply.version] : [])));
+    const reached = s.observer.copies.filter((c) => crafted.has(c.sha256) || accepted.has(c.meta.version));
     if (reached.length > 0 || crafter.everGlobalLeader) {
       return broken(name, `${craft} copies uploaded with claim 0: ${crafter.everGlobalLeader ? 'the crafter became the global leader; ' : ''}${reached.length} reached the observer on another machine (versions ${reached.map((c) => c.meta.version).join(', ') || '-'})`);
     }
@@ -205,7 +205,7 @@ export async function craftedCopy(s: Session, craft: Craft): Promise<AttackResul
       throw new InconclusiveError(`the server measured none of the crafter's ${crafter.answered.length} ${craft} copies as a global candidate within ${s.options.waitMs / 1000} s`);
     }
     const refusal = refused()[0] ? ` (${errorOf(refused()[0].reply)})` : '';
-    return held(name, `${crafter.answered.length} ${craft} copies of the global copy v${crafter.latestGlobal()!.meta.version} uploaded with claim 0: ${refused().length} refused${refusal}${crafter.quarantined ? ', the crafter quarantined' : ''}, ${kept.size} kept as its own machine's copy only; none reached the observer on another machine, which received ${s.observer.copies.length - observed} global copies meanwhile`);
+    return held(name, `${crafter.answered.length} ${craft} copies of the global copy v${crafter.latestGlobal()!.meta.version} uploaded with claim 0: ${refused().length} refused${refusal}${crafter.quarantined ? ', the crafter quarantined' : ''}; none reached the observer on another machine, which received ${s.observer.copies.length - observed} global copies meanwhile`);
   } finally {
     crafter.close();
   }
