@@ -5,7 +5,8 @@
 // only choose whom to measure; once measured, standing is what the server measured. The rules are plain functions
 // in election.ts, global_gate.ts and relay.ts; this applies them.
 import type { LeaderCopyMeta, Roles, UploadReply } from '../shared/protocol.ts';
-import { electLocal, leaderChanges } from './election.ts';
+import { BestClaims } from './best_claims.ts';
+import { electLocal } from './election.ts';
 import type { Measured } from './evaluator.ts';
 import { compare, driftCeiling, relativeDistance, verdict } from './global_gate.ts';
 import { isEligible, normReference, type ActiveRun, type CoordinatorContext, type LiveWorker, type StoredCopy } from './live_state.ts';
@@ -19,34 +20,88 @@ const RECENT_GLOBALS = 8;
 const ANCHORS = 64;
 
 export class LeaderCopies {
+  private readonly groups = new Map<string, Map<string, LiveWorker>>();
+  /** Claims for challengerDue, resynced for each worker an election looks at. */
+  private readonly claims = new BestClaims();
+  /** The global leader at the last election: its group is elected again with the next changed worker's. */
+  private electedGlobal: LiveWorker | null = null;
+  /** The roles each connection was last sent (by socket id), so that only changed roles are pushed. */
+  private readonly rolesSent = new Map<string, Roles>();
+
   constructor(
     private readonly ctx: CoordinatorContext,
     private readonly recorder: RunRecorder,
   ) {}
 
-  /** Elects the local leaders, keeps or drops the global leader, picks a challenger when one is due, and asks for uploads. */
-  reelect(a: ActiveRun): void {
+  /**
+   * Elects the local leaders, keeps or drops the global leader, picks a challenger when one is due, and asks for
+   * uploads. With `changed` (a worker whose claim or standing changed) only its group is elected again, with those of
+   * the global leader now and at the last election: an election is idempotent, so every other group stays as a full
+   * election would leave it, and a report costs O(group size + log N), not a sort of every worker. What changes with
+   * time alone (a heartbeat that lapses, a bench that ends) waits for the next full election, once per tick.
+   */
+  reelect(a: ActiveRun, changed: LiveWorker | null = null): void {
     const now = this.ctx.now();
     const { config, workers, store } = this.ctx;
     const eligible = (w: LiveWorker | undefined): w is LiveWorker => w !== undefined && isEligible(w, now, config.heartbeatTimeoutMs);
-    const candidates = [...workers.values()].map((w) => ({ workerId: w.workerId, groupId: w.machineId, loss: w.loss, eligible: eligible(w) }));
-    const before = a.leaders;
+    if (changed) this.index(changed);
+    else this.reindex();
     if (a.verifiedGlobal && !eligible(workers.get(a.verifiedGlobal))) {
       store.addEvent(a.run.id, now, 'global-leader', a.verifiedGlobal, `${a.verifiedGlobal} left or stopped training; the next copy measured no worse takes over`);
       a.verifiedGlobal = null;
     }
-    const local = electLocal(candidates, before.local, config.electionHysteresis);
+    const groups = changed ? this.groupsToElect(changed, a.verifiedGlobal) : new Set([...a.leaders.local.keys(), ...this.groups.keys()]);
+    const members = changed ? [...groups].flatMap((g) => this.membersOf(g)) : [...workers.values()];
+    for (const w of members) this.claims.set(w.workerId, w.loss);
+    const elected = electLocal(members.map((w) => ({ workerId: w.workerId, groupId: w.machineId, loss: w.loss, eligible: eligible(w) })), a.leaders.local, config.electionHysteresis);
     const incumbent = a.verifiedGlobal ? workers.get(a.verifiedGlobal)! : null;
     // the global leader leads its own group too, so its group needs no second upload
-    if (incumbent) local.set(incumbent.machineId, incumbent.workerId);
-    a.leaders = { local, global: a.verifiedGlobal };
-    const changes = leaderChanges(before, a.leaders);
-    for (const g of changes.groups) {
-      const id = local.get(g);
+    if (incumbent) elected.set(incumbent.machineId, incumbent.workerId);
+    const local = a.leaders.local;
+    const changedGroups: string[] = [];
+    for (const g of groups) {
+      const id = elected.get(g);
+      if (local.get(g) === id) continue;
+      changedGroups.push(g);
+      if (id) local.set(g, id);
+      else local.delete(g);
       store.addEvent(a.run.id, now, 'local-leader', id ?? null, id ? `${id} leads machine ${g}` : `machine ${g} has no leader`);
     }
-    this.askUploads(a, now);
-    this.pushRoles(a, changes.groups.length > 0 || changes.global);
+    const globalChanged = a.leaders.global !== a.verifiedGlobal;
+    a.leaders = { local, global: a.verifiedGlobal };
+    this.electedGlobal = incumbent;
+    this.askUploads(a, now, changed ? groups : null);
+    if (globalChanged) this.pushRoles(a, null);
+    else if (changedGroups.length > 0) this.pushRoles(a, changedGroups);
+  }
+
+  /** The changed worker's group and those of the global leader now and at the last election (it leads its group). */
+  private groupsToElect(changed: LiveWorker, globalNow: string | null): Set<string> {
+    const groups = new Set([changed.machineId]);
+    if (this.electedGlobal) groups.add(this.electedGlobal.machineId);
+    const leader = globalNow ? this.ctx.workers.get(globalNow) : undefined;
+    if (leader) groups.add(leader.machineId);
+    return groups;
+  }
+
+  /** Workers by machine group, so a group is elected without a scan of every worker; rebuilt at each full election. */
+  private index(w: LiveWorker): void {
+    let group = this.groups.get(w.machineId);
+    if (!group) this.groups.set(w.machineId, (group = new Map()));
+    group.set(w.workerId, w);
+  }
+
+  private reindex(): void {
+    this.groups.clear();
+    for (const w of this.ctx.workers.values()) this.index(w);
+    this.claims.retain((id) => this.ctx.workers.has(id));
+    const sockets = new Set([...this.ctx.workers.values()].map((w) => w.socket?.id));
+    for (const id of this.rolesSent.keys()) if (!sockets.has(id)) this.rolesSent.delete(id);
+  }
+
+  /** A group's members still known to the coordinator (one forgotten since the last full election is left out). */
+  private membersOf(groupId: string): LiveWorker[] {
+    return [...(this.groups.get(groupId)?.values() ?? [])].filter((w) => this.ctx.workers.get(w.workerId) === w);
   }
 
   private copyStepOf(a: ActiveRun, w: LiveWorker): number | null {
@@ -54,12 +109,14 @@ export class LeaderCopies {
     return copy?.leaderId === w.workerId ? copy.step : null;
   }
 
-  private askUploads(a: ActiveRun, now: number): void {
+  /** `groups`: only these groups' local leaders may have become due (null: all). */
+  private askUploads(a: ActiveRun, now: number, groups: ReadonlySet<string> | null): void {
     const { workers, config } = this.ctx;
     const progress = (w: LiveWorker) => ({ workerId: w.workerId, reportedStep: w.step, copyStep: this.copyStepOf(a, w), uploadPending: w.uploadRequest !== null || a.checking?.workerId === w.workerId });
     // with no pull toward local leaders their copies would go unused: only global checks ask then
     if (a.run.config.hyper.lambdaL > 0) {
-      const locals = [...new Set(a.leaders.local.values())].filter((id) => id !== a.verifiedGlobal).map((id) => progress(workers.get(id)!));
+      const leaderIds = groups ? [...groups].flatMap((g) => a.leaders.local.get(g) ?? []) : a.leaders.local.values();
+      const locals = [...new Set(leaderIds)].filter((id) => id !== a.verifiedGlobal).map((id) => progress(workers.get(id)!));
       for (const id of leadersToAsk(locals, a.run.config.hyper.tau)) this.ctx.requestUpload(a, workers.get(id)!);
     }
     // a reserved check whose upload request lapsed (the tab left or never answered) frees the slot; a challenger
@@ -96,13 +153,13 @@ export class LeaderCopies {
    */
   private challengerDue(a: ActiveRun, now: number): LiveWorker | null {
     const { workers, config } = this.ctx;
-    let best: LiveWorker | null = null;
-    for (const w of workers.values()) {
-      if (w.workerId === a.verifiedGlobal || w.loss === null || !isEligible(w, now, config.heartbeatTimeoutMs)) continue;
-      if ((a.benched.get(w.workerId)?.until ?? 0) > now) continue;
-      if (!best || w.loss < best.loss! || (w.loss === best.loss && w.workerId < best.workerId)) best = w;
-    }
-    if (!best) return null;
+    const claim = this.claims.best((id, loss) => {
+      const w = workers.get(id);
+      if (!w || w.loss !== loss || id === a.verifiedGlobal || !isEligible(w, now, config.heartbeatTimeoutMs)) return false;
+      return (a.benched.get(id)?.until ?? 0) <= now;
+    });
+    if (!claim) return null;
+    const best = workers.get(claim.workerId)!;
     const leader = a.verifiedGlobal ? workers.get(a.verifiedGlobal) : undefined;
     if (!leader || leader.loss === null) return best;
     if (best.loss! < leader.loss * (1 - config.electionHysteresis)) return best;
@@ -173,7 +230,7 @@ export class LeaderCopies {
     a.anchors = [...a.anchors, { t: now, loss: measured.loss }].slice(-ANCHORS);
     const version = this.accept(a, w, weights, step, true);
     done({ ok: true, version });
-    this.pushRoles(a, true);
+    this.pushRoles(a, null);
   }
 
   /** A copy measured no better: the worker's claims are ignored for a while, longer after each failure. */
@@ -257,7 +314,14 @@ export class LeaderCopies {
     });
   }
 
-  rolesOf(a: ActiveRun, w: LiveWorker): Roles {
+  /** The roles a report's ack carries: remembered as sent, like a push. */
+  rolesSentTo(a: ActiveRun, w: LiveWorker): Roles {
+    const roles = this.rolesOf(a, w);
+    if (w.socket) this.rolesSent.set(w.socket.id, roles);
+    return roles;
+  }
+
+  private rolesOf(a: ActiveRun, w: LiveWorker): Roles {
     const localId = a.leaders.local.get(w.machineId) ?? null;
     const localCopy = a.groupCopies.get(w.machineId);
     return {
@@ -270,8 +334,24 @@ export class LeaderCopies {
     };
   }
 
-  private pushRoles(a: ActiveRun, changed: boolean): void {
-    if (!changed) return;
-    for (const w of this.ctx.workers.values()) w.socket?.emit('roles', this.rolesOf(a, w));
+  /**
+   * Sends their roles to the tabs of `groups` (null: every tab) whose roles differ from what their connection was
+   * last sent: a change of one group's leader reaches its few tabs, not every tab.
+   */
+  private pushRoles(a: ActiveRun, groups: readonly string[] | null): void {
+    const tabs = groups ? groups.flatMap((g) => this.membersOf(g)) : this.ctx.workers.values();
+    for (const w of tabs) {
+      if (!w.socket) continue;
+      const roles = this.rolesOf(a, w);
+      const sent = this.rolesSent.get(w.socket.id);
+      if (sent && sameRoles(sent, roles)) continue;
+      this.rolesSent.set(w.socket.id, roles);
+      w.socket.emit('roles', roles);
+    }
   }
+}
+
+function sameRoles(x: Roles, y: Roles): boolean {
+  return x.runId === y.runId && x.isLocalLeader === y.isLocalLeader && x.isGlobalLeader === y.isGlobalLeader && x.quarantined === y.quarantined
+    && x.localLeader?.version === y.localLeader?.version && x.globalLeader?.version === y.globalLeader?.version;
 }
