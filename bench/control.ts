@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Server } from 'socket.io';
 import { startFlock } from '../server/app.ts';
 import { configSchema } from '../server/config.ts';
@@ -115,12 +116,16 @@ async function bench(n: number): Promise<void> {
     await new Promise((r) => setTimeout(r, WARMUP_MS));
 
     children.forEach((c) => c.send({ type: 'measure' }));
+    // how long the coordinator's event loop was blocked: what a report waits for beyond its own handling
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
     const cpu = process.cpuUsage(cpu0);
     const seconds = (performance.now() - t0) / 1000;
     const rss = process.memoryUsage().rss;
+    loopDelay.disable();
     children.forEach((c) => c.send({ type: 'stop' }));
     const measured = await Promise.all(children.map((c) => c.next('measured')));
 
@@ -133,6 +138,7 @@ async function bench(n: number): Promise<void> {
       ...(ECHO ? { echo: true } : {}),
       reports_per_s: Math.round(latencies.length / seconds), coordinator_cpu_share: +(cpuMs / 1000 / seconds).toFixed(2),
       refused: sum((m) => m.refused), timed_out: sum((m) => m.timedOut), hello_failed: failed, roles_pushed_per_s: Math.round(sum((m) => m.roles) / seconds),
+      loop_delay_p99_ms: +(loopDelay.percentile(99) / 1e6).toFixed(1), loop_delay_max_ms: +(loopDelay.max / 1e6).toFixed(1),
       tab_processes_cpu_share: +(sum((m) => m.cpuMs) / 1000 / seconds).toFixed(2),
     }));
   } finally {

@@ -77,7 +77,8 @@ export class Store {
   private readonly db: Database.Database;
   private readonly compaction: Compaction;
   private pendingWorkerMetrics: [runId: number, m: WorkerMetric][] = [];
-  private insertWorkerMetric: Database.Statement | null = null;
+  /** Statements by their SQL, compiled once: a report's writes would otherwise spend more on compiling than on writing. */
+  private readonly statements = new Map<string, Database.Statement>();
   /** Verified contribution and nicknames: kept when a run is deleted (a volunteer's credit outlives the run). */
   readonly credits: Credits;
 
@@ -109,6 +110,12 @@ export class Store {
     this.compaction.runNow(now);
   }
 
+  private prepared(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+
   /** Runs `fn` as one transaction (nested calls become savepoints): all of its writes land, or none. */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
@@ -117,19 +124,17 @@ export class Store {
   // ---- runs
 
   createRun(config: RunConfig, paramLength: number, now: number): RunView {
-    const info = this.db
-      .prepare('INSERT INTO runs (name, config, state, created_at, param_length) VALUES (?, ?, ?, ?, ?)')
-      .run(config.name, JSON.stringify(config), 'created', now, paramLength);
+    const info = this.prepared('INSERT INTO runs (name, config, state, created_at, param_length) VALUES (?, ?, ?, ?, ?)').run(config.name, JSON.stringify(config), 'created', now, paramLength);
     return this.getRun(Number(info.lastInsertRowid))!;
   }
 
   getRun(id: number): RunView | null {
-    const r = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    const r = this.prepared('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
     return r ? toRun(r) : null;
   }
 
   listRuns(): RunView[] {
-    return (this.db.prepare('SELECT * FROM runs ORDER BY id').all() as Row[]).map(toRun);
+    return (this.prepared('SELECT * FROM runs ORDER BY id').all() as Row[]).map(toRun);
   }
 
   runsInState(...states: RunState[]): RunView[] {
@@ -139,22 +144,20 @@ export class Store {
   setState(id: number, state: RunState, now: number): void {
     const started = state === 'running' ? now : null;
     const ended = state === 'stopped' || state === 'finished' ? now : null;
-    this.db
-      .prepare('UPDATE runs SET state = ?, started_at = COALESCE(started_at, ?), ended_at = COALESCE(?, ended_at) WHERE id = ?')
-      .run(state, started, ended, id);
+    this.prepared('UPDATE runs SET state = ?, started_at = COALESCE(started_at, ?), ended_at = COALESCE(?, ended_at) WHERE id = ?').run(state, started, ended, id);
   }
 
   setProgress(id: number, p: { step: number; rounds: number; runningMs: number }): void {
-    this.db.prepare('UPDATE runs SET step = ?, rounds = ?, running_ms = ? WHERE id = ?').run(p.step, p.rounds, Math.round(p.runningMs), id);
+    this.prepared('UPDATE runs SET step = ?, rounds = ?, running_ms = ? WHERE id = ?').run(p.step, p.rounds, Math.round(p.runningMs), id);
   }
 
   deleteRun(id: number): void {
     this.flushWorkerMetrics();
     this.db.transaction(() => {
       for (const table of ['worker_metrics', 'leader_metrics', 'eval_metrics', 'rounds', 'workers', 'events', 'checkpoints']) {
-        this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(id);
+        this.prepared(`DELETE FROM ${table} WHERE run_id = ?`).run(id);
       }
-      this.db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+      this.prepared('DELETE FROM runs WHERE id = ?').run(id);
     })();
   }
 
@@ -174,38 +177,34 @@ export class Store {
     if (this.pendingWorkerMetrics.length === 0) return;
     const rows = this.pendingWorkerMetrics;
     this.pendingWorkerMetrics = [];
-    const insert = (this.insertWorkerMetric ??= this.db.prepare('INSERT INTO worker_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)'));
+    const insert = this.prepared('INSERT INTO worker_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.transaction(() => {
       for (const [runId, m] of rows) insert.run(runId, m.t, m.workerId, m.machineId, m.step, m.loss, m.samplesPerSec, m.samples);
     });
   }
 
   addLeaderMetric(runId: number, m: LeaderMetric): void {
-    this.db.prepare('INSERT INTO leader_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(runId, m.t, m.kind, m.groupId, m.workerId, m.version, m.step, m.loss);
+    this.prepared('INSERT INTO leader_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(runId, m.t, m.kind, m.groupId, m.workerId, m.version, m.step, m.loss);
   }
 
   addEval(runId: number, m: EvalMetric): void {
-    this.db
-      .prepare('INSERT INTO eval_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(runId, m.t, m.step, m.version, m.workerId, m.samples, m.testLoss, m.testAccuracy);
+    this.prepared('INSERT INTO eval_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(runId, m.t, m.step, m.version, m.workerId, m.samples, m.testLoss, m.testAccuracy);
   }
 
   addRound(runId: number, m: RoundMetric): void {
-    this.db
-      .prepare('INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(runId, m.round, m.t, m.step, m.uploads, m.downloads, m.bytesUp, m.bytesDown);
+    this.prepared('INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(runId, m.round, m.t, m.step, m.uploads, m.downloads, m.bytesUp, m.bytesDown);
   }
 
   /** The stored counts of one round (the open one, after a restart), null when it has none yet. */
   round(runId: number, round: number): Pick<RoundMetric, 'uploads' | 'downloads' | 'bytesUp' | 'bytesDown'> | null {
-    const r = this.db.prepare('SELECT uploads, downloads, bytes_up, bytes_down FROM rounds WHERE run_id = ? AND round = ?').get(runId, round) as Row | undefined;
+    const r = this.prepared('SELECT uploads, downloads, bytes_up, bytes_down FROM rounds WHERE run_id = ? AND round = ?').get(runId, round) as Row | undefined;
     return r ? { uploads: r.uploads as number, downloads: r.downloads as number, bytesUp: r.bytes_up as number, bytesDown: r.bytes_down as number } : null;
   }
 
   /** Rows with t > since, oldest first, at most `limit` per series. */
   metrics(runId: number, since: number, limit: number) {
     this.flushWorkerMetrics();
-    const q = (table: string) => this.db.prepare(`SELECT * FROM ${table} WHERE run_id = ? AND t > ? ORDER BY t LIMIT ?`).all(runId, since, limit) as Row[];
+    const q = (table: string) => this.prepared(`SELECT * FROM ${table} WHERE run_id = ? AND t > ? ORDER BY t LIMIT ?`).all(runId, since, limit) as Row[];
     return {
       workers: q('worker_metrics').map((r): WorkerMetric => ({
         t: r.t as number, workerId: r.worker_id as string, machineId: r.machine_id as string, step: r.step as number,
@@ -229,13 +228,11 @@ export class Store {
   // ---- workers and events
 
   saveWorker(runId: number, w: WorkerRecord): void {
-    this.db
-      .prepare(
-        `INSERT INTO workers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, worker_id) DO UPDATE SET
-         machine_id = excluded.machine_id, adapter = excluded.adapter, last_seen = excluded.last_seen, bytes_up = excluded.bytes_up,
-         bytes_down = excluded.bytes_down, malformed = excluded.malformed, quarantined = excluded.quarantined`,
-      )
-      .run(runId, w.workerId, w.machineId, JSON.stringify(w.adapter), w.firstSeen, w.lastSeen, w.bytesUp, w.bytesDown, w.malformed, w.quarantined ? 1 : 0);
+    this.prepared(
+      `INSERT INTO workers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, worker_id) DO UPDATE SET
+       machine_id = excluded.machine_id, adapter = excluded.adapter, last_seen = excluded.last_seen, bytes_up = excluded.bytes_up,
+       bytes_down = excluded.bytes_down, malformed = excluded.malformed, quarantined = excluded.quarantined`,
+    ).run(runId, w.workerId, w.machineId, JSON.stringify(w.adapter), w.firstSeen, w.lastSeen, w.bytesUp, w.bytesDown, w.malformed, w.quarantined ? 1 : 0);
   }
 
   saveWorkers(runId: number, ws: readonly WorkerRecord[]): void {
@@ -243,7 +240,7 @@ export class Store {
   }
 
   workers(runId: number): WorkerRecord[] {
-    return (this.db.prepare('SELECT * FROM workers WHERE run_id = ? ORDER BY worker_id').all(runId) as Row[]).map((r) => ({
+    return (this.prepared('SELECT * FROM workers WHERE run_id = ? ORDER BY worker_id').all(runId) as Row[]).map((r) => ({
       workerId: r.worker_id as string, machineId: r.machine_id as string, adapter: JSON.parse(r.adapter as string),
       firstSeen: r.first_seen as number, lastSeen: r.last_seen as number, bytesUp: r.bytes_up as number,
       bytesDown: r.bytes_down as number, malformed: r.malformed as number, quarantined: r.quarantined === 1,
@@ -251,11 +248,11 @@ export class Store {
   }
 
   addEvent(runId: number | null, t: number, kind: string, workerId: string | null, message: string): void {
-    this.db.prepare('INSERT INTO events (run_id, t, kind, worker_id, message) VALUES (?, ?, ?, ?, ?)').run(runId, t, kind, workerId, message.slice(0, EVENT_MESSAGE_CHARS));
+    this.prepared('INSERT INTO events (run_id, t, kind, worker_id, message) VALUES (?, ?, ?, ?, ?)').run(runId, t, kind, workerId, message.slice(0, EVENT_MESSAGE_CHARS));
   }
 
   events(runId: number, sinceId: number, limit: number): RunEvent[] {
-    return (this.db.prepare('SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?').all(runId, sinceId, limit) as Row[]).map((r) => ({
+    return (this.prepared('SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?').all(runId, sinceId, limit) as Row[]).map((r) => ({
       id: r.id as number, t: r.t as number, kind: r.kind as string, workerId: r.worker_id as string | null, message: r.message as string,
     }));
   }
@@ -266,37 +263,35 @@ export class Store {
   addCheckpoint(runId: number, c: { t: number; step: number; round: number; version: number; workerId: string; final: boolean; weights: Float32Array }): number {
     const blob = Buffer.from(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength);
     return this.transaction(() => {
-      const info = this.db
-        .prepare('INSERT INTO checkpoints (run_id, t, step, round, version, worker_id, final, weights) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(runId, c.t, c.step, c.round, c.version, c.workerId, c.final ? 1 : 0, blob);
+      const info = this.prepared('INSERT INTO checkpoints (run_id, t, step, round, version, worker_id, final, weights) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(runId, c.t, c.step, c.round, c.version, c.workerId, c.final ? 1 : 0, blob);
       this.pruneCheckpoints(runId);
       return Number(info.lastInsertRowid);
     });
   }
 
   private pruneCheckpoints(runId: number): void {
-    const rows = this.db.prepare('SELECT id, t, final, test_accuracy FROM checkpoints WHERE run_id = ?').all(runId) as Row[];
+    const rows = this.prepared('SELECT id, t, final, test_accuracy FROM checkpoints WHERE run_id = ?').all(runId) as Row[];
     const records = rows.map((r) => ({ id: r.id as number, t: r.t as number, final: r.final === 1, testAccuracy: r.test_accuracy as number | null }));
-    const run = this.db.prepare('SELECT started_at FROM runs WHERE id = ?').get(runId) as Row | undefined;
+    const run = this.prepared('SELECT started_at FROM runs WHERE id = ?').get(runId) as Row | undefined;
     const started = (run?.started_at as number | null | undefined) ?? Math.min(...records.map((c) => c.t));
     const keep = checkpointsToKeep(records, this.retention, started);
-    const remove = this.db.prepare('DELETE FROM checkpoints WHERE id = ?');
+    const remove = this.prepared('DELETE FROM checkpoints WHERE id = ?');
     for (const c of records) if (!keep.has(c.id)) remove.run(c.id);
   }
 
   setCheckpointEval(id: number, testLoss: number, testAccuracy: number): void {
-    this.db.prepare('UPDATE checkpoints SET test_loss = ?, test_accuracy = ? WHERE id = ?').run(testLoss, testAccuracy, id);
+    this.prepared('UPDATE checkpoints SET test_loss = ?, test_accuracy = ? WHERE id = ?').run(testLoss, testAccuracy, id);
   }
 
   checkpoints(runId: number): CheckpointInfo[] {
     const cols = 'id, t, step, round, version, worker_id, final, test_loss, test_accuracy, length(weights) AS bytes';
-    return (this.db.prepare(`SELECT ${cols} FROM checkpoints WHERE run_id = ? ORDER BY id`).all(runId) as Row[]).map(toCheckpointInfo);
+    return (this.prepared(`SELECT ${cols} FROM checkpoints WHERE run_id = ? ORDER BY id`).all(runId) as Row[]).map(toCheckpointInfo);
   }
 
   checkpoint(runId: number, id?: number): Checkpoint | null {
     const r = (id === undefined
-      ? this.db.prepare('SELECT *, length(weights) AS bytes FROM checkpoints WHERE run_id = ? ORDER BY id DESC LIMIT 1').get(runId)
-      : this.db.prepare('SELECT *, length(weights) AS bytes FROM checkpoints WHERE run_id = ? AND id = ?').get(runId, id)) as Row | undefined;
+      ? this.prepared('SELECT *, length(weights) AS bytes FROM checkpoints WHERE run_id = ? ORDER BY id DESC LIMIT 1').get(runId)
+      : this.prepared('SELECT *, length(weights) AS bytes FROM checkpoints WHERE run_id = ? AND id = ?').get(runId, id)) as Row | undefined;
     if (!r) return null;
     const blob = r.weights as Buffer;
     // copy: the blob's offset need not be 4-byte aligned
