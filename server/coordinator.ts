@@ -119,7 +119,6 @@ export class Coordinator {
     if (!a) return;
     this.recorder.accountRunningTime(a);
     this.store.transaction(() => {
-      this.store.flushWorkerMetrics();
       this.recorder.persist(a, true);
       if (a.globalCopy) this.recorder.checkpoint(a, true);
       this.store.setState(a.run.id, state, this.now());
@@ -155,7 +154,7 @@ export class Coordinator {
       this.recorder.accountRunningTime(this.active);
       this.recorder.persist(this.active, true);
     }
-    this.store.flushWorkerMetrics();
+    this.store.flush();
   }
 
   private broadcastState(a: ActiveRun): void {
@@ -449,7 +448,7 @@ export class Coordinator {
   /** The reports' metric rows, identities that expired, heartbeat timeouts, lost upload requests, running time and the minutes stop condition. */
   private tick(): void {
     const now = this.now();
-    this.store.flushWorkerMetrics();
+    this.store.flush();
     this.expireIdentities(now);
     const a = this.active;
     if (!a || a.run.state !== 'running') return;

@@ -29,12 +29,31 @@ test('worker metrics are written in batches, every one read back, and the last b
     assert.equal(store.metrics(run.id, 0, 1000).workers.length, 300, 'a read sees every row: it flushes first');
     assert.equal(rowsOnDisk(dir), 300);
     for (let t = 301; t <= 305; t++) store.addWorkerMetric(run.id, metric(t));
-    store.flushWorkerMetrics();
+    store.flush();
     assert.equal(rowsOnDisk(dir), 305, 'a flush (the coordinator tick) writes the buffered rows');
     for (let t = 306; t <= 310; t++) store.addWorkerMetric(run.id, metric(t));
     store.close();
     const reopened = new Store(dir, POLICY);
     assert.deepEqual(reopened.metrics(run.id, 0, 1000).workers.map((m) => m.t), Array.from({ length: 310 }, (_, i) => i + 1));
+    reopened.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('events outside a transaction are buffered, read back in the order they happened, and those inside one are written with it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flock-store-'));
+  try {
+    const store = new Store(dir, POLICY);
+    const run = store.createRun(CONFIG, 100, 1);
+    store.addEvent(run.id, 1, 'join', 'w1', 'first');
+    store.transaction(() => store.addEvent(run.id, 2, 'quarantine', 'w1', 'second'));
+    store.addEvent(run.id, 3, 'leave', 'w1', 'third');
+    assert.deepEqual(store.events(run.id, 0, 10).map((e) => e.message), ['first', 'second', 'third']);
+    store.addEvent(run.id, 4, 'join', 'w2', 'fourth');
+    store.close();
+    const reopened = new Store(dir, POLICY);
+    assert.equal(reopened.events(run.id, 0, 10).length, 4, 'close writes the buffered events');
     reopened.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -10,8 +10,8 @@ import { checkpointsToKeep, EVENT_MESSAGE_CHARS, type RetentionPolicy } from './
 import type { CheckpointInfo, EvalMetric, LeaderMetric, RoundMetric, RunEvent, WorkerMetric, WorkerRecord } from '../shared/records.ts';
 import { runConfigSchema, runStateSchema, type RunConfig, type RunState, type RunView } from '../shared/run_config.ts';
 
-/** Worker metric rows buffered before one transaction writes them all. */
-const WORKER_METRICS_BATCH = 256;
+/** Rows buffered before one transaction writes them all (see Store.flush). */
+const BUFFERED_ROWS = 256;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -76,7 +76,7 @@ const toCheckpointInfo = (r: Row): CheckpointInfo => ({
 export class Store {
   private readonly db: Database.Database;
   private readonly compaction: Compaction;
-  private pendingWorkerMetrics: [runId: number, m: WorkerMetric][] = [];
+  private buffered: (() => void)[] = [];
   /** Statements by their SQL, compiled once: a report's writes would otherwise spend more on compiling than on writing. */
   private readonly statements = new Map<string, Database.Statement>();
   /** Verified contribution and nicknames: kept when a run is deleted (a volunteer's credit outlives the run). */
@@ -99,14 +99,14 @@ export class Store {
   }
 
   close(): void {
-    if (this.db.open) this.flushWorkerMetrics();
+    if (this.db.open) this.flush();
     this.compaction.close();
     if (this.db.open) this.db.close();
   }
 
   /** A whole compaction pass now, as if the clock read `now`; the store also runs one every retention.compactEveryMs. */
   compact(now: number): void {
-    this.flushWorkerMetrics();
+    this.flush();
     this.compaction.runNow(now);
   }
 
@@ -118,7 +118,32 @@ export class Store {
 
   /** Runs `fn` as one transaction (nested calls become savepoints): all of its writes land, or none. */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    // the buffered rows go first, so events keep the order they happened in
+    return this.db.transaction(() => {
+      this.writeBuffered();
+      return fn();
+    })();
+  }
+
+  /**
+   * Writes the buffered rows (worker metrics, and events outside a transaction) in one transaction. They are buffered
+   * so that a report costs no commit of its own: written every BUFFERED_ROWS rows, at each flush (the coordinator's
+   * tick, a run's end, close) and before any read of them, so a crash (kill -9) loses at most the rows since the
+   * last flush: under one tick's, and fewer than BUFFERED_ROWS.
+   */
+  flush(): void {
+    if (this.buffered.length > 0) this.transaction(() => {});
+  }
+
+  private buffer(write: () => void): void {
+    this.buffered.push(write);
+    if (this.buffered.length >= BUFFERED_ROWS) this.flush();
+  }
+
+  private writeBuffered(): void {
+    const writes = this.buffered;
+    this.buffered = [];
+    for (const write of writes) write();
   }
 
   // ---- runs
@@ -152,7 +177,7 @@ export class Store {
   }
 
   deleteRun(id: number): void {
-    this.flushWorkerMetrics();
+    this.flush();
     this.db.transaction(() => {
       for (const table of ['worker_metrics', 'leader_metrics', 'eval_metrics', 'rounds', 'workers', 'events', 'checkpoints']) {
         this.prepared(`DELETE FROM ${table} WHERE run_id = ?`).run(id);
@@ -163,24 +188,10 @@ export class Store {
 
   // ---- time series
 
-  /**
-   * Buffered, one row per report: written in one transaction every WORKER_METRICS_BATCH rows and at each
-   * flushWorkerMetrics (the coordinator's tick, a run's end, close), so a report costs no commit of its own. A crash
-   * (kill -9) loses at most the rows since the last flush: under one tick's, and fewer than WORKER_METRICS_BATCH.
-   */
+  /** One row per report: buffered (see flush). */
   addWorkerMetric(runId: number, m: WorkerMetric): void {
-    this.pendingWorkerMetrics.push([runId, m]);
-    if (this.pendingWorkerMetrics.length >= WORKER_METRICS_BATCH) this.flushWorkerMetrics();
-  }
-
-  flushWorkerMetrics(): void {
-    if (this.pendingWorkerMetrics.length === 0) return;
-    const rows = this.pendingWorkerMetrics;
-    this.pendingWorkerMetrics = [];
     const insert = this.prepared('INSERT INTO worker_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    this.transaction(() => {
-      for (const [runId, m] of rows) insert.run(runId, m.t, m.workerId, m.machineId, m.step, m.loss, m.samplesPerSec, m.samples);
-    });
+    this.buffer(() => insert.run(runId, m.t, m.workerId, m.machineId, m.step, m.loss, m.samplesPerSec, m.samples));
   }
 
   addLeaderMetric(runId: number, m: LeaderMetric): void {
@@ -203,7 +214,7 @@ export class Store {
 
   /** Rows with t > since, oldest first, at most `limit` per series. */
   metrics(runId: number, since: number, limit: number) {
-    this.flushWorkerMetrics();
+    this.flush();
     const q = (table: string) => this.prepared(`SELECT * FROM ${table} WHERE run_id = ? AND t > ? ORDER BY t LIMIT ?`).all(runId, since, limit) as Row[];
     return {
       workers: q('worker_metrics').map((r): WorkerMetric => ({
@@ -247,11 +258,16 @@ export class Store {
     }));
   }
 
+  /** Buffered (see flush), but inside a transaction, whose other writes it belongs with. */
   addEvent(runId: number | null, t: number, kind: string, workerId: string | null, message: string): void {
-    this.prepared('INSERT INTO events (run_id, t, kind, worker_id, message) VALUES (?, ?, ?, ?, ?)').run(runId, t, kind, workerId, message.slice(0, EVENT_MESSAGE_CHARS));
+    const insert = this.prepared('INSERT INTO events (run_id, t, kind, worker_id, message) VALUES (?, ?, ?, ?, ?)');
+    const write = () => insert.run(runId, t, kind, workerId, message.slice(0, EVENT_MESSAGE_CHARS));
+    if (this.db.inTransaction) write();
+    else this.buffer(write);
   }
 
   events(runId: number, sinceId: number, limit: number): RunEvent[] {
+    this.flush();
     return (this.prepared('SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?').all(runId, sinceId, limit) as Row[]).map((r) => ({
       id: r.id as number, t: r.t as number, kind: r.kind as string, workerId: r.worker_id as string | null, message: r.message as string,
     }));
