@@ -20,6 +20,7 @@ const RECENT_GLOBALS = 8;
 const ANCHORS = 64;
 
 export class LeaderCopies {
+  /** Workers by machine group (see index). */
   private readonly groups = new Map<string, Map<string, LiveWorker>>();
   /** Claims for challengerDue, resynced for each worker an election looks at. */
   private readonly claims = new BestClaims();
@@ -52,7 +53,8 @@ export class LeaderCopies {
     }
     const groups = changed ? this.groupsToElect(changed, a.verifiedGlobal) : new Set([...a.leaders.local.keys(), ...this.groups.keys()]);
     const members = changed ? [...groups].flatMap((g) => this.membersOf(g)) : [...workers.values()];
-    for (const w of members) this.claims.set(w.workerId, w.loss);
+    // a tab that left, paused or was quarantined drops its claim now; one whose heartbeat lapsed is passed over
+    for (const w of members) this.claims.set(w.workerId, w.socket && !w.quarantined && !w.paused ? w.loss : null);
     const elected = electLocal(members.map((w) => ({ workerId: w.workerId, groupId: w.machineId, loss: w.loss, eligible: eligible(w) })), a.leaders.local, config.electionHysteresis);
     const incumbent = a.verifiedGlobal ? workers.get(a.verifiedGlobal)! : null;
     // the global leader leads its own group too, so its group needs no second upload
