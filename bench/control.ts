@@ -110,7 +110,7 @@ async function bench(n: number): Promise<void> {
       const machine = Math.floor(i / TABS_PER_MACHINE);
       tabs[machine % children.length].push({ machineId: `m${machine}`, tabId: `w${i}` });
     }
-    const rampMs = Math.max(2000, n * 2);
+    const rampMs = Math.max(2000, n * 3);
     children.forEach((c, i) => c.send({ type: 'tabs', url: server.url, tabs: tabs[i], spec: TINY_SPEC, seed: SEED, rampMs, tau: TAU }));
     const failed = (await Promise.all(children.map((c) => c.next('ready')))).reduce((s, r) => s + r.failed, 0);
     await new Promise((r) => setTimeout(r, WARMUP_MS));

@@ -30,7 +30,7 @@ const timers: NodeJS.Timeout[] = [];
 
 /** One tab: hello, then a report every second (step += tau, a noisy falling loss) and a heartbeat every heartbeatMs. */
 async function openTab(m: Extract<ToChild, { type: 'tabs' }>, tab: Tab, machine: Credential | undefined, weights: Float32Array): Promise<Credential> {
-  const socket: TabSocket = io(`${m.url}${WORKER_NAMESPACE}`, { transports: ['websocket'], forceNew: true, reconnection: false });
+  const socket: TabSocket = io(`${m.url}${WORKER_NAMESPACE}`, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 60000 });
   let step = 0;
   const loss = () => 2 * Math.exp(-step / 5000) * (1 + 0.1 * Math.random());
   socket.on('roles', () => {

@@ -105,4 +105,9 @@ test('roles go only to the tabs whose roles changed', () => {
   tabs.forEach((w) => (w.socket.roles = []));
   copies.reelect(a);
   assert.deepEqual(pushed(), [], 'a full election that changes nothing pushes nothing');
+  // a new global copy changes only a version, which the next ack carries: every tab is compared (as after a check), none pushed
+  a.globalCopy = { leaderId: 'b2', version: 7, step: 10, weights: new Float32Array(1) };
+  a.leaders = { ...a.leaders, global: null };
+  copies.reelect(a, a1);
+  assert.deepEqual(pushed(), []);
 });

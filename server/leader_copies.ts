@@ -337,8 +337,8 @@ export class LeaderCopies {
   }
 
   /**
-   * Sends their roles to the tabs of `groups` (null: every tab) whose roles differ from what their connection was
-   * last sent: a change of one group's leader reaches its few tabs, not every tab.
+   * Sends their roles to the tabs of `groups` (null: every tab) whose standing differs from what their connection
+   * was last sent: a change of one group's leader reaches its few tabs, not every tab.
    */
   private pushRoles(a: ActiveRun, groups: readonly string[] | null): void {
     const tabs = groups ? groups.flatMap((g) => this.membersOf(g)) : this.ctx.workers.values();
@@ -346,14 +346,18 @@ export class LeaderCopies {
       if (!w.socket) continue;
       const roles = this.rolesOf(a, w);
       const sent = this.rolesSent.get(w.socket.id);
-      if (sent && sameRoles(sent, roles)) continue;
+      if (sent && sameStanding(sent, roles)) continue;
       this.rolesSent.set(w.socket.id, roles);
       w.socket.emit('roles', roles);
     }
   }
 }
 
-function sameRoles(x: Roles, y: Roles): boolean {
+/**
+ * Roles that differ only in copy versions are the same standing: every report's ack carries the versions, and
+ * pushing each new global copy's version to every tab would add a message per tab per global check.
+ */
+function sameStanding(x: Roles, y: Roles): boolean {
   return x.runId === y.runId && x.isLocalLeader === y.isLocalLeader && x.isGlobalLeader === y.isGlobalLeader && x.quarantined === y.quarantined
-    && x.localLeader?.version === y.localLeader?.version && x.globalLeader?.version === y.globalLeader?.version;
+    && (x.localLeader === null) === (y.localLeader === null) && (x.globalLeader === null) === (y.globalLeader === null);
 }
