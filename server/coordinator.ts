@@ -281,7 +281,7 @@ export class Coordinator {
       this.reelect(w);
     }
     const proof = this.proofs.onReport(a, w, r.step, r.commitment);
-    ack?.({ ok: true, roles: this.leaderCopies.rolesSentTo(a, w), proof });
+    ack?.({ ok: true, roles: this.leaderCopies.rolesOf(a, w), proof });
   }
 
   /** A volunteer names its machine (every tab of its browser) on the leaderboard. */

@@ -26,7 +26,11 @@ export class LeaderCopies {
   private readonly claims = new BestClaims();
   /** The global leader at the last election: its group is elected again with the next changed worker's. */
   private electedGlobal: LiveWorker | null = null;
-  /** The roles each connection was last sent (by socket id), so that only changed roles are pushed. */
+  /**
+   * The roles each connection was last pushed (by socket id), so that only changed roles are pushed. Report acks are
+   * not counted: a tab may apply an ack after a push that overtook it in the same read, and then only a later push
+   * (compared with the last one) puts it right.
+   */
   private readonly rolesSent = new Map<string, Roles>();
 
   constructor(
@@ -316,14 +320,7 @@ export class LeaderCopies {
     });
   }
 
-  /** The roles a report's ack carries: remembered as sent, like a push. */
-  rolesSentTo(a: ActiveRun, w: LiveWorker): Roles {
-    const roles = this.rolesOf(a, w);
-    if (w.socket) this.rolesSent.set(w.socket.id, roles);
-    return roles;
-  }
-
-  private rolesOf(a: ActiveRun, w: LiveWorker): Roles {
+  rolesOf(a: ActiveRun, w: LiveWorker): Roles {
     const localId = a.leaders.local.get(w.machineId) ?? null;
     const localCopy = a.groupCopies.get(w.machineId);
     return {
