@@ -1,5 +1,6 @@
 // The run store: one SQLite file under DATA_DIR. WAL mode and one implicit transaction per statement, so a
-// write that returned is on disk and a kill -9 loses nothing that was stored. Its size stays bounded: checkpoints are
+// write that returned is on disk and a kill -9 loses nothing that was stored, but for the per-report rows (worker
+// metrics, events outside a transaction), written in batches (see flush). Its size stays bounded: checkpoints are
 // pruned as each new one is stored, and a periodic compaction thins old metrics (server/retention.ts says what stays).
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
