@@ -17,6 +17,7 @@ declare module 'better-sqlite3' {
       transaction<F extends (...args: never[]) => unknown>(fn: F): F;
       close(): this;
       readonly open: boolean;
+      readonly inTransaction: boolean;
     }
   }
   const Database: new (filename: string, options?: { readonly?: boolean; fileMustExist?: boolean }) => Database.Database;

@@ -157,6 +157,7 @@ export class Coordinator {
       this.recorder.accountRunningTime(this.active);
       this.recorder.persist(this.active, true);
     }
+    this.store.flush();
   }
 
   private broadcastState(a: ActiveRun): void {
@@ -247,7 +248,7 @@ export class Coordinator {
     if (!ack) this.assign(w);
     else if (assignment) this.afterAssign(w, assignment);
     socket.emit('credit', this.store.credits.creditOf(machineId, tabId));
-    this.reelect();
+    this.reelect(w);
   }
 
   private onReport(socket: WorkerSocket, args: unknown[], reject: Reject): void {
@@ -280,7 +281,7 @@ export class Coordinator {
       if (!w.trained) this.store.addEvent(a.run.id, now, 'join', w.workerId, `trains on machine ${w.machineId}`);
       Object.assign(w, { step: r.step, stepAt: now, loss: r.lossEstimate, trained: true, dirty: true });
       this.store.addWorkerMetric(a.run.id, { t: now, workerId: w.workerId, machineId: w.machineId, step: r.step, loss: r.lossEstimate, samplesPerSec, samples });
-      this.reelect();
+      this.reelect(w);
     }
     const proof = this.proofs.onReport(a, w, r.step, r.commitment);
     ack?.({ ok: true, roles: this.leaderCopies.rolesOf(a, w), proof });
@@ -313,7 +314,7 @@ export class Coordinator {
     if (paused !== w.paused) {
       w.paused = paused;
       w.dirty = true;
-      this.reelect();
+      this.reelect(w);
     }
   }
 
@@ -359,7 +360,7 @@ export class Coordinator {
       this.store.addEvent(a.run.id, this.now(), 'upload-rejected', w.workerId, reason);
       this.leaderCopies.quarantine(a, w, `upload rejected: ${reason}`);
       fail(`weights rejected: ${reason}`);
-      return this.reelect();
+      return this.reelect(w);
     }
     if (a.baseline) {
       a.baseline.onUpload(w.workerId, weights, meta.step);
@@ -380,7 +381,7 @@ export class Coordinator {
       w.dirty = true;
       this.store.addEvent(this.active.run.id, this.now(), 'leave', w.workerId, `left machine ${w.machineId}`);
     }
-    this.reelect();
+    this.reelect(w);
   }
 
   // ---- assignment
@@ -431,11 +432,12 @@ export class Coordinator {
 
   // ---- elections and upload requests, for lsgd's leaders and the baselines alike
 
-  private reelect(): void {
+  /** `changed`: the one worker whose claim or standing changed (lsgd then elects only its group); none: elect all. */
+  private reelect(changed: LiveWorker | null = null): void {
     const a = this.active;
     if (!a || a.run.state !== 'running') return;
     if (a.baseline) return a.baseline.membershipChanged();
-    this.leaderCopies.reelect(a);
+    this.leaderCopies.reelect(a, changed);
   }
 
   private requestUpload(a: ActiveRun, w: LiveWorker): void {
@@ -462,9 +464,10 @@ export class Coordinator {
     this.identities.sweep(now, now - identityIdleMs);
   }
 
-  /** Identities that expired, heartbeat timeouts, lost upload requests, running time and the minutes stop condition. */
+  /** The reports' metric rows, identities that expired, heartbeat timeouts, lost upload requests, running time and the minutes stop condition. */
   private tick(): void {
     const now = this.now();
+    this.store.flush();
     this.expireIdentities(now);
     const a = this.active;
     if (!a || a.run.state !== 'running') return;

@@ -47,12 +47,3 @@ function keep(best: Ranked, incumbent: Ranked | undefined, hysteresis: number): 
 function byLossThenId(a: { loss: number; workerId: string }, b: { loss: number; workerId: string }): number {
   return a.loss - b.loss || (a.workerId < b.workerId ? -1 : a.workerId > b.workerId ? 1 : 0);
 }
-
-/** Groups whose local leader differs between two elections, and whether the global leader changed. */
-export function leaderChanges(before: Leaders, after: Leaders): { groups: string[]; global: boolean } {
-  const groups = new Set([...before.local.keys(), ...after.local.keys()]);
-  return {
-    groups: [...groups].filter((g) => before.local.get(g) !== after.local.get(g)),
-    global: before.global !== after.global,
-  };
-}

@@ -7,8 +7,9 @@
 // only choose whom to measure; once measured, standing is what the server measured. The rules are plain functions
 // in election.ts, global_gate.ts and relay.ts; this applies them.
 import type { Roles, UploadReply } from '../shared/protocol.ts';
+import { BestClaims } from './best_claims.ts';
 import { globalCopyObject, noticeOf } from './copy_objects.ts';
-import { electLocal, leaderChanges } from './election.ts';
+import { electLocal } from './election.ts';
 import type { Measured } from './evaluator.ts';
 import { compare, driftCeiling, relativeDistance, verdict } from './global_gate.ts';
 import { isEligible, normReference, type ActiveRun, type CoordinatorContext, type LiveWorker, type StoredCopy } from './live_state.ts';
@@ -24,36 +25,97 @@ const RECENT_GLOBALS = 8;
 const ANCHORS = 64;
 
 export class LeaderCopies {
+  /** Workers by machine group (see index). */
+  private readonly groups = new Map<string, Map<string, LiveWorker>>();
+  /** Claims for challengerDue, resynced for each worker an election looks at. */
+  private readonly claims = new BestClaims();
+  /** The global leader at the last election: its group is elected again with the next changed worker's. */
+  private electedGlobal: LiveWorker | null = null;
+  /**
+   * The roles each connection was last pushed (by socket id), so that only changed roles are pushed. Report acks are
+   * not counted: a tab may apply an ack after a push that overtook it in the same read, and then only a later push
+   * (compared with the last one) puts it right.
+   */
+  private readonly rolesSent = new Map<string, Roles>();
+
   constructor(
     private readonly ctx: CoordinatorContext,
     private readonly recorder: RunRecorder,
   ) {}
 
-  /** Elects the local leaders, keeps or drops the global leader, picks a challenger when one is due, and asks for uploads. */
-  reelect(a: ActiveRun): void {
+  /**
+   * Elects the local leaders, keeps or drops the global leader, picks a challenger when one is due, and asks for
+   * uploads. With `changed` (a worker whose claim or standing changed) only its group is elected again, with those of
+   * the global leader now and at the last election: an election is idempotent, so every other group stays as a full
+   * election would leave it, and a report costs O(group size + log N), not a sort of every worker. What changes with
+   * time alone (a heartbeat that lapses, a bench that ends) waits for the next full election, once per tick.
+   */
+  reelect(a: ActiveRun, changed: LiveWorker | null = null): void {
     const now = this.ctx.now();
     const { config, workers, store } = this.ctx;
     const eligible = (w: LiveWorker | undefined): w is LiveWorker => w !== undefined && isEligible(w, now, config.heartbeatTimeoutMs);
-    const candidates = [...workers.values()].map((w) => ({ workerId: w.workerId, groupId: w.machineId, loss: w.loss, eligible: eligible(w) }));
-    const before = a.leaders;
+    if (changed) this.index(changed);
+    else this.reindex();
     if (a.verifiedGlobal && !eligible(workers.get(a.verifiedGlobal))) {
       store.addEvent(a.run.id, now, 'global-leader', a.verifiedGlobal, `${a.verifiedGlobal} left or stopped training; the next copy measured no worse takes over`);
       a.verifiedGlobal = null;
     }
-    const local = electLocal(candidates, before.local, config.electionHysteresis);
+    const groups = changed ? this.groupsToElect(changed, a.verifiedGlobal) : new Set([...a.leaders.local.keys(), ...this.groups.keys()]);
+    const members = changed ? [...groups].flatMap((g) => this.membersOf(g)) : [...workers.values()];
+    // a tab that left, paused or was quarantined drops its claim now; one whose heartbeat lapsed is passed over
+    for (const w of members) this.claims.set(w.workerId, w.socket && !w.quarantined && !w.paused ? w.loss : null);
+    const elected = electLocal(members.map((w) => ({ workerId: w.workerId, groupId: w.machineId, loss: w.loss, eligible: eligible(w) })), a.leaders.local, config.electionHysteresis);
     const incumbent = a.verifiedGlobal ? workers.get(a.verifiedGlobal)! : null;
     // the global leader leads its own group too, so its group needs no second upload
-    if (incumbent) local.set(incumbent.machineId, incumbent.workerId);
-    a.leaders = { local, global: a.verifiedGlobal };
-    const changes = leaderChanges(before, a.leaders);
-    for (const g of changes.groups) {
-      const id = local.get(g);
+    if (incumbent) elected.set(incumbent.machineId, incumbent.workerId);
+    const local = a.leaders.local;
+    const changedGroups: string[] = [];
+    for (const g of groups) {
+      const id = elected.get(g);
+      if (local.get(g) === id) continue;
+      changedGroups.push(g);
+      if (id) local.set(g, id);
+      else local.delete(g);
       store.addEvent(a.run.id, now, 'local-leader', id ?? null, id ? `${id} leads machine ${g}` : `machine ${g} has no leader`);
     }
+    const globalChanged = a.leaders.global !== a.verifiedGlobal;
+    a.leaders = { local, global: a.verifiedGlobal };
+    this.electedGlobal = incumbent;
     this.askUploads(a, now);
-    this.pushRoles(a, changes.groups.length > 0 || changes.global);
+    if (globalChanged) this.pushRoles(a, null);
+    else if (changedGroups.length > 0) this.pushRoles(a, changedGroups);
   }
 
+  /** The changed worker's group and those of the global leader now and at the last election (it leads its group). */
+  private groupsToElect(changed: LiveWorker, globalNow: string | null): Set<string> {
+    const groups = new Set([changed.machineId]);
+    if (this.electedGlobal) groups.add(this.electedGlobal.machineId);
+    const leader = globalNow ? this.ctx.workers.get(globalNow) : undefined;
+    if (leader) groups.add(leader.machineId);
+    return groups;
+  }
+
+  /** Workers by machine group, so a group is elected without a scan of every worker; rebuilt at each full election. */
+  private index(w: LiveWorker): void {
+    let group = this.groups.get(w.machineId);
+    if (!group) this.groups.set(w.machineId, (group = new Map()));
+    group.set(w.workerId, w);
+  }
+
+  private reindex(): void {
+    this.groups.clear();
+    for (const w of this.ctx.workers.values()) this.index(w);
+    this.claims.retain((id) => this.ctx.workers.has(id));
+    const sockets = new Set([...this.ctx.workers.values()].map((w) => w.socket?.id));
+    for (const id of this.rolesSent.keys()) if (!sockets.has(id)) this.rolesSent.delete(id);
+  }
+
+  /** A group's members still known to the coordinator (one forgotten since the last full election is left out). */
+  private membersOf(groupId: string): LiveWorker[] {
+    return [...(this.groups.get(groupId)?.values() ?? [])].filter((w) => this.ctx.workers.get(w.workerId) === w);
+  }
+
+  /** Only a global check asks for an upload now: local leaders share their copies inside their machine. */
   private askUploads(a: ActiveRun, now: number): void {
     const { workers, config } = this.ctx;
     const copyStep = (w: LiveWorker) => (a.globalCopy?.leaderId === w.workerId ? a.globalCopy.step : null);
@@ -92,13 +154,13 @@ export class LeaderCopies {
    */
   private challengerDue(a: ActiveRun, now: number): LiveWorker | null {
     const { workers, config } = this.ctx;
-    let best: LiveWorker | null = null;
-    for (const w of workers.values()) {
-      if (w.workerId === a.verifiedGlobal || w.loss === null || !isEligible(w, now, config.heartbeatTimeoutMs)) continue;
-      if ((a.benched.get(w.workerId)?.until ?? 0) > now) continue;
-      if (!best || w.loss < best.loss! || (w.loss === best.loss && w.workerId < best.workerId)) best = w;
-    }
-    if (!best) return null;
+    const claim = this.claims.best((id, loss) => {
+      const w = workers.get(id);
+      if (!w || w.loss !== loss || id === a.verifiedGlobal || !isEligible(w, now, config.heartbeatTimeoutMs)) return false;
+      return (a.benched.get(id)?.until ?? 0) <= now;
+    });
+    if (!claim) return null;
+    const best = workers.get(claim.workerId)!;
     const leader = a.verifiedGlobal ? workers.get(a.verifiedGlobal) : undefined;
     if (!leader || leader.loss === null) return best;
     if (best.loss! < leader.loss * (1 - config.electionHysteresis)) return best;
@@ -165,7 +227,7 @@ export class LeaderCopies {
     a.anchors = [...a.anchors, { t: now, loss: measured.loss }].slice(-ANCHORS);
     const version = this.accept(a, w, upload);
     done({ ok: true, version });
-    this.pushRoles(a, true);
+    this.pushRoles(a, null);
   }
 
   /** A copy measured no better: the worker's claims are ignored for a while, longer after each failure. */
@@ -233,8 +295,29 @@ export class LeaderCopies {
     };
   }
 
-  private pushRoles(a: ActiveRun, changed: boolean): void {
-    if (!changed) return;
-    for (const w of this.ctx.workers.values()) w.socket?.emit('roles', this.rolesOf(a, w));
+  /**
+   * Sends their roles to the tabs of `groups` (null: every tab) whose standing differs from what their connection
+   * was last sent: a change of one group's leader reaches its few tabs, not every tab.
+   */
+  private pushRoles(a: ActiveRun, groups: readonly string[] | null): void {
+    const tabs = groups ? groups.flatMap((g) => this.membersOf(g)) : this.ctx.workers.values();
+    for (const w of tabs) {
+      if (!w.socket) continue;
+      const roles = this.rolesOf(a, w);
+      const sent = this.rolesSent.get(w.socket.id);
+      if (sent && sameStanding(sent, roles)) continue;
+      this.rolesSent.set(w.socket.id, roles);
+      w.socket.emit('roles', roles);
+    }
   }
+}
+
+/**
+ * Roles that differ only in the global copy's version are the same standing: every report's ack carries it, and
+ * pushing each new global copy's version to every tab would add a message per tab per global check. A new local
+ * leader is news (its group's tabs take local copies only from the handle they were told).
+ */
+function sameStanding(x: Roles, y: Roles): boolean {
+  return x.runId === y.runId && x.isLocalLeader === y.isLocalLeader && x.isGlobalLeader === y.isGlobalLeader && x.quarantined === y.quarantined
+    && x.localLeader?.handle === y.localLeader?.handle && (x.globalLeader === null) === (y.globalLeader === null);
 }

@@ -1,5 +1,6 @@
 // The run store: one SQLite file under DATA_DIR. WAL mode and one implicit transaction per statement, so a
-// write that returned is on disk and a kill -9 loses nothing that was stored. Its size stays bounded: checkpoints are
+// write that returned is on disk and a kill -9 loses nothing that was stored, but for the per-report rows (worker
+// metrics, events outside a transaction), written in batches (see flush). Its size stays bounded: checkpoints are
 // pruned as each new one is stored, and a periodic compaction thins old metrics (server/retention.ts says what stays).
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -9,6 +10,9 @@ import { Credits } from './credits.ts';
 import { checkpointsToKeep, EVENT_MESSAGE_CHARS, type RetentionPolicy } from './retention.ts';
 import type { CheckpointInfo, EvalMetric, LeaderMetric, RoundMetric, RunEvent, WorkerMetric, WorkerRecord } from '../shared/records.ts';
 import { runConfigSchema, runStateSchema, type RunConfig, type RunState, type RunView } from '../shared/run_config.ts';
+
+/** Rows buffered before one transaction writes them all (see Store.flush). */
+const BUFFERED_ROWS = 256;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -73,6 +77,9 @@ const toCheckpointInfo = (r: Row): CheckpointInfo => ({
 export class Store {
   private readonly db: Database.Database;
   private readonly compaction: Compaction;
+  private buffered: (() => void)[] = [];
+  /** Statements by their SQL, compiled once: a report's writes would otherwise spend more on compiling than on writing. */
+  private readonly statements = new Map<string, Database.Statement>();
   /** Verified contribution and nicknames: kept when a run is deleted (a volunteer's credit outlives the run). */
   readonly credits: Credits;
 
@@ -93,36 +100,67 @@ export class Store {
   }
 
   close(): void {
+    if (this.db.open) this.flush();
     this.compaction.close();
     if (this.db.open) this.db.close();
   }
 
   /** A whole compaction pass now, as if the clock read `now`; the store also runs one every retention.compactEveryMs. */
   compact(now: number): void {
+    this.flush();
     this.compaction.runNow(now);
+  }
+
+  private prepared(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
   }
 
   /** Runs `fn` as one transaction (nested calls become savepoints): all of its writes land, or none. */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    // the buffered rows go first, so events keep the order they happened in
+    return this.db.transaction(() => {
+      this.writeBuffered();
+      return fn();
+    })();
+  }
+
+  /**
+   * Writes the buffered rows (worker metrics, and events outside a transaction) in one transaction. They are buffered
+   * so that a report costs no commit of its own: written every BUFFERED_ROWS rows, at each flush (the coordinator's
+   * tick, a run's end, close) and before any read of them, so a crash (kill -9) loses at most the rows since the
+   * last flush: under one tick's, and fewer than BUFFERED_ROWS.
+   */
+  flush(): void {
+    if (this.buffered.length > 0) this.transaction(() => {});
+  }
+
+  private buffer(write: () => void): void {
+    this.buffered.push(write);
+    if (this.buffered.length >= BUFFERED_ROWS) this.flush();
+  }
+
+  private writeBuffered(): void {
+    const writes = this.buffered;
+    this.buffered = [];
+    for (const write of writes) write();
   }
 
   // ---- runs
 
   createRun(config: RunConfig, paramLength: number, now: number): RunView {
-    const info = this.db
-      .prepare('INSERT INTO runs (name, config, state, created_at, param_length) VALUES (?, ?, ?, ?, ?)')
-      .run(config.name, JSON.stringify(config), 'created', now, paramLength);
+    const info = this.prepared('INSERT INTO runs (name, config, state, created_at, param_length) VALUES (?, ?, ?, ?, ?)').run(config.name, JSON.stringify(config), 'created', now, paramLength);
     return this.getRun(Number(info.lastInsertRowid))!;
   }
 
   getRun(id: number): RunView | null {
-    const r = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    const r = this.prepared('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
     return r ? toRun(r) : null;
   }
 
   listRuns(): RunView[] {
-    return (this.db.prepare('SELECT * FROM runs ORDER BY id').all() as Row[]).map(toRun);
+    return (this.prepared('SELECT * FROM runs ORDER BY id').all() as Row[]).map(toRun);
   }
 
   runsInState(...states: RunState[]): RunView[] {
@@ -132,57 +170,53 @@ export class Store {
   setState(id: number, state: RunState, now: number): void {
     const started = state === 'running' ? now : null;
     const ended = state === 'stopped' || state === 'finished' ? now : null;
-    this.db
-      .prepare('UPDATE runs SET state = ?, started_at = COALESCE(started_at, ?), ended_at = COALESCE(?, ended_at) WHERE id = ?')
-      .run(state, started, ended, id);
+    this.prepared('UPDATE runs SET state = ?, started_at = COALESCE(started_at, ?), ended_at = COALESCE(?, ended_at) WHERE id = ?').run(state, started, ended, id);
   }
 
   setProgress(id: number, p: { step: number; rounds: number; runningMs: number }): void {
-    this.db.prepare('UPDATE runs SET step = ?, rounds = ?, running_ms = ? WHERE id = ?').run(p.step, p.rounds, Math.round(p.runningMs), id);
+    this.prepared('UPDATE runs SET step = ?, rounds = ?, running_ms = ? WHERE id = ?').run(p.step, p.rounds, Math.round(p.runningMs), id);
   }
 
   deleteRun(id: number): void {
+    this.flush();
     this.db.transaction(() => {
       for (const table of ['worker_metrics', 'leader_metrics', 'eval_metrics', 'rounds', 'workers', 'events', 'checkpoints']) {
-        this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`).run(id);
+        this.prepared(`DELETE FROM ${table} WHERE run_id = ?`).run(id);
       }
-      this.db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+      this.prepared('DELETE FROM runs WHERE id = ?').run(id);
     })();
   }
 
   // ---- time series
 
+  /** One row per report: buffered (see flush). */
   addWorkerMetric(runId: number, m: WorkerMetric): void {
-    this.db
-      .prepare('INSERT INTO worker_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(runId, m.t, m.workerId, m.machineId, m.step, m.loss, m.samplesPerSec, m.samples);
+    const insert = this.prepared('INSERT INTO worker_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.buffer(() => insert.run(runId, m.t, m.workerId, m.machineId, m.step, m.loss, m.samplesPerSec, m.samples));
   }
 
   addLeaderMetric(runId: number, m: LeaderMetric): void {
-    this.db.prepare('INSERT INTO leader_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(runId, m.t, m.kind, m.groupId, m.workerId, m.version, m.step, m.loss);
+    this.prepared('INSERT INTO leader_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(runId, m.t, m.kind, m.groupId, m.workerId, m.version, m.step, m.loss);
   }
 
   addEval(runId: number, m: EvalMetric): void {
-    this.db
-      .prepare('INSERT INTO eval_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(runId, m.t, m.step, m.version, m.workerId, m.samples, m.testLoss, m.testAccuracy);
+    this.prepared('INSERT INTO eval_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(runId, m.t, m.step, m.version, m.workerId, m.samples, m.testLoss, m.testAccuracy);
   }
 
   addRound(runId: number, m: RoundMetric): void {
-    this.db
-      .prepare('INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(runId, m.round, m.t, m.step, m.uploads, m.downloads, m.bytesUp, m.bytesDown);
+    this.prepared('INSERT OR REPLACE INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(runId, m.round, m.t, m.step, m.uploads, m.downloads, m.bytesUp, m.bytesDown);
   }
 
   /** The stored counts of one round (the open one, after a restart), null when it has none yet. */
   round(runId: number, round: number): Pick<RoundMetric, 'uploads' | 'downloads' | 'bytesUp' | 'bytesDown'> | null {
-    const r = this.db.prepare('SELECT uploads, downloads, bytes_up, bytes_down FROM rounds WHERE run_id = ? AND round = ?').get(runId, round) as Row | undefined;
+    const r = this.prepared('SELECT uploads, downloads, bytes_up, bytes_down FROM rounds WHERE run_id = ? AND round = ?').get(runId, round) as Row | undefined;
     return r ? { uploads: r.uploads as number, downloads: r.downloads as number, bytesUp: r.bytes_up as number, bytesDown: r.bytes_down as number } : null;
   }
 
   /** Rows with t > since, oldest first, at most `limit` per series. */
   metrics(runId: number, since: number, limit: number) {
-    const q = (table: string) => this.db.prepare(`SELECT * FROM ${table} WHERE run_id = ? AND t > ? ORDER BY t LIMIT ?`).all(runId, since, limit) as Row[];
+    this.flush();
+    const q = (table: string) => this.prepared(`SELECT * FROM ${table} WHERE run_id = ? AND t > ? ORDER BY t LIMIT ?`).all(runId, since, limit) as Row[];
     return {
       workers: q('worker_metrics').map((r): WorkerMetric => ({
         t: r.t as number, workerId: r.worker_id as string, machineId: r.machine_id as string, step: r.step as number,
@@ -206,13 +240,11 @@ export class Store {
   // ---- workers and events
 
   saveWorker(runId: number, w: WorkerRecord): void {
-    this.db
-      .prepare(
-        `INSERT INTO workers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, worker_id) DO UPDATE SET
-         machine_id = excluded.machine_id, adapter = excluded.adapter, last_seen = excluded.last_seen, bytes_up = excluded.bytes_up,
-         bytes_down = excluded.bytes_down, malformed = excluded.malformed, quarantined = excluded.quarantined`,
-      )
-      .run(runId, w.workerId, w.machineId, JSON.stringify(w.adapter), w.firstSeen, w.lastSeen, w.bytesUp, w.bytesDown, w.malformed, w.quarantined ? 1 : 0);
+    this.prepared(
+      `INSERT INTO workers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, worker_id) DO UPDATE SET
+       machine_id = excluded.machine_id, adapter = excluded.adapter, last_seen = excluded.last_seen, bytes_up = excluded.bytes_up,
+       bytes_down = excluded.bytes_down, malformed = excluded.malformed, quarantined = excluded.quarantined`,
+    ).run(runId, w.workerId, w.machineId, JSON.stringify(w.adapter), w.firstSeen, w.lastSeen, w.bytesUp, w.bytesDown, w.malformed, w.quarantined ? 1 : 0);
   }
 
   saveWorkers(runId: number, ws: readonly WorkerRecord[]): void {
@@ -220,19 +252,24 @@ export class Store {
   }
 
   workers(runId: number): WorkerRecord[] {
-    return (this.db.prepare('SELECT * FROM workers WHERE run_id = ? ORDER BY worker_id').all(runId) as Row[]).map((r) => ({
+    return (this.prepared('SELECT * FROM workers WHERE run_id = ? ORDER BY worker_id').all(runId) as Row[]).map((r) => ({
       workerId: r.worker_id as string, machineId: r.machine_id as string, adapter: JSON.parse(r.adapter as string),
       firstSeen: r.first_seen as number, lastSeen: r.last_seen as number, bytesUp: r.bytes_up as number,
       bytesDown: r.bytes_down as number, malformed: r.malformed as number, quarantined: r.quarantined === 1,
     }));
   }
 
+  /** Buffered (see flush), but inside a transaction, whose other writes it belongs with. */
   addEvent(runId: number | null, t: number, kind: string, workerId: string | null, message: string): void {
-    this.db.prepare('INSERT INTO events (run_id, t, kind, worker_id, message) VALUES (?, ?, ?, ?, ?)').run(runId, t, kind, workerId, message.slice(0, EVENT_MESSAGE_CHARS));
+    const insert = this.prepared('INSERT INTO events (run_id, t, kind, worker_id, message) VALUES (?, ?, ?, ?, ?)');
+    const write = () => insert.run(runId, t, kind, workerId, message.slice(0, EVENT_MESSAGE_CHARS));
+    if (this.db.inTransaction) write();
+    else this.buffer(write);
   }
 
   events(runId: number, sinceId: number, limit: number): RunEvent[] {
-    return (this.db.prepare('SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?').all(runId, sinceId, limit) as Row[]).map((r) => ({
+    this.flush();
+    return (this.prepared('SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?').all(runId, sinceId, limit) as Row[]).map((r) => ({
       id: r.id as number, t: r.t as number, kind: r.kind as string, workerId: r.worker_id as string | null, message: r.message as string,
     }));
   }
@@ -243,37 +280,35 @@ export class Store {
   addCheckpoint(runId: number, c: { t: number; step: number; round: number; version: number; workerId: string; final: boolean; weights: Float32Array }): number {
     const blob = Buffer.from(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength);
     return this.transaction(() => {
-      const info = this.db
-        .prepare('INSERT INTO checkpoints (run_id, t, step, round, version, worker_id, final, weights) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(runId, c.t, c.step, c.round, c.version, c.workerId, c.final ? 1 : 0, blob);
+      const info = this.prepared('INSERT INTO checkpoints (run_id, t, step, round, version, worker_id, final, weights) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(runId, c.t, c.step, c.round, c.version, c.workerId, c.final ? 1 : 0, blob);
       this.pruneCheckpoints(runId);
       return Number(info.lastInsertRowid);
     });
   }
 
   private pruneCheckpoints(runId: number): void {
-    const rows = this.db.prepare('SELECT id, t, final, test_accuracy FROM checkpoints WHERE run_id = ?').all(runId) as Row[];
+    const rows = this.prepared('SELECT id, t, final, test_accuracy FROM checkpoints WHERE run_id = ?').all(runId) as Row[];
     const records = rows.map((r) => ({ id: r.id as number, t: r.t as number, final: r.final === 1, testAccuracy: r.test_accuracy as number | null }));
-    const run = this.db.prepare('SELECT started_at FROM runs WHERE id = ?').get(runId) as Row | undefined;
+    const run = this.prepared('SELECT started_at FROM runs WHERE id = ?').get(runId) as Row | undefined;
     const started = (run?.started_at as number | null | undefined) ?? Math.min(...records.map((c) => c.t));
     const keep = checkpointsToKeep(records, this.retention, started);
-    const remove = this.db.prepare('DELETE FROM checkpoints WHERE id = ?');
+    const remove = this.prepared('DELETE FROM checkpoints WHERE id = ?');
     for (const c of records) if (!keep.has(c.id)) remove.run(c.id);
   }
 
   setCheckpointEval(id: number, testLoss: number, testAccuracy: number): void {
-    this.db.prepare('UPDATE checkpoints SET test_loss = ?, test_accuracy = ? WHERE id = ?').run(testLoss, testAccuracy, id);
+    this.prepared('UPDATE checkpoints SET test_loss = ?, test_accuracy = ? WHERE id = ?').run(testLoss, testAccuracy, id);
   }
 
   checkpoints(runId: number): CheckpointInfo[] {
     const cols = 'id, t, step, round, version, worker_id, final, test_loss, test_accuracy, length(weights) AS bytes';
-    return (this.db.prepare(`SELECT ${cols} FROM checkpoints WHERE run_id = ? ORDER BY id`).all(runId) as Row[]).map(toCheckpointInfo);
+    return (this.prepared(`SELECT ${cols} FROM checkpoints WHERE run_id = ? ORDER BY id`).all(runId) as Row[]).map(toCheckpointInfo);
   }
 
   checkpoint(runId: number, id?: number): Checkpoint | null {
     const r = (id === undefined
-      ? this.db.prepare('SELECT *, length(weights) AS bytes FROM checkpoints WHERE run_id = ? ORDER BY id DESC LIMIT 1').get(runId)
-      : this.db.prepare('SELECT *, length(weights) AS bytes FROM checkpoints WHERE run_id = ? AND id = ?').get(runId, id)) as Row | undefined;
+      ? this.prepared('SELECT *, length(weights) AS bytes FROM checkpoints WHERE run_id = ? ORDER BY id DESC LIMIT 1').get(runId)
+      : this.prepared('SELECT *, length(weights) AS bytes FROM checkpoints WHERE run_id = ? AND id = ?').get(runId, id)) as Row | undefined;
     if (!r) return null;
     const blob = r.weights as Buffer;
     // copy: the blob's offset need not be 4-byte aligned

@@ -148,13 +148,17 @@ export class TestWorker {
   weights: () => Uint8Array;
 
   readonly states: string[] = [];
+  private rolesPushed = 0;
 
   constructor(readonly url: string, readonly machine: string, readonly tab: string, weights?: () => Uint8Array) {
     this.socket = io(`${url}${WORKER_NAMESPACE}`, { transports: ['websocket'], forceNew: true, reconnection: false });
     // by default a new copy per upload that measures exactly as good as the run's initialisation
     this.weights = weights ?? (() => weightsToBytes(shiftedBiases(initialParameters(TINY_SPEC, 3), 1e-3 * ++copiesMade)));
     this.socket.on('assignment', (a) => (this.assignment = a));
-    this.socket.on('roles', (r) => (this.roles = r));
+    this.socket.on('roles', (r) => {
+      this.roles = r;
+      this.rolesPushed++;
+    });
     this.socket.on('runState', (s) => this.states.push(s.state));
     this.socket.on('protocolError', (e) => this.errors.push(e.error));
     this.socket.on('copyNotice', (notice) => {
@@ -187,8 +191,10 @@ export class TestWorker {
 
   async report(step: number, loss: number, commitment?: Commitment): Promise<ReportReply> {
     this.step = step;
+    const pushed = this.rolesPushed;
     const reply = await this.socket.timeout(5000).emitWithAck('report', { runId: this.assignment!.runId, step, lossEstimate: loss, commitment });
-    if (reply.ok) this.roles = reply.roles;
+    // a push that arrived meanwhile may be newer than the ack (both in one read, the ack applied last): it stands
+    if (reply.ok && this.rolesPushed === pushed) this.roles = reply.roles;
     return reply;
   }
 

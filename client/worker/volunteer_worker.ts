@@ -88,6 +88,8 @@ let active: ActiveRun | null = null;
 let intensity = 1;
 let userPaused = false;
 let heartbeat: ReturnType<typeof setInterval> | null = null;
+/** Roles pushes received: a report's answer carries roles too, but a push that overtook it is newer. */
+let rolesPushed = 0;
 
 scope.onmessage = (event: MessageEvent<ToWorker>) => {
   const m = event.data;
@@ -153,7 +155,10 @@ function join(credentials: Credentials): void {
       void endRun().then(() => post({ type: 'status', status: 'waiting' }));
     }
   });
-  s.on('roles', (r) => onRoles(r));
+  s.on('roles', (r) => {
+    rolesPushed++;
+    onRoles(r);
+  });
   s.on('uploadRequest', ({ runId, requestId }) => void upload(runId, requestId));
   s.on('copyNotice', (notice) => void onCopyNotice(notice));
   s.on('averagedGradient', (meta, bytes) => active?.sync?.receive(meta, bytes));
@@ -268,9 +273,11 @@ function report(run: ActiveRun, exchange: Exchanged | null): boolean {
       keepState(run, step, { start: committed, end: exchange?.version ? exchange.before : committed, local });
       commitment = { digest: await stateDigest(a.runId, tabId, step, committed), local: local?.ref ?? null, global: pulls.global, exchange: exchange?.version ?? null };
     }
+    const pushesBefore = rolesPushed;
     const reply = await s.timeout(ACK_TIMEOUT_MS).emitWithAck('report', { runId: a.runId, step, lossEstimate, commitment }).catch((e: unknown) => errorText(e));
     if (typeof reply === 'string' || !reply.ok) return post({ type: 'notice', message: `report refused: ${typeof reply === 'string' ? reply : reply.error}` });
-    onRoles(reply.roles);
+    // the server pushes roles only when they change: an answer overtaken by a push would leave them stale for good
+    if (rolesPushed === pushesBefore) onRoles(reply.roles);
     // shared only once the coordinator holds the commitment that binds it
     const handle = reply.roles.isLocalLeader ? reply.roles.localLeader?.handle : undefined;
     if (handle && committed && a.algorithm === 'lsgd' && a.hyper.lambdaL > 0) run.machine.shareLocal({ ref: { leader: handle, step }, state: committed });
