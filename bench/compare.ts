@@ -85,7 +85,7 @@ interface EvalRow { t: number; testAccuracy: number }
 interface RoundRow { t: number; bytesUp: number; bytesDown: number }
 interface WorkerRow { t: number; workerId: string; step: number }
 interface Outcome {
-  label: string; hyper: Hyper; seconds: number[]; bytes: number[]; accuracy: number[]; bytesTotal: number; stepsTotal: number;
+  label: string; hyper: Hyper; seconds: number[]; bytes: number[]; accuracy: number[]; bytesTotal: number; rounds: number; stepsTotal: number;
   /** CPU seconds of this process (the coordinator and its threads; the bench's own share is small) during training. */
   coordinatorCpu: number;
   /** Each honest tab's steps, most first: whether a slow case is slow everywhere or in one tab (a leader, say). */
@@ -196,6 +196,7 @@ async function runCase(c: Case, budgetMinutes: number, attackers = 0): Promise<O
     bytes: evals.map((e) => bytesAt(e.t)),
     accuracy: evals.map((e) => e.testAccuracy),
     bytesTotal: workers.reduce((n, w) => n + w.bytesUp + w.bytesDown, 0),
+    rounds: rounds.length,
     stepsTotal: [...lastStep.values()].reduce((a, b) => a + b, 0),
     stepsPerTab: [...lastStep.values()].sort((a, b) => b - a),
     coordinatorCpu: (cpu.user + cpu.system) / 1e6,
@@ -248,6 +249,8 @@ const lines = outcomes.map((o) => {
     seconds_to_target: hit >= 0 ? Math.round(o.seconds[hit] * 10) / 10 : null,
     target,
     bytes_total: o.bytesTotal,
+    // what a round (a global copy, or a baseline's round) costs: totals differ with how many rounds fit the budget
+    bytes_per_round: o.rounds ? Math.round(o.bytesTotal / o.rounds) : null,
     steps_total: o.stepsTotal,
     steps_per_tab: o.stepsPerTab,
     coordinator_cpu_s: Math.round(o.coordinatorCpu * 10) / 10,
@@ -268,7 +271,7 @@ const medians = repeat > 1 ? [...byCase.values()].map((runs) => {
   return {
     algorithm: runs[0].algorithm, ...(runs[0].byzantine !== undefined ? { byzantine: runs[0].byzantine } : {}), runs: runs.length, target,
     median_seconds_to_target: Number.isFinite(m) ? m : null, median_best_test_acc: r4(median(runs.map((l) => l.best_test_acc))),
-    median_bytes_total: median(runs.map((l) => l.bytes_total)), median_steps_total: median(runs.map((l) => l.steps_total)),
+    median_bytes_total: median(runs.map((l) => l.bytes_total)), median_bytes_per_round: median(runs.map((l) => l.bytes_per_round ?? 0)), median_steps_total: median(runs.map((l) => l.steps_total)),
     steps_total: runs.map((l) => l.steps_total), median_coordinator_cpu_s: median(runs.map((l) => l.coordinator_cpu_s)),
   };
 }) : [];
