@@ -7,7 +7,7 @@ import { decodeCopy } from '../shared/copy_encoding.ts';
 import { checkedLeaderCopy } from '../shared/leader_copy.ts';
 import type { ModelSpec } from '../shared/model.ts';
 import {
-  bytesToWeights, heartbeatSchema, helloSchema, nicknameSchema, reportSchema, uploadMetaSchema,
+  heartbeatSchema, helloSchema, nicknameSchema, reportSchema, uploadMetaSchema,
   type Assignment, type HelloReply, type NicknameReply, type ReportReply, type UploadReply,
 } from '../shared/protocol.ts';
 import { resolveModel, type RunView } from '../shared/run_config.ts';
