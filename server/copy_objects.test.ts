@@ -7,10 +7,13 @@ import { decodeCopy, encodeCopy, encodedByteLength } from '../shared/copy_encodi
 import { copyUrl, type CopyNotice } from '../shared/protocol.ts';
 import { api, createAndStart, shiftedBiases, startTestFlock, TestWorker, trainedWeights, until } from './test_support.ts';
 
+/** Scripted tabs send no heartbeats: a stall of a loaded machine past the default 1 s would lapse the leader's upload. */
+const QUIET_TABS = { heartbeatTimeoutMs: 30_000 };
+
 const get = (flock: { url: string }, path: string, headers: Record<string, string> = {}) => fetch(`${flock.url}${path}`, { headers });
 
 test('a copy is an immutable object: strong ETag, cached for a year, 304 on a match, its hash as noticed; unknown versions are 404 and never cached', async () => {
-  const flock = await startTestFlock();
+  const flock = await startTestFlock(QUIET_TABS);
   try {
     const runId = await createAndStart(flock);
     const leader = new TestWorker(flock.url, 'A', 'lead', () => encodeCopy(shiftedBiases(trainedWeights(30), 1e-3), 'f32'));
@@ -42,7 +45,7 @@ test('a copy is an immutable object: strong ETag, cached for a year, 304 on a ma
 });
 
 test('bytes the server serves are counted (and stored) as it serves them, to the tab X-Flock-Tab names; a 304 counts nothing', async () => {
-  const flock = await startTestFlock();
+  const flock = await startTestFlock(QUIET_TABS);
   try {
     const runId = await createAndStart(flock);
     const leader = new TestWorker(flock.url, 'A', 'lead', () => encodeCopy(shiftedBiases(trainedWeights(30), 1e-3), 'f32'));
@@ -65,7 +68,7 @@ test('bytes the server serves are counted (and stored) as it serves them, to the
 });
 
 for (const encoding of ['f16', 'int8'] as const) test(`a run with copyEncoding ${encoding}: the leader uploads in it, followers get it in it, at its encoded size both ways`, async () => {
-  const flock = await startTestFlock();
+  const flock = await startTestFlock(QUIET_TABS);
   try {
     const runId = await createAndStart(flock, { copyEncoding: encoding });
     const weights = shiftedBiases(trainedWeights(30), 1e-3);
@@ -93,7 +96,7 @@ for (const encoding of ['f16', 'int8'] as const) test(`a run with copyEncoding $
 });
 
 test('an upload whose bytes do not fit its encoding is refused with a clear error and its sender cannot lead', async () => {
-  const flock = await startTestFlock();
+  const flock = await startTestFlock(QUIET_TABS);
   try {
     await createAndStart(flock, { copyEncoding: 'int8' });
     const bad = new TestWorker(flock.url, 'A', 'bad');

@@ -71,7 +71,8 @@ test('the README shows the nginx site this test runs', () => {
 
 test('behind nginx: tabs train over the proxied WebSocket, a copy leaves Flock once and is then served from the cache, a 404 is never cached', async () => {
   assert.ok(existsSync(NGINX), `${NGINX} not found: this test runs a real nginx; install it with \`apt-get install -y nginx\` (or \`npm run setup\`)`);
-  const flock = await startTestFlock();
+  // scripted tabs send no heartbeats: a stall of a loaded machine past the default 1 s would lapse the leader's upload
+  const flock = await startTestFlock({ heartbeatTimeoutMs: 30_000 });
   let nginx: ChildProcess | undefined;
   try {
     const proxy = await startNginx(flock.url);
