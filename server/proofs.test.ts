@@ -124,6 +124,24 @@ test('a tab that skips steps fails its proof, is quarantined and earns nothing; 
   }
 });
 
+test('a fast tab\'s stretch of many tau steps (its reports at most every 250 ms) is asked for and passes, up to proofMaxSteps', async () => {
+  const flock = await startTestFlock({ ...everyStretch, proofMaxSteps: 12 * TAU });
+  try {
+    await createAndStart(flock, runOf());
+    const t = await tab(flock, 'm1', 't1');
+    await t.trainAndReport(TAU);
+    await t.trainAndReport(10 * TAU);
+    assert.deepEqual({ from: t.lastProof!.from, to: t.lastProof!.to }, { from: TAU, to: 11 * TAU });
+    const reply = await t.prove(t.lastProof!);
+    assert.ok(reply.ok && reply.passed && reply.samples === 10 * TAU * BATCH, JSON.stringify(reply));
+    await t.trainAndReport(13 * TAU);
+    assert.equal(t.lastProof, null, 'a stretch beyond proofMaxSteps is not asked for');
+    t.close();
+  } finally {
+    await flock.close();
+  }
+});
+
 test('a replayed old proof fails', async () => {
   const flock = await startTestFlock(everyStretch);
   try {

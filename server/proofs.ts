@@ -104,9 +104,9 @@ export class ProofsOfWork {
     for (const s of t.digests.keys()) if (t.digests.size > DIGESTS_KEPT) t.digests.delete(s);
     this.prune(a);
     const { proofMaxSteps, proofQueue, proofProbability } = this.ctx.config;
-    // honest stretches are tau steps (more after a lost report); a longer one would buy its sender server CPU
-    const longest = Math.min(proofMaxSteps, 4 * a.run.config.hyper.tau);
-    if (!previous || t.challenge || previous.step >= step || step - previous.step > longest) return null;
+    // honest stretches are tau steps, more after a lost report or from a tab fast enough to hit the minimum report
+    // interval; proofMaxSteps bounds what replaying one costs the server
+    if (!previous || t.challenge || previous.step >= step || step - previous.step > proofMaxSteps) return null;
     if (this.verifier.pending + this.open.size >= proofQueue || this.random() >= proofProbability) return null;
     const global = previous.global === null ? null : a.copies.get(previous.global)?.decoded;
     const local = previous.local === null ? null : this.localCopy(t, previous.local);

@@ -296,6 +296,10 @@ export interface SocketData {
   workerId: string | null;
 }
 
+/** A tab reports every tau steps, but at most this often: a fast tab's period is then longer than tau steps, and a
+ *  coordinator of thousands of tabs gets a bounded number of reports per tab. */
+export const MIN_REPORT_INTERVAL_MS = 250;
+
 /** The namespace tabs connect to. */
 export const WORKER_NAMESPACE = '/worker';
 

@@ -18,7 +18,7 @@ import { GradientExchange } from './algorithms/sync_sgd.ts';
 import { decodeCopy, encodeCopy } from '../../shared/copy_encoding.ts';
 import { checkedLeaderCopy } from '../../shared/leader_copy.ts';
 import {
-  weightsToBytes, WORKER_NAMESPACE,
+  MIN_REPORT_INTERVAL_MS, weightsToBytes, WORKER_NAMESPACE,
   type Assignment, type ClientToServerEvents, type Commitment, type CopyNotice, type Credential, type ProofReply, type ProofRequest, type Roles, type ServerToClientEvents,
 } from '../../shared/protocol.ts';
 import { MachineCopies, type LocalCopy } from './machine_copies.ts';
@@ -69,6 +69,8 @@ interface ActiveRun {
   reporting: Promise<void>;
   losses: number[];
   lastReportStep: number;
+  /** performance.now() of the last report: reports are at most MIN_REPORT_INTERVAL_MS apart. */
+  lastReportAt: number;
   lastPushStep: number;
   /** sync-sgd only: the gradient barrier. */
   sync: GradientExchange | null;
@@ -185,7 +187,7 @@ async function assign(a: Assignment): Promise<void> {
   const run: ActiveRun = {
     assignment: a, control: new LoopControl(), trainer: null, roles: null, copies: {}, applied: { local: null, global: null }, kept: new Map(), reporting: Promise.resolve(), unprovable: false,
     machine: new MachineCopies(a.runId, tabId, (copy) => onLocalCopy(run, copy)),
-    losses: [], lastReportStep: a.startStep, lastPushStep: a.startStep, sync: null, coupling: null, firstGlobal, gotGlobal, finished: Promise.resolve(),
+    losses: [], lastReportStep: a.startStep, lastReportAt: -Infinity, lastPushStep: a.startStep, sync: null, coupling: null, firstGlobal, gotGlobal, finished: Promise.resolve(),
   };
   run.control.setIntensity(intensity);
   if (userPaused || a.state !== 'running') run.control.pause();
@@ -238,7 +240,8 @@ async function train(run: ActiveRun): Promise<void> {
 }
 
 /**
- * Every tau steps (a communication step): takes the leader copies that arrived, then reports, committing to the
+ * Every tau steps, and at most every MIN_REPORT_INTERVAL_MS (a communication step): takes the leader copies that
+ * arrived, then reports, committing to the
  * state after this step and to the copies it pulls toward (proofs of work): with the periodic pull, once, right
  * after the committed state; with the penalty, through the steps until the next report; easgd commits to the
  * exchange just taken. The state is copied on the GPU queue now and read, hashed and sent while training goes on.
@@ -248,11 +251,14 @@ function report(run: ActiveRun, exchange: Exchanged | null): boolean {
   const a = run.assignment;
   const t = run.trainer;
   // easgd reports at its exchanges, so that each commitment follows the exchange it names
-  const due = a.algorithm === 'easgd' ? exchange !== null : t !== null && t.runStep - run.lastReportStep >= a.hyper.tau;
+  const due = a.algorithm === 'easgd'
+    ? exchange !== null
+    : t !== null && t.runStep - run.lastReportStep >= a.hyper.tau && performance.now() - run.lastReportAt >= MIN_REPORT_INTERVAL_MS;
   if (!t || !due || run.losses.length === 0 || !socket?.connected) return false;
   const step = t.runStep;
   const globalDue = globalPullDue(run.lastReportStep, step, a.hyper.tauG ?? a.hyper.tau);
   run.lastReportStep = step;
+  run.lastReportAt = performance.now();
   const lossEstimate = lossEstimateOf(run);
   let pulls = applyCopies(run);
   const state = PROVABLE.has(a.algorithm) && !run.unprovable ? t.getState() : null;
