@@ -223,7 +223,7 @@ export class RunViewPanel {
 /** The algorithm with the knobs it reads. */
 function algorithmSummary(c: RunConfig): string {
   const h = c.hyper;
-  if (c.algorithm === 'lsgd') return `lsgd, ${h.pull} pull (λL ${h.lambdaL}, λG ${h.lambdaG}, τ ${h.tau}${h.pull === 'periodic' ? `, τG ${h.tauG ?? h.tau}` : ''})`;
+  if (c.algorithm === 'lsgd') return `lsgd, ${h.pull} pull (λL ${h.lambdaL}, λG ${h.lambdaG}, τ ${h.tau}${h.pull === 'periodic' ? `, τG ${h.tauG ?? h.tau}` : ''}), ${c.copyEncoding} copies`;
   if (c.algorithm === 'easgd') return `easgd (α ${h.alpha}, τ ${h.tau})`;
   if (c.algorithm === 'parle') return `parle (γ ${h.gamma}, ρ ${h.rho}, τ ${h.tau})`;
   if (c.algorithm === 'grawa') return `grawa (λ ${h.lambda}, τ ${h.tau})`;
