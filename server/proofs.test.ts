@@ -208,7 +208,10 @@ for (const pull of PULLS) test(`lsgd (${pull} pull): a stretch that pulls toward
     // they report first when they commit, after the copy came: a claim before it would make them challengers whose
     // upload requests, never answered here, hold the check slot the leader's copy needs
     const [honest, skipper] = [await tab(flock, 'm1', 't1'), await tab(flock, 'm2', 't2')];
-    await until('a global copy at both followers', () => honest.lastCopy !== null && skipper.lastCopy !== null, 10000);
+    await until('a global copy at both followers', () => honest.lastCopy !== null && skipper.lastCopy !== null, 10000).catch(async (err: Error) => {
+      const events = (await api(flock, 'GET', `/api/runs/${honest.assignment!.runId}/events`)).body;
+      throw new Error(`${err.message}; leader requests ${leader.requests.length}, uploads ${JSON.stringify(leader.uploads)}; followers' notices ${honest.copies.length}, ${skipper.copies.length}, errors ${JSON.stringify([...honest.errors, ...skipper.errors])}; events ${JSON.stringify(events)}`);
+    });
     const copy = honest.lastCopy!;
     const named = { local: null, global: honest.copies.at(-1)!.version };
     const rates = { ...RATES, lambdaL: 0, lambdaG: 0.5 };
