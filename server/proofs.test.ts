@@ -171,7 +171,7 @@ test('a proof built from a leader copy it was sent fails, whether committed or o
     await createAndStart(flock, { ...runOf(), algorithm: 'lsgd' });
     const leader = new TestWorker(flock.url, 'm0', 'lead');
     await leader.hello();
-    await leader.report(10, 0.1);
+    assert.ok((await leader.report(TAU, 0.1)).ok);
     const lazy = await tab(flock, 'm1', 't1');
     const answers = await tab(flock, 'm2', 't2');
     await lazy.report(1, 5);
@@ -204,7 +204,7 @@ for (const pull of PULLS) test(`lsgd (${pull} pull): a stretch that pulls toward
     await createAndStart(flock, { algorithm: 'lsgd', hyper: { ...RATES, batch: BATCH, tau: TAU, lambdaL: 0, lambdaG: 0.5, pull } });
     const leader = new TestWorker(flock.url, 'm0', 'lead');
     await leader.hello();
-    await leader.report(10, 0.1);
+    assert.ok((await leader.report(TAU, 0.1)).ok);
     // they report first when they commit, after the copy came: a claim before it would make them challengers whose
     // upload requests, never answered here, hold the check slot the leader's copy needs
     const [honest, skipper] = [await tab(flock, 'm1', 't1'), await tab(flock, 'm2', 't2')];
