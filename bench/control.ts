@@ -7,7 +7,6 @@
 //
 // An lsgd run with lambdaL = lambdaG = 0: elections, roles, global checks and metrics run as in any lsgd run, but no
 // copy is relayed to followers and local leaders are not asked for uploads, so the data plane (bench:relay) stays out.
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,8 @@ import { startFlock } from '../server/app.ts';
 import { configSchema } from '../server/config.ts';
 import { api, syntheticDataset, TINY_SPEC } from '../server/test_support.ts';
 import { WORKER_NAMESPACE } from '../shared/protocol.ts';
+import { percentile } from '../shared/median.ts';
+import { ChildMailbox, ofType } from './child_mailbox.ts';
 import type { Tab, ToChild, ToParent } from './control_tabs.ts';
 
 const arg = (name: string, fallback: string) => {
@@ -33,38 +34,8 @@ const WARMUP_MS = 5000;
 const SEED = 1;
 const TAU = 10;
 
-/** A child process with a mailbox: `next` resolves on the first message of a type. */
-class Child {
-  readonly proc: ChildProcess;
-  private readonly inbox: ToParent[] = [];
-  private readonly waiting: { type: ToParent['type']; resolve: (m: ToParent) => void }[] = [];
-
-  constructor() {
-    this.proc = fork(new URL('./control_tabs.ts', import.meta.url), { execArgv: ['--import', 'tsx'] });
-    this.proc.on('message', (m: ToParent) => {
-      const i = this.waiting.findIndex((w) => w.type === m.type);
-      if (i < 0) return void this.inbox.push(m);
-      this.waiting.splice(i, 1)[0].resolve(m);
-    });
-    this.proc.on('exit', (code) => {
-      if (code !== 0 && code !== null) throw new Error(`bench tab process exited with code ${code}`);
-    });
-  }
-
-  send(m: ToChild): void {
-    this.proc.send(m);
-  }
-
-  next<T extends ToParent['type']>(type: T): Promise<Extract<ToParent, { type: T }>> {
-    const i = this.inbox.findIndex((m) => m.type === type);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as Extract<ToParent, { type: T }>);
-    return new Promise((resolve) => this.waiting.push({ type, resolve: resolve as (m: ToParent) => void }));
-  }
-}
-
-function percentile(xs: Float64Array, p: number): number {
-  return xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-}
+type Child = ChildMailbox<ToChild, ToParent>;
+const newChild = (): Child => new ChildMailbox(new URL('./control_tabs.ts', import.meta.url));
 
 /** Configuration: the product's defaults but where one would refuse the bench's tabs, which all come from 127.0.0.1. */
 function benchConfig(dataDir: string) {
@@ -102,7 +73,7 @@ async function startServer(dataDir: string): Promise<{ url: string; close: () =>
 async function bench(n: number): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'flock-bench-control-'));
   const server = await startServer(dataDir);
-  const children = Array.from({ length: Math.min(PROCS, n) }, () => new Child());
+  const children = Array.from({ length: Math.min(PROCS, n) }, newChild);
   try {
     // whole machines per child, so a machine's tabs share its credential there
     const tabs: Tab[][] = children.map(() => []);
@@ -112,7 +83,7 @@ async function bench(n: number): Promise<void> {
     }
     const rampMs = Math.max(2000, n * 3);
     children.forEach((c, i) => c.send({ type: 'tabs', url: server.url, tabs: tabs[i], spec: TINY_SPEC, seed: SEED, rampMs, tau: TAU }));
-    const failed = (await Promise.all(children.map((c) => c.next('ready')))).reduce((s, r) => s + r.failed, 0);
+    const failed = (await Promise.all(children.map((c) => c.next(ofType<ToParent, 'ready'>('ready'))))).reduce((s, r) => s + r.failed, 0);
     await new Promise((r) => setTimeout(r, WARMUP_MS));
 
     children.forEach((c) => c.send({ type: 'measure' }));
@@ -127,9 +98,9 @@ async function bench(n: number): Promise<void> {
     const rss = process.memoryUsage().rss;
     loopDelay.disable();
     children.forEach((c) => c.send({ type: 'stop' }));
-    const measured = await Promise.all(children.map((c) => c.next('measured')));
+    const measured = await Promise.all(children.map((c) => c.next(ofType<ToParent, 'measured'>('measured'))));
 
-    const latencies = Float64Array.from(measured.flatMap((m) => m.latencies)).sort();
+    const latencies = measured.flatMap((m) => m.latencies);
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const sum = (f: (m: (typeof measured)[number]) => number) => measured.reduce((s, m) => s + f(m), 0);
     console.log(JSON.stringify({

@@ -12,7 +12,6 @@
 // raw_tcp_fanout: one receiver per machine, in the same processes, reading the same encoded bytes from one plain TCP
 // server that writes one Buffer to every socket: the floor any fan-out of those bytes over loopback here pays.
 // Claim checks are stubbed (always pass) so only the relay is measured.
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket as NetSocket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,6 +24,8 @@ import { parameterLayout } from '../shared/layout.ts';
 import { startFlock } from '../server/app.ts';
 import { configSchema } from '../server/config.ts';
 import { api } from '../server/test_support.ts';
+import { percentile } from '../shared/median.ts';
+import { ChildMailbox, ofType } from './child_mailbox.ts';
 import type { Tab, ToChild, ToParent } from './relay_workers.ts';
 
 const HIDDEN = 1258; // 784*1258 + 1258 + 1258*10 + 10 = 1,000,120 parameters
@@ -48,43 +49,12 @@ const split = (count: number) => ({ count, pixels: new Uint8Array(count * 784), 
 const dataset: Dataset = { name: 'bench', sampleShape: { height: 28, width: 28, channels: 1 }, classes: 10, train: split(100), test: split(100) };
 const now = () => performance.timeOrigin + performance.now();
 
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-
 const ms = (x: number) => +x.toFixed(1);
 
-/** A child process with a mailbox: `next` resolves on the first message that matches. */
-class Child {
-  readonly proc: ChildProcess;
-  private readonly inbox: ToParent[] = [];
-  private readonly waiting: { match: (m: ToParent) => boolean; resolve: (m: ToParent) => void }[] = [];
+type Child = ChildMailbox<ToChild, ToParent>;
+const newChild = (): Child => new ChildMailbox(new URL('./relay_workers.ts', import.meta.url));
 
-  constructor() {
-    this.proc = fork(new URL('./relay_workers.ts', import.meta.url), { execArgv: ['--import', 'tsx'] });
-    this.proc.on('message', (m: ToParent) => {
-      const i = this.waiting.findIndex((w) => w.match(m));
-      if (i < 0) return void this.inbox.push(m);
-      this.waiting.splice(i, 1)[0].resolve(m);
-    });
-    this.proc.on('exit', (code) => {
-      if (code !== 0 && code !== null) throw new Error(`bench worker process exited with code ${code}`);
-    });
-  }
-
-  send(m: ToChild): void {
-    this.proc.send(m);
-  }
-
-  next<T extends ToParent>(match: (m: ToParent) => m is T): Promise<T> {
-    const i = this.inbox.findIndex(match);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as T);
-    return new Promise((resolve) => this.waiting.push({ match, resolve: resolve as (m: ToParent) => void }));
-  }
-}
-
-const isReady = (m: ToParent): m is Extract<ToParent, { type: 'ready' }> => m.type === 'ready';
+const isReady = ofType<ToParent, 'ready'>('ready');
 const receivedAt = (step: number) => (m: ToParent): m is Extract<ToParent, { type: 'received' }> => m.type === 'received' && m.step === step;
 const sentAt = (step: number) => (m: ToParent): m is Extract<ToParent, { type: 'sent' }> => m.type === 'sent' && m.step === step;
 
@@ -121,7 +91,7 @@ async function bench(n: number, machines: number, encoding: CopyEncoding): Promi
   const params = parameterLayout(SPEC).length;
   const modelBytes = params * 4;
   // a machine's tabs share one process, as they share one browser
-  const children = Array.from({ length: Math.min(PROCS, machines) }, () => new Child());
+  const children = Array.from({ length: Math.min(PROCS, machines) }, newChild);
   const childOf = (machine: number) => machine % children.length;
   try {
     const machinesIn = children.map((_, c) => Math.ceil((machines - c) / children.length));
