@@ -10,19 +10,24 @@ import { api, createAndStart, shiftedBiases, startTestFlock, TestWorker, trained
 /** Scripted tabs send no heartbeats: a stall of a loaded machine past the default 1 s would lapse the leader's upload. */
 const QUIET_TABS = { heartbeatTimeoutMs: 30_000 };
 
+/** An f32 run in which a leader's copy was accepted and fetched by a follower on another machine. */
+async function firstCopy(flock: { url: string }): Promise<{ runId: number; leader: TestWorker; follower: TestWorker; notice: CopyNotice }> {
+  const runId = await createAndStart(flock);
+  const leader = new TestWorker(flock.url, 'A', 'lead', () => encodeCopy(shiftedBiases(trainedWeights(30), 1e-3), 'f32'));
+  const follower = new TestWorker(flock.url, 'B', 'follow');
+  await leader.hello();
+  await follower.hello();
+  await leader.report(5, 0.5);
+  await until('the follower fetched the copy', () => follower.copies.length === 1);
+  return { runId, leader, follower, notice: follower.copies[0] };
+}
+
 const get = (flock: { url: string }, path: string, headers: Record<string, string> = {}) => fetch(`${flock.url}${path}`, { headers });
 
 test('a copy is an immutable object: strong ETag, cached for a year, 304 on a match, its hash as noticed; unknown versions are 404 and never cached', async () => {
   const flock = await startTestFlock(QUIET_TABS);
   try {
-    const runId = await createAndStart(flock);
-    const leader = new TestWorker(flock.url, 'A', 'lead', () => encodeCopy(shiftedBiases(trainedWeights(30), 1e-3), 'f32'));
-    const follower = new TestWorker(flock.url, 'B', 'follow');
-    await leader.hello();
-    await follower.hello();
-    await leader.report(5, 0.5);
-    await until('the follower fetched the copy', () => follower.copies.length === 1);
-    const notice: CopyNotice = follower.copies[0];
+    const { runId, leader, follower, notice } = await firstCopy(flock);
     const res = await get(flock, copyUrl(runId, notice.version));
     assert.equal(res.status, 200);
     const bytes = new Uint8Array(await res.arrayBuffer());
@@ -47,14 +52,7 @@ test('a copy is an immutable object: strong ETag, cached for a year, 304 on a ma
 test('bytes the server serves are counted (and stored) as it serves them, to the tab X-Flock-Tab names; a 304 counts nothing', async () => {
   const flock = await startTestFlock(QUIET_TABS);
   try {
-    const runId = await createAndStart(flock);
-    const leader = new TestWorker(flock.url, 'A', 'lead', () => encodeCopy(shiftedBiases(trainedWeights(30), 1e-3), 'f32'));
-    const follower = new TestWorker(flock.url, 'B', 'follow');
-    await leader.hello();
-    await follower.hello();
-    await leader.report(5, 0.5);
-    await until('the follower fetched the copy', () => follower.copies.length === 1);
-    const notice = follower.copies[0];
+    const { runId, leader, follower, notice } = await firstCopy(flock);
     const res = await get(flock, copyUrl(runId, notice.version));
     await get(flock, copyUrl(runId, notice.version), { 'if-none-match': res.headers.get('etag')! });
     const { rounds } = (await api(flock, 'GET', `/api/runs/${runId}/metrics`)).body as { rounds: { downloads: number; bytesDown: number }[] };
@@ -78,8 +76,7 @@ for (const encoding of ['f16', 'int8'] as const) test(`a run with copyEncoding $
     await follower.hello();
     assert.equal(follower.assignment!.copyEncoding, encoding);
     // the scripted leader says how its upload is encoded
-    leader.socket.off('uploadRequest');
-    leader.socket.on('uploadRequest', (r) => leader.socket.emit('upload', { runId: r.runId, requestId: r.requestId, step: leader.step, lossEstimate: 1, encoding }, leader.weights(), (reply) => leader.uploads.push(reply)));
+    leader.uploadEncoding = encoding;
     await leader.report(5, 0.5);
     await until('the follower fetched the copy', () => follower.copies.length === 1);
     const n = weights.length;
@@ -101,8 +98,9 @@ test('an upload whose bytes do not fit its encoding is refused with a clear erro
     await createAndStart(flock, { copyEncoding: 'int8' });
     const bad = new TestWorker(flock.url, 'A', 'bad');
     await bad.hello();
-    bad.socket.off('uploadRequest');
-    bad.socket.on('uploadRequest', (r) => bad.socket.emit('upload', { runId: r.runId, requestId: r.requestId, step: 5, lossEstimate: 1, encoding: 'int8' }, new Uint8Array(bad.assignment!.paramLength), (reply) => bad.uploads.push(reply)));
+    // int8 says 4 bytes a block of scales on top of one a value: one a value is short
+    bad.uploadEncoding = 'int8';
+    bad.weights = () => new Uint8Array(bad.assignment!.paramLength);
     await bad.report(5, 0.5);
     await until('the upload answered', () => bad.uploads.length === 1);
     assert.equal(bad.uploads[0].ok, false);

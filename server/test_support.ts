@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { decodeCopy } from '../shared/copy_encoding.ts';
+import { decodeCopy, type CopyEncoding } from '../shared/copy_encoding.ts';
 import { downloadCopy } from '../shared/copy_fetch.ts';
 import type { Dataset } from '../shared/dataset.ts';
 import { initialParameters } from '../shared/init.ts';
@@ -146,6 +146,8 @@ export class TestWorker {
   errors: string[] = [];
   step = 0;
   weights: () => Uint8Array;
+  /** How the upload says `weights()` are encoded; unsaid, the server takes f32. */
+  uploadEncoding: CopyEncoding | undefined = undefined;
 
   readonly states: string[] = [];
   private rolesPushed = 0;
@@ -171,7 +173,7 @@ export class TestWorker {
     });
     this.socket.on('uploadRequest', (r) => {
       this.requests.push(r.requestId);
-      this.socket.emit('upload', { runId: r.runId, requestId: r.requestId, step: this.step, lossEstimate: 1 }, this.weights(), (reply) => this.uploads.push(reply));
+      this.socket.emit('upload', { runId: r.runId, requestId: r.requestId, step: this.step, lossEstimate: 1, encoding: this.uploadEncoding }, this.weights(), (reply) => this.uploads.push(reply));
     });
   }
 
