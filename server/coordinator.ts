@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto';
 import { parameterLayout } from '../shared/layout.ts';
 import { decodeCopy } from '../shared/copy_encoding.ts';
-import { checkedLeaderCopy } from '../shared/leader_copy.ts';
 import type { ModelSpec } from '../shared/model.ts';
 import {
   heartbeatSchema, helloSchema, nicknameSchema, reportSchema, uploadMetaSchema,
@@ -351,7 +350,8 @@ export class Coordinator {
     let weights: Float32Array;
     try {
       // a view over the received message (copied only when unaligned): the socket does not reuse it
-      weights = checkedLeaderCopy(decodeCopy(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), meta.encoding, a.run.paramLength), a.run.paramLength);
+      // decoding checks the length and that every value is finite
+      weights = decodeCopy(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), meta.encoding, a.run.paramLength);
       const violation = normBoundViolation(weights, normReference(a), normBound(a, this.config));
       if (violation) throw new Error(`out of the norm bound: ${violation}`);
     } catch (err) {

@@ -358,7 +358,8 @@ async function onCopyNotice(notice: CopyNotice): Promise<void> {
   if (!run || run.assignment.runId !== notice.runId) return;
   try {
     const bytes = await run.machine.fetchGlobal(notice);
-    const weights = checkedLeaderCopy(decodeCopy(bytes, notice.encoding, run.assignment.paramLength), run.assignment.paramLength);
+    // decoding checks the length and that every value is finite
+    const weights = decodeCopy(bytes, notice.encoding, run.assignment.paramLength);
     // fetches may finish out of order: an older copy never replaces a newer one
     if (active !== run || (run.copies.global?.version ?? 0) >= notice.version) return;
     // sync-sgd: a copy is the run's model at its step, sent when this tab fell behind (after a pause or a reconnect).
