@@ -61,7 +61,7 @@ async function startServer(dataDir: string): Promise<{ url: string; close: () =>
   }
   const config = benchConfig(dataDir);
   // every copy measures the same: the global checks cost what the control plane does, not a validation pass
-  const passAll = { evaluate: async () => ({ loss: 1, accuracy: 0, samples: 1, losses: new Float64Array(1), correct: new Uint8Array(1) }), close: async () => {} };
+  const passAll = { evaluate: async () => ({ loss: 1, accuracy: 0, samples: 1, losses: new Float64Array(1), correct: new Float64Array(1) }), close: async () => {} };
   const flock = await startFlock(config, { names: ['synthetic'], load: async () => syntheticDataset() }, join(dataDir, 'no-dist'), passAll);
   const body = { name: 'bench control', model: TINY_SPEC, dataset: 'synthetic', hyper: { lr: 0.1, momentum: 0.9, batch: 8, tau: TAU, lambdaL: 0, lambdaG: 0 }, stop: { steps: 1e9 }, seed: SEED };
   const created = await api(flock, 'POST', '/api/runs', body, config.adminToken!);

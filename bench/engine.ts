@@ -6,7 +6,8 @@ import { buildClient } from '../server/client_build.ts';
 import { startE2eFlock } from '../e2e/flock_server.ts';
 import { round, runEnginePage } from './engine_page.ts';
 import { median } from '../shared/median.ts';
-import { MODEL_PRESETS, trainingFlopsPerSample } from '../shared/model.ts';
+import { trainingFlopsPerSample } from '../shared/model.ts';
+import { MODEL_PRESETS } from '../shared/model_presets.ts';
 import type { BenchResult } from '../client/worker/protocol.ts';
 
 const BATCH = 64;

@@ -86,7 +86,7 @@ async function bench(n: number, machines: number, encoding: CopyEncoding): Promi
   const dataDir = mkdtempSync(join(tmpdir(), 'flock-bench-'));
   const config = configSchema.parse({ port: 0, host: '127.0.0.1', dataDir, adminToken: 'bench-admin-token-0123456789', buildClient: false, heartbeatTimeoutMs: 60000, electionHysteresis: 0, rateLimitPerSec: 1000, rateLimitBurst: 1000, checkpointEveryRounds: 1000, evalEveryRounds: 1000, identitiesPerMinute: 100000, globalCheckMinMs: 0, gateFloor: 0, challengeEveryMs: 1e9 });
   // every copy measures the same and no challenger is due while w0 leads: this bench times the relay alone
-  const passAll = { evaluate: async () => ({ loss: 0, accuracy: 0, samples: 1, losses: new Float64Array(1), correct: new Uint8Array(1) }), close: async () => {} };
+  const passAll = { evaluate: async () => ({ loss: 0, accuracy: 0, samples: 1, losses: new Float64Array(1), correct: new Float64Array(1) }), close: async () => {} };
   const flock = await startFlock(config, { names: ['bench'], load: async () => dataset }, join(dataDir, 'no-dist'), passAll);
   const params = parameterLayout(SPEC).length;
   const modelBytes = params * 4;

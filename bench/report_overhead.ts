@@ -9,7 +9,8 @@ import { openNodeDevice } from '../client/gpu/node_device.ts';
 import { Trainer } from '../client/engine/trainer.ts';
 import { loadDataset } from '../server/datasets/catalog.ts';
 import { initialParameters } from '../shared/init.ts';
-import { MODEL_PRESETS, type ModelSpec } from '../shared/model.ts';
+import { type ModelSpec } from '../shared/model.ts';
+import { MODEL_PRESETS } from '../shared/model_presets.ts';
 import { median } from '../shared/median.ts';
 import { round } from './engine_page.ts';
 

@@ -4,7 +4,7 @@ import { openNodeDevice } from '../client/gpu/node_device.ts';
 import { Trainer } from '../client/engine/trainer.ts';
 import { profileStep } from '../client/engine/step_profile.ts';
 import { loadDataset } from '../server/datasets/catalog.ts';
-import { MODEL_PRESETS } from '../shared/model.ts';
+import { MODEL_PRESETS } from '../shared/model_presets.ts';
 import { round } from './engine_page.ts';
 
 const handle = await openNodeDevice();

@@ -1,7 +1,7 @@
 // The engine page: reads a job from the address, runs it in the training worker, shows what happens.
 import type { BenchJob, FromWorker, ToWorker, TrainJob } from './worker/protocol.ts';
 import { WEBGPU_MISSING } from './gpu/device.ts';
-import { isModelPresetName, MODEL_PRESETS } from '../shared/model.ts';
+import { isModelPresetName, MODEL_PRESETS } from '../shared/model_presets.ts';
 
 const params = new URLSearchParams(location.search);
 const $ = (id: string) => document.getElementById(id)!;

@@ -12,7 +12,7 @@ import { adminGet, E2E_TOKEN, startE2eFlock, until } from './flock_server.ts';
 import { openSwarm, tabState, type Swarm } from './swarm.ts';
 import type { Flock } from '../server/app.ts';
 import { loadDataset } from '../server/datasets/catalog.ts';
-import { MODEL_PRESETS } from '../shared/model.ts';
+import { MODEL_PRESETS } from '../shared/model_presets.ts';
 import { evaluate } from '../shared/reference/model.ts';
 import { decodeSafetensors, modelFromSafetensors } from '../shared/safetensors.ts';
 import { WEBGPU_MISSING } from '../client/gpu/device.ts';

@@ -1,8 +1,11 @@
 // The REST API: runs (admin token for every write), live views for the dashboard, and dataset shards.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { layerOutputShapes } from '../shared/model.ts';
-import { describeIssues, resolveModel } from '../shared/run_config.ts';
+
+import { isDeepStrictEqual } from 'node:util';
+import type { ModelSpec } from '../shared/model.ts';
+import { datasetMismatch, MODEL_PRESETS, presetFor } from '../shared/model_presets.ts';
+import { describeIssues } from '../shared/run_config.ts';
 import { bearerMatches } from './admin_token.ts';
 import { API_ROUTES, copyParams, datasetParams, leaderboardQuery, runIdParams, serveRoutes, shardParams, sinceQuery } from './api_routes.ts';
 import { etagOf } from './copy_objects.ts';
@@ -41,10 +44,6 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     if (!parsed.success) return badRequest(reply, parsed.error);
     const cfg = parsed.data;
     if (!datasets.has(cfg.dataset)) return reply.code(400).send({ error: 'invalid request', issues: [{ field: 'dataset', reason: `unknown dataset; use one of ${datasets.names.join(', ')}` }] });
-    const spec = resolveModel(cfg.model);
-    layerOutputShapes(spec);
-    const paramLength = paramLengthOf(spec);
-    if (paramLength > config.maxParams) return reply.code(400).send({ error: 'invalid request', issues: [{ field: 'model', reason: `${paramLength} parameters, at most ${config.maxParams}` }] });
     let ds;
     try {
       ds = await datasets.dataset(cfg.dataset);
@@ -52,11 +51,20 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       // e.g. Fashion-MNIST without its Debian package: the message names the package to install
       return reply.code(400).send({ error: 'invalid request', issues: [{ field: 'dataset', reason: (err as Error).message }] });
     }
-    const { height, width, channels } = ds.sampleShape;
-    if (spec.input.height !== height || spec.input.width !== width || spec.input.channels !== channels || spec.classes !== ds.classes) {
-      return reply.code(400).send({ error: 'invalid request', issues: [{ field: 'model', reason: `model takes ${spec.input.height}x${spec.input.width}x${spec.input.channels} into ${spec.classes} classes; ${cfg.dataset} is ${height}x${width}x${channels} with ${ds.classes}` }] });
+    const modelIssue = (reason: string) => reply.code(400).send({ error: 'invalid request', issues: [{ field: 'model', reason }] });
+    let spec: ModelSpec;
+    try {
+      spec = typeof cfg.model === 'string' ? presetFor(cfg.model, ds) : cfg.model;
+    } catch (err) {
+      return modelIssue((err as Error).message);
     }
-    return reply.code(201).send(store.createRun(cfg, paramLength, Date.now()));
+    const paramLength = paramLengthOf(spec);
+    if (paramLength > config.maxParams) return modelIssue(`${paramLength} parameters, at most ${config.maxParams}`);
+    const mismatch = datasetMismatch(spec, ds, cfg.dataset);
+    if (mismatch) return modelIssue(mismatch);
+    // a preset fitted to this dataset is stored as the spec it became, so the run never depends on how presets fit later
+    const model = typeof cfg.model === 'string' && isDeepStrictEqual(spec, MODEL_PRESETS[cfg.model]) ? cfg.model : spec;
+    return reply.code(201).send(store.createRun({ ...cfg, model }, paramLength, Date.now()));
   });
 
   serve(API_ROUTES.listRuns, async () => store.listRuns());

@@ -5,9 +5,9 @@ import { shapeSize } from '../shared/model.ts';
 import { WorkerThread } from './worker_thread.ts';
 
 export interface EvalRequest { id: number; spec: ModelSpec; weights: Float32Array; pixels: Uint8Array; labels: Uint8Array }
-export interface EvalResult { loss: number; accuracy: number; losses: Float64Array; correct: Uint8Array }
+export interface EvalResult { loss: number; accuracy: number; losses: Float64Array; correct: Float64Array }
 /** Mean loss and accuracy, and per sample (so two copies measured on the same samples can be compared pairwise). */
-export interface Measured { loss: number; accuracy: number; samples: number; losses: Float64Array; correct: Uint8Array }
+export interface Measured { loss: number; accuracy: number; samples: number; losses: Float64Array; correct: Float64Array }
 
 /** `count` samples of `split` starting at `start`, wrapping around its end. */
 export function heldOutWindow(split: DataSplit, size: number, start: number, count: number): { pixels: Uint8Array; labels: Uint8Array } {

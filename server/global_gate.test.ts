@@ -8,7 +8,7 @@ const rule = { z: 2, lossFloor: 0.002, accuracyFloor: 0.004, driftPerMinute: 0.0
 
 function measured(losses: number[], correct: number[]): Measured {
   const n = losses.length;
-  return { loss: losses.reduce((a, b) => a + b, 0) / n, accuracy: correct.reduce((a, b) => a + b, 0) / n, samples: n, losses: Float64Array.from(losses), correct: Uint8Array.from(correct) };
+  return { loss: losses.reduce((a, b) => a + b, 0) / n, accuracy: correct.reduce((a, b) => a + b, 0) / n, samples: n, losses: Float64Array.from(losses), correct: Float64Array.from(correct) };
 }
 
 test('paired comparison: the tolerance is the noise of the per-sample differences, never below the floor', () => {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { initialParameters } from '../shared/init.ts';
 import { parameterLayout } from '../shared/layout.ts';
-import { layerOutputShapes, MODEL_PRESETS, shapeSize, type ModelSpec } from '../shared/model.ts';
+import { modelOps, shapeSize, type ModelSpec } from '../shared/model.ts';
+import { MODEL_PRESETS } from '../shared/model_presets.ts';
 import { modelConventions, modelConventionsSchema, type HwcShape, type LayerConvention } from '../shared/model_conventions.ts';
 import { seededRandom } from '../shared/random.ts';
 import { evaluate, logits } from '../shared/reference/model.ts';
@@ -133,14 +134,14 @@ test("the README's numpy loader computes the coordinator's logits and reported a
 });
 
 function checkLayers(spec: ModelSpec, layers: LayerConvention[]): void {
-  const shapes = layerOutputShapes(spec);
+  const ops = modelOps(spec);
   const hwc = (s: { height: number; width: number; channels: number }): HwcShape => [s.height, s.width, s.channels];
-  assert.equal(layers.length, spec.layers.length, `${spec.name}: one convention per layer`);
+  assert.equal(layers.length, ops.length, `${spec.name}: one convention per op`);
   layers.forEach((l, i) => {
     assert.equal(l.index, i);
-    assert.equal(l.kind, spec.layers[i].kind);
-    assert.deepEqual(l.input, hwc(i === 0 ? spec.input : shapes[i - 1]), `${spec.name} layer ${i} input`);
-    assert.deepEqual(l.output, hwc(shapes[i]), `${spec.name} layer ${i} output`);
+    assert.equal(l.kind, ops[i].kind);
+    assert.deepEqual(l.input, hwc(ops[i].input), `${spec.name} op ${i} input`);
+    assert.deepEqual(l.output, hwc(ops[i].output), `${spec.name} op ${i} output`);
     for (const t of l.tensors) assert.equal(t.axes.length, t.shape.length, `${t.name}: an axis name per dimension`);
   });
   const named = layers.flatMap((l) => l.tensors.map((t) => [t.name, t.shape]));

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { normBoundViolation } from './norm_bound.ts';
 import { initialParameters } from '../shared/init.ts';
-import { MODEL_PRESETS, type ModelSpec } from '../shared/model.ts';
+import { type ModelSpec } from '../shared/model.ts';
+import { MODEL_PRESETS } from '../shared/model_presets.ts';
 import { normBound, type ActiveRun } from './live_state.ts';
 
 test('the norm bound is relative to the leader, with a floor for a near-zero leader', () => {

@@ -2,7 +2,7 @@
 // steps as the proof covers, which must never stall the relay.
 import { parentPort } from 'node:worker_threads';
 import type { DataSplit } from '../shared/dataset.ts';
-import { MinibatchOrder } from '../shared/minibatch.ts';
+import { MinibatchOrder, trainingSamples } from '../shared/minibatch.ts';
 import { discrepancy, replaySegment, segmentDiscrepancy, segmentGradient, type Discrepancy } from '../shared/reference/training_segment.ts';
 import type { VerifierRequest } from './proof_verifier.ts';
 import { answerEach } from './worker_thread.ts';
@@ -15,7 +15,7 @@ answerEach<VerifierRequest, Discrepancy>(parentPort, (req) => {
   if (req.train) splits.set(req.job.dataset, req.train);
   const train = splits.get(req.job.dataset);
   if (!train) throw new Error(`no training split ${req.job.dataset} was sent to the verifier`);
-  const order = new MinibatchOrder(train.count, req.job.batch, req.job.shuffleSeed);
+  const order = new MinibatchOrder(trainingSamples(req.job.spec, train.count), req.job.batch, req.job.shuffleSeed);
   if (req.kind === 'gradient') {
     const { spec, step, params, claimed, tolerance } = req.job;
     return discrepancy(claimed, segmentGradient(spec, train, order, step, params), null, tolerance);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initialParameters } from '../shared/init.ts';
-import { MODEL_PRESETS } from '../shared/model.ts';
+import { MODEL_PRESETS } from '../shared/model_presets.ts';
 import { weightsToBytes } from '../shared/protocol.ts';
 import { api, shiftedBiases, TestWorker, until } from './test_support.ts';
 

@@ -39,7 +39,7 @@ export const linearEvaluator: LeaderEvaluator = {
     const [inputs, classes] = wt.shape;
     const n = Math.min(count, split.count);
     const losses = new Float64Array(n);
-    const correct = new Uint8Array(n);
+    const correct = new Float64Array(n);
     for (let s = 0; s < n; s++) {
       const j = (start + s) % split.count;
       const logits = Array.from({ length: classes }, (_, c) => {

@@ -2,8 +2,9 @@
 // against its TypeScript type here (`satisfies`) and against real replies in server/openapi.test.ts.
 import { z } from 'zod';
 import type { ModelConventions } from './model_conventions.ts';
+import { OP_KINDS } from './model.ts';
 import type { CheckpointInfo, EvalMetric, LeaderMetric, RoundMetric, RunEvent, WorkerMetric, WorkerRecord } from './records.ts';
-import { layerSchema, modelSpecSchema, runConfigSchema, runStateSchema, type RunView } from './run_config.ts';
+import { modelSpecSchema, runConfigSchema, runStateSchema, type RunView } from './run_config.ts';
 
 const int = z.number().int();
 const ms = int.describe('milliseconds since the Unix epoch');
@@ -88,13 +89,14 @@ export const modelConventionsSchema = z.object({
   activationLayout: z.string(),
   layerShapes: z.string(),
   input: z.object({ shape: hwcShape, dtype: z.string(), scaling: z.string(), normalization: z.string(), layout: z.string(), channelOrder: z.string() }),
-  output: z.object({ shape: z.tuple([int]), meaning: z.string(), prediction: z.string(), classNames: z.array(z.string()).nullable() }),
+  output: z.object({ shape: z.array(int), meaning: z.string(), prediction: z.string(), classNames: z.array(z.string()).nullable() }),
   flattenOrder: z.string(),
   arithmetic: z.string(),
   parameters: z.string(),
   layers: z.array(z.object({
     index: int,
-    kind: z.enum(layerSchema.options.map((o) => o.shape.kind.value)),
+    kind: z.enum(OP_KINDS),
+    path: z.string().describe('where the op is in the spec: the layer index, then the index inside a residual block ("3.1"); .qkv and .out are an attention layer\'s projections'),
     input: hwcShape,
     output: hwcShape,
     operation: z.string().describe('what the layer computes, in index notation over one sample'),

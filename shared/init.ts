@@ -1,19 +1,31 @@
-// Deterministic initialisation: He-normal for layers feeding a relu, Glorot-uniform otherwise; zero biases.
+// Deterministic initialisation: He-normal for weights feeding a relu or gelu, Glorot-uniform for other weights,
+// N(0, 0.02) for token and position embeddings, norm gains 1; biases and norm shifts 0.
 import { parameterLayout, type ParameterLayout } from './layout.ts';
-import type { ModelSpec } from './model.ts';
+import { modelOps, type ModelSpec } from './model.ts';
 import { seededNormal, seededRandom } from './random.ts';
 
+const EMBEDDING_STD = 0.02;
+
 export function initialParameters(spec: ModelSpec, seed: number, layout: ParameterLayout = parameterLayout(spec)): Float32Array {
+  const ops = modelOps(spec);
   const params = new Float32Array(layout.length);
   const normal = seededNormal(seed);
   const uniform = seededRandom(seed ^ 0x9e3779b9);
   for (const t of layout.tensors) {
-    if (t.role === 'bias') continue;
+    const view = params.subarray(t.offset, t.offset + t.length);
+    if (t.role === 'bias' || t.role === 'beta') continue;
+    if (t.role === 'gamma') {
+      view.fill(1);
+      continue;
+    }
+    if (t.role === 'tokens' || t.role === 'positions') {
+      for (let i = 0; i < view.length; i++) view[i] = normal() * EMBEDDING_STD;
+      continue;
+    }
     const fanIn = t.shape.slice(0, -1).reduce((a, b) => a * b, 1);
     const fanOut = t.shape[t.shape.length - 1] * (t.shape.length === 4 ? t.shape[0] * t.shape[1] : 1);
-    const feedsRelu = spec.layers[t.layer + 1]?.kind === 'relu';
-    const view = params.subarray(t.offset, t.offset + t.length);
-    if (feedsRelu) {
+    const next = ops[t.layer + 1]?.kind;
+    if (next === 'relu' || next === 'gelu') {
       const std = Math.sqrt(2 / fanIn);
       for (let i = 0; i < view.length; i++) view[i] = normal() * std;
     } else {

@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parameterCount, parameterLayout, TENSOR_ALIGN_FLOATS } from './layout.ts';
 import { initialParameters } from './init.ts';
-import { layerOutputShapes, MODEL_PRESETS, trainingFlopsPerSample, type ModelSpec } from './model.ts';
+import { modelOps, trainingFlopsPerSample, type ModelSpec } from './model.ts';
+import { MODEL_PRESETS } from './model_presets.ts';
 
 test('the presets have the parameter counts of their architectures', () => {
   assert.equal(parameterCount(parameterLayout(MODEL_PRESETS.mlp)), 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10);
   assert.equal(parameterCount(parameterLayout(MODEL_PRESETS.cnn)), 9 * 16 + 16 + 9 * 16 * 32 + 32 + 7 * 7 * 32 * 10 + 10);
-  assert.deepEqual(layerOutputShapes(MODEL_PRESETS.cnn).at(-2), { height: 1, width: 1, channels: 1568 });
+  assert.deepEqual(modelOps(MODEL_PRESETS.cnn).at(-2)!.output, { height: 1, width: 1, channels: 1568 });
 });
 
 test('tensors are 256-byte aligned, in order, and do not overlap', () => {

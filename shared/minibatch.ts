@@ -1,6 +1,7 @@
 // Which samples a tab trains on at each step. The order is a function of the step number and a seed the
 // coordinator issues, so the coordinator can name the minibatch of any step a tab claims to have done and
 // recompute that step (proofs of work), and a tab cannot pick its own easy samples.
+import { isSequenceModel, type ModelSpec } from './model.ts';
 import { seededRandom, shuffledIndices } from './random.ts';
 
 export class MinibatchOrder {
@@ -25,4 +26,10 @@ export class MinibatchOrder {
     const at = (step % this.stepsPerEpoch) * this.batch;
     return this.order.subarray(at, at + this.batch);
   }
+}
+
+/** What a minibatch order draws from in a split of `count` samples: every sample of an image split; for a sequence
+ *  model every start of a whole window of its context in the split's byte stream. */
+export function trainingSamples(spec: ModelSpec, count: number): number {
+  return isSequenceModel(spec) ? count - spec.input.width + 1 : count;
 }

@@ -1,42 +1,59 @@
 // What an admin sends to create a run, validated at the REST boundary and echoed to tabs in assignments.
 import { z } from 'zod';
 import { COPY_ENCODINGS } from './copy_encoding.ts';
-import { layerOutputShapes, MODEL_PRESETS, type ModelSpec } from './model.ts';
+import { modelOps, type Layer, type ModelSpec } from './model.ts';
+import { MODEL_PRESET_NAMES, MODEL_PRESETS } from './model_presets.ts';
 
 const positiveInt = (max: number) => z.number().int().positive().max(max);
 
-export const layerSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('dense'), units: positiveInt(65536) }),
-  z.object({ kind: z.literal('relu') }),
-  z.object({ kind: z.literal('conv2d'), filters: positiveInt(1024), kernel: positiveInt(15) }),
-  z.object({ kind: z.literal('maxpool2') }),
-  z.object({ kind: z.literal('flatten') }),
-]);
+const layerKinds = {
+  dense: z.object({ kind: z.literal('dense'), units: positiveInt(65536) }),
+  relu: z.object({ kind: z.literal('relu') }),
+  gelu: z.object({ kind: z.literal('gelu') }),
+  conv2d: z.object({ kind: z.literal('conv2d'), filters: positiveInt(1024), kernel: positiveInt(15), stride: positiveInt(8).optional(), padding: z.number().int().min(0).max(14).optional() }),
+  maxpool2: z.object({ kind: z.literal('maxpool2') }),
+  maxpool: z.object({ kind: z.literal('maxpool'), size: z.number().int().min(2).max(8) }),
+  avgpool: z.object({ kind: z.literal('avgpool'), size: z.number().int().min(2).max(8) }),
+  globalavgpool: z.object({ kind: z.literal('globalavgpool') }),
+  flatten: z.object({ kind: z.literal('flatten') }),
+  groupnorm: z.object({ kind: z.literal('groupnorm'), groups: positiveInt(1024) }),
+  layernorm: z.object({ kind: z.literal('layernorm') }),
+  dropout: z.object({ kind: z.literal('dropout'), rate: z.number().min(0).lt(1) }),
+  embedding: z.object({ kind: z.literal('embedding'), dim: positiveInt(4096) }),
+  attention: z.object({ kind: z.literal('attention'), heads: positiveInt(64) }),
+};
 
-/** A model spec that fits together (checked with the same shape inference the kernels use). */
+/** One layer of a model spec (shared/model.ts Layer); a residual block holds more of them. */
+export const layerSchema: z.ZodType<Layer> = z.lazy(() =>
+  z.union([...Object.values(layerKinds), z.object({ kind: z.literal('residual'), layers: z.array(layerSchema).min(1).max(64) })]),
+);
+
+export const LAYER_KINDS = [...Object.keys(layerKinds), 'residual'] as Layer['kind'][];
+
+/** A model spec that fits together (checked with the same expansion the kernels use). */
 export const modelSpecSchema = z
   .object({
     name: z.string().min(1).max(64),
-    input: z.object({ height: positiveInt(512), width: positiveInt(512), channels: positiveInt(64) }),
+    input: z.object({ height: positiveInt(512), width: positiveInt(4096), channels: positiveInt(64) }),
     classes: positiveInt(256),
     layers: z.array(layerSchema).min(1).max(64),
   })
   .superRefine((spec, ctx) => {
     try {
-      layerOutputShapes(spec);
+      modelOps(spec);
     } catch (err) {
       ctx.addIssue({ code: 'custom', path: ['layers'], message: (err as Error).message });
     }
   });
 
-const presetNames = Object.keys(MODEL_PRESETS) as [keyof typeof MODEL_PRESETS, ...(keyof typeof MODEL_PRESETS)[]];
-
 /** A preset by name, or a custom spec object. */
-export const modelChoiceSchema = z.union([z.enum(presetNames), modelSpecSchema]);
+export const modelChoiceSchema = z.union([z.enum(MODEL_PRESET_NAMES), modelSpecSchema]);
 export type ModelChoice = z.infer<typeof modelChoiceSchema>;
 
+/** The spec a stored run trains. Runs store presets fitted to their dataset (server/api.ts), so a name here is
+ *  one whose preset is its own fit (mlp and cnn on 28x28 grey images). */
 export function resolveModel(choice: ModelChoice): ModelSpec {
-  return typeof choice === 'string' ? structuredClone(MODEL_PRESETS[choice]) as ModelSpec : choice;
+  return typeof choice === 'string' ? (structuredClone(MODEL_PRESETS[choice]) as ModelSpec) : (choice as ModelSpec);
 }
 
 /** lsgd: Leader SGD (this project's algorithm); the others are the baselines it is compared with: easgd, sync-sgd,
@@ -64,9 +81,24 @@ export const AGGREGATES_WITH_F: readonly Aggregate[] = ['trimmed-mean', 'cge', '
 export const PULLS = ['periodic', 'penalty'] as const;
 export type Pull = (typeof PULLS)[number];
 
+/** How a tab turns its gradient into a step: momentum SGD (the paper's), or AdamW (Adam with decoupled weight decay,
+ *  what transformers usually need). Either composes with LSGD's pulls and with the baselines' exchanges. */
+export const OPTIMIZERS = ['momentum', 'adamw'] as const;
+export type Optimizer = (typeof OPTIMIZERS)[number];
+
 export const hyperSchema = z.object({
   lr: z.number().positive().max(10),
+  /** momentum SGD's momentum (adamw ignores it: it has beta1). */
   momentum: z.number().min(0).lt(1),
+  /** momentum when absent */
+  optimizer: z.enum(OPTIMIZERS).optional(),
+  /** adamw: decay of the first and second moment estimates (0.9 and 0.999 when absent). */
+  beta1: z.number().min(0).lt(1).optional(),
+  beta2: z.number().min(0).lt(1).optional(),
+  /** adamw: added to the root of the second moment (1e-8 when absent). */
+  eps: z.number().positive().max(1).optional(),
+  /** adamw: decoupled weight decay, a fraction of the weights taken off per unit of learning rate (0 when absent). */
+  weightDecay: z.number().min(0).max(1).optional(),
   batch: positiveInt(4096),
   /** Local steps between two reports (the communication period). */
   tau: positiveInt(100000),
@@ -92,6 +124,11 @@ export const hyperSchema = z.object({
   byzantine: z.number().int('f (hyper.byzantine) must be a whole number of tabs').min(0, 'f (hyper.byzantine) must be 0 or more').max(1000).optional(),
 });
 export type Hyper = z.infer<typeof hyperSchema>;
+
+/** AdamW's rates with their defaults filled in. */
+export function adamwRates(h: Hyper): { beta1: number; beta2: number; eps: number; weightDecay: number } {
+  return { beta1: h.beta1 ?? 0.9, beta2: h.beta2 ?? 0.999, eps: h.eps ?? 1e-8, weightDecay: h.weightDecay ?? 0 };
+}
 
 /** A run ends at the first condition met; at least one is required so no run trains forever by accident. */
 export const stopConditionSchema = z

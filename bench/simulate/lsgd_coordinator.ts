@@ -168,7 +168,7 @@ export class LsgdCoordinator {
   private measure(weights: Float32Array): Measured {
     const v = this.ctx.validation;
     const { losses, correct } = evaluateSamples(this.ctx.trainer.spec, weights, v.pixels, v.labels, v.count);
-    return { loss: losses.reduce((a, b) => a + b, 0) / v.count, accuracy: correct.reduce((a, b) => a + b, 0) / v.count, samples: v.count, losses, correct };
+    return { loss: losses.reduce((a, b) => a + b, 0) / losses.length, accuracy: correct.reduce((a, b) => a + b, 0) / losses.length, samples: losses.length, losses, correct };
   }
 
   private check(w: SimWorker, role: 'leader' | 'challenger', weights: Float32Array, step: number): void {

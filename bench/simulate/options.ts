@@ -1,7 +1,8 @@
 // bench:simulate's command line: every knob has a default, so `npm run bench:simulate` alone runs the README's
 // first setting, and each README figure is one command.
 import { parseArgs } from 'node:util';
-import { isModelPresetName, MODEL_PRESETS, type Layer, type ModelSpec } from '../../shared/model.ts';
+import { type Layer, type ModelSpec } from '../../shared/model.ts';
+import { isModelPresetName, MODEL_PRESETS } from '../../shared/model_presets.ts';
 import type { Config } from '../../server/config.ts';
 import type { AlgorithmOptions } from './algorithm.ts';
 import { ALGORITHMS } from './algorithms.ts';

@@ -48,7 +48,7 @@ for (const variant of MATMUL_VARIANTS) {
     assert.equal(listed, variantSkipsZeros(variant), `the zero columns are listed only for a variant that skips them`);
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    encodeDispatches(pass, [...plan.forward, plan.loss, ...plan.backward]);
+    encodeDispatches(pass, [...plan.forward, ...plan.loss, ...plan.backward]);
     pass.end();
     device.queue.submit([encoder.finish()]);
     const grads = await readF32(device, buffers.grads, layout.length);

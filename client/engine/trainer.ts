@@ -6,6 +6,7 @@ import type { GpuHandle } from '../gpu/device.ts';
 import { bufferBytes, encodeDispatches, PipelineCache, type Dispatch } from '../gpu/dispatch.ts';
 import { readBuffer } from '../gpu/readback.ts';
 import { gatherBatchDispatch, packBytes } from '../gpu/gather_batch.ts';
+import { gatherTokensDispatch } from '../gpu/gather_tokens.ts';
 import { leaderPullDispatch } from '../gpu/leader_pull.ts';
 import { lsgdUpdateDispatch, UPDATE_HYPER_BYTES, writeUpdateHyper, type UpdatePulls } from '../gpu/lsgd_update.ts';
 import { STATS_FLOATS } from '../gpu/softmax_xent.ts';
@@ -14,8 +15,9 @@ import type { DataSplit } from '../../shared/dataset.ts';
 import { initialParameters } from '../../shared/init.ts';
 import { checkedLeaderCopy } from '../../shared/leader_copy.ts';
 import { parameterLayout, type ParameterLayout } from '../../shared/layout.ts';
-import { shapeSize, type ModelSpec } from '../../shared/model.ts';
-import { MinibatchOrder } from '../../shared/minibatch.ts';
+import { isSequenceModel, outputPositions, shapeSize, type ModelSpec } from '../../shared/model.ts';
+import { MinibatchOrder, trainingSamples } from '../../shared/minibatch.ts';
+import { dropoutSeed } from '../../shared/reference/dropout.ts';
 import type { UpdateHyper } from '../../shared/reference/lsgd_update.ts';
 import type { Pull } from '../../shared/run_config.ts';
 
@@ -51,7 +53,9 @@ export interface WindowStats {
 
 // A function, not a constant: in Node the WebGPU globals appear only once Dawn is loaded.
 const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+/** Samples per evaluation batch: images, or windows of a sequence model's context (each a context of logit rows). */
 const EVAL_BATCH = 250;
+const EVAL_WINDOWS = 16;
 
 interface GpuSplit {
   count: number;
@@ -96,7 +100,7 @@ export class Trainer {
     this.layout = parameterLayout(spec);
     this.hyper = { ...options.hyper, useLocal: false, useGlobal: false };
     if (options.train.count < batch) throw new Error(`the training split has ${options.train.count} samples, fewer than one batch of ${batch}`);
-    this.order = new MinibatchOrder(options.train.count, batch, options.shuffleSeed ?? options.seed);
+    this.order = new MinibatchOrder(trainingSamples(spec, options.train.count), batch, options.shuffleSeed ?? options.seed);
     this.trainSplit = this.uploadSplit(options.train);
     const floats = this.layout.length;
     this.params = this.buffer(floats);
@@ -191,30 +195,46 @@ export class Trainer {
     return this.takeStats(this.stats);
   }
 
-  /** Test loss and accuracy of the current weights on a split (whole batches of 250), forward passes only. */
+  /** Test loss and accuracy of the current weights on a split (whole batches of 250 images, or of 16 windows of a
+   *  sequence model's context laid end to end), forward passes only. */
   async evaluate(split: DataSplit): Promise<WindowStats> {
     if (!this.testSplit || this.testSplit.count !== split.count) {
       this.testSplit?.pixels.destroy();
       this.testSplit?.labels.destroy();
       this.testSplit = this.uploadSplit(split);
     }
-    const gpuSplit = this.testSplit;
-    const x = this.buffer(EVAL_BATCH * shapeSize(this.options.spec.input));
-    const labels = this.buffer(EVAL_BATCH);
+    const { spec } = this.options;
+    const sequence = isSequenceModel(spec);
+    const evalBatch = sequence ? EVAL_WINDOWS : EVAL_BATCH;
+    const samples = sequence ? Math.floor(split.count / spec.input.width) : split.count;
+    const x = this.buffer(evalBatch * shapeSize(spec.input));
+    const labels = this.buffer(evalBatch * outputPositions(spec));
     const stats = this.buffer(STATS_FLOATS);
-    const idx = this.buffer(EVAL_BATCH);
-    const plan = buildModelPlan(this.cache, this.options.spec, this.layout, EVAL_BATCH, { x, labels, params: this.params, stats }, this.variantFor);
-    const gather = gatherBatchDispatch(this.cache, { batch: EVAL_BATCH, sampleSize: shapeSize(this.options.spec.input), pixels: gpuSplit.pixels, labels: gpuSplit.labels, indices: idx, x, y: labels });
-    const full = Math.floor(split.count / EVAL_BATCH) * EVAL_BATCH;
-    if (full === 0) throw new Error(`evaluation needs at least ${EVAL_BATCH} samples, got ${split.count}`);
-    for (let start = 0; start < full; start += EVAL_BATCH) {
-      this.device.queue.writeBuffer(idx, 0, Uint32Array.from({ length: EVAL_BATCH }, (_, i) => start + i));
-      this.submit([gather, ...plan.forward, plan.loss]);
+    const idx = this.buffer(evalBatch);
+    const plan = buildModelPlan(this.cache, spec, this.layout, evalBatch, { x, labels, params: this.params, stats }, this.variantFor);
+    const gather = this.gather(evalBatch, this.testSplit, idx, x, labels);
+    const full = Math.floor(samples / evalBatch) * evalBatch;
+    if (full === 0) throw new Error(`evaluation needs at least ${evalBatch} ${sequence ? `windows of ${spec.input.width} bytes` : 'samples'}, got ${samples}`);
+    // a window w covers bytes [w * context, (w + 1) * context)
+    const stride = sequence ? spec.input.width : 1;
+    for (let start = 0; start < full; start += evalBatch) {
+      this.device.queue.writeBuffer(idx, 0, Uint32Array.from({ length: evalBatch }, (_, i) => (start + i) * stride));
+      this.submit([gather, ...plan.forward, ...plan.loss]);
     }
     const result = await this.takeStats(stats);
     plan.destroy();
     for (const b of [x, labels, stats, idx]) b.destroy();
     return result;
+  }
+
+  /** The minibatch gather from a split on the GPU: images scaled to 0..1, or windows of byte tokens and the bytes
+   *  that follow them. */
+  private gather(batch: number, split: GpuSplit, indices: GPUBuffer, x: GPUBuffer, labels: GPUBuffer): Dispatch {
+    const { spec } = this.options;
+    const data = { pixels: split.pixels, labels: split.labels, x, y: labels };
+    return isSequenceModel(spec)
+      ? gatherTokensDispatch(this.cache, { batch, context: spec.input.width, starts: indices, ...data })
+      : gatherBatchDispatch(this.cache, { batch, sampleSize: shapeSize(spec.input), indices, ...data });
   }
 
   async getParams(): Promise<Float32Array> {
@@ -249,14 +269,19 @@ export class Trainer {
     return this.updates.get(pullsKey(pulls))!;
   }
 
+  private dropoutSeeds: ModelPlan['dropoutSeeds'] = [];
+
+  private get shuffleSeed(): number {
+    return this.options.shuffleSeed ?? this.options.seed;
+  }
+
   private variantFor = (s: Parameters<typeof matmulKey>[0]) => this.variants.get(matmulKey(s)) ?? 'vec4';
   private variants = new Map<string, MatmulVariant>();
 
   private async buildStep(): Promise<void> {
     const { spec, batch } = this.options;
-    const sampleSize = shapeSize(spec.input);
-    const x = this.buffer(batch * sampleSize);
-    const labels = this.buffer(batch);
+    const x = this.buffer(batch * shapeSize(spec.input));
+    const labels = this.buffer(batch * outputPositions(spec));
     const grads = this.buffer(this.layout.length);
     this.grads = grads;
     const planBuffers = { x, labels, params: this.params, grads, stats: this.stats };
@@ -267,7 +292,8 @@ export class Trainer {
     await autotuneGridStride(this.cache, this.layout.length);
     const plan = buildModelPlan(this.cache, spec, this.layout, batch, planBuffers, this.variantFor);
     this.plans.push(plan);
-    const gather = gatherBatchDispatch(this.cache, { batch, sampleSize, pixels: this.trainSplit.pixels, labels: this.trainSplit.labels, indices: this.indices, x, y: labels });
+    this.dropoutSeeds = plan.dropoutSeeds;
+    const gather = this.gather(batch, this.trainSplit, this.indices, x, labels);
     for (const useLocal of [false, true]) {
       for (const useGlobal of [false, true]) {
         const pulls = { useLocal, useGlobal };
@@ -288,11 +314,13 @@ export class Trainer {
         }
       }
     }
-    this.gradientDispatches.push(gather, ...plan.forward, plan.loss, ...plan.backward);
+    this.gradientDispatches.push(gather, ...plan.forward, ...plan.loss, ...plan.backward);
   }
 
   private submitStep(dispatches: Dispatch[], runStep = this.runStep): void {
     this.device.queue.writeBuffer(this.indices, 0, this.order.indices(runStep));
+    // dropout masks are named by the run step, so a replay of this step on the CPU draws the same ones
+    for (const d of this.dropoutSeeds) this.device.queue.writeBuffer(d.buffer, 0, Uint32Array.of(dropoutSeed(this.shuffleSeed, runStep, d.op)));
     this.submit(dispatches);
     this.steps++;
   }

@@ -6,9 +6,11 @@
 // communication step its starting state was committed at, just before that pull); 'penalty', in every step.
 import type { DataSplit } from '../dataset.ts';
 import type { MinibatchOrder } from '../minibatch.ts';
-import { shapeSize, type ModelSpec } from '../model.ts';
+import { isSequenceModel, shapeSize, type ModelSpec } from '../model.ts';
 import type { Pull } from '../run_config.ts';
 import type { CommittedState } from '../state_digest.ts';
+import { gatherBatch } from './gather_batch.ts';
+import { gatherTokens } from './gather_tokens.ts';
 import { leaderPull } from './leader_pull.ts';
 import { lsgdUpdate, type UpdateHyper } from './lsgd_update.ts';
 import { lossAndGradient } from './model.ts';
@@ -27,19 +29,23 @@ export interface TrainingSegment {
   pull: Pull;
 }
 
-/** The gradient of run step `step`'s minibatch at `params` (what a sync-sgd tab sends for that step). */
-export function segmentGradient(spec: ModelSpec, train: DataSplit, order: MinibatchOrder, step: number, params: ArrayLike<number>): Float64Array {
-  const size = shapeSize(spec.input);
-  const batch = order.batch;
-  const x = new Float64Array(batch * size);
-  const labels = new Uint8Array(batch);
+/** The inputs and labels of run step `step`'s minibatch: images scaled to 0..1, or for a sequence model windows of
+ *  byte tokens starting where the order says, labelled with the bytes that follow. */
+export function segmentBatch(spec: ModelSpec, train: DataSplit, order: MinibatchOrder, step: number): { x: Float64Array; labels: ArrayLike<number> } {
   const idx = order.indices(step);
-  for (let b = 0; b < batch; b++) {
-    const j = idx[b];
-    for (let k = 0; k < size; k++) x[b * size + k] = train.pixels[j * size + k] / 255;
-    labels[b] = train.labels[j];
+  if (isSequenceModel(spec)) {
+    const { x, y } = gatherTokens(train.pixels, train.labels, idx, spec.input.width);
+    return { x, labels: y };
   }
-  return lossAndGradient(spec, params, x, labels, batch).grad;
+  const { x, y } = gatherBatch(train.pixels, train.labels, idx, shapeSize(spec.input));
+  return { x, labels: y };
+}
+
+/** The gradient of run step `step`'s minibatch at `params` (what a sync-sgd tab sends for that step). Dropout masks are named
+ *  by the tab's shuffle seed and the step, as the tab's are. */
+export function segmentGradient(spec: ModelSpec, train: DataSplit, order: MinibatchOrder, step: number, params: ArrayLike<number>): Float64Array {
+  const { x, labels } = segmentBatch(spec, train, order, step);
+  return lossAndGradient(spec, params, x, labels, order.batch, { seed: order.seed, step }).grad;
 }
 
 export function replaySegment(s: TrainingSegment): CommittedState {
