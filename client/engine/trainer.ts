@@ -1,7 +1,8 @@
-// One model training on one GPU device: owns the parameter, gradient, momentum and leader buffers, the
-// dataset on the GPU, and the replayed dispatches of a training step.
+// One model training on one GPU device: owns the parameter, gradient, optimizer-state (momentum SGD's velocity, or
+// AdamW's two moments) and leader buffers, the dataset on the GPU, and the replayed dispatches of a training step.
 import { autotuneGridStride, autotuneMatmul, matmulKey } from '../gpu/autotune.ts';
 import type { MatmulVariant } from '../gpu/matmul.ts';
+import { ADAMW_HYPER_BYTES, adamwUpdateDispatch, writeAdamwHyper } from '../gpu/adamw_update.ts';
 import type { GpuHandle } from '../gpu/device.ts';
 import { bufferBytes, encodeDispatches, PipelineCache, type Dispatch } from '../gpu/dispatch.ts';
 import { readBuffer } from '../gpu/readback.ts';
@@ -19,7 +20,14 @@ import { isSequenceModel, outputPositions, shapeSize, type ModelSpec } from '../
 import { MinibatchOrder, trainingSamples } from '../../shared/minibatch.ts';
 import { dropoutSeed } from '../../shared/reference/dropout.ts';
 import type { UpdateHyper } from '../../shared/reference/lsgd_update.ts';
+import type { AdamwRates } from '../../shared/reference/training_segment.ts';
 import type { Pull } from '../../shared/run_config.ts';
+import type { CommittedState } from '../../shared/state_digest.ts';
+
+/** AdamW in place of momentum SGD (hyper.momentum is then unused): its moments start at zero at firstStep. */
+export interface AdamwOptions extends AdamwRates {
+  kind: 'adamw';
+}
 
 export interface TrainerOptions {
   spec: ModelSpec;
@@ -31,6 +39,8 @@ export interface TrainerOptions {
   /** The run step the first step of this trainer is (a tab joining mid-run): it names the minibatches. Default 0. */
   firstStep?: number;
   hyper: Omit<UpdateHyper, 'useLocal' | 'useGlobal'>;
+  /** Momentum SGD when absent. */
+  optimizer?: AdamwOptions;
   /** How the leader copies act (shared/run_config.ts PULLS): 'periodic' only when pullTowardLeaders() is called,
    *  'penalty' inside every step's update. Default 'periodic'. */
   pull?: Pull;
@@ -39,11 +49,9 @@ export interface TrainerOptions {
   initial?: Float32Array;
 }
 
-/** Parameters and momentum buffer: everything a step's result depends on besides the minibatch and the rates. */
-export interface TrainerState {
-  params: Float32Array;
-  velocity: Float32Array;
-}
+/** Parameters and the optimizer's state (velocity, or AdamW's moments and the step they started at): everything a
+ *  step's result depends on besides the minibatch and the rates. */
+export type TrainerState = CommittedState;
 
 export interface WindowStats {
   samples: number;
@@ -84,8 +92,13 @@ export class Trainer {
   private readonly plans: ModelPlan[] = [];
   private readonly trainSplit: GpuSplit;
   private testSplit: GpuSplit | null = null;
+  /** Momentum SGD's velocity, or AdamW's first moment. */
   private readonly velocity: GPUBuffer;
+  /** AdamW's second moment. */
+  private readonly secondMoment: GPUBuffer | null;
   private hyper: UpdateHyper;
+  /** The run step of the last computeGradient: the step whose update applyGradient takes. */
+  private gradientStep: number | null = null;
   private readonly order: MinibatchOrder;
   /** Steps taken by this trainer; the run step of the next one is firstStep + steps. */
   steps = 0;
@@ -106,12 +119,14 @@ export class Trainer {
     this.params = this.buffer(floats);
     this.device.queue.writeBuffer(this.params, 0, options.initial ?? initialParameters(spec, options.seed, this.layout));
     this.velocity = this.buffer(floats);
+    this.secondMoment = options.optimizer ? this.buffer(floats) : null;
     this.leaders = { local: this.buffer(floats), global: this.buffer(floats) };
     this.indices = this.buffer(batch);
     this.stats = this.buffer(STATS_FLOATS);
-    this.hyperBuffer = this.device.createBuffer({ size: UPDATE_HYPER_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const hyperBytes = options.optimizer ? ADAMW_HYPER_BYTES : UPDATE_HYPER_BYTES;
+    this.hyperBuffer = this.device.createBuffer({ size: hyperBytes, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.buffers.push(this.hyperBuffer);
-    writeUpdateHyper(this.device, this.hyperBuffer, this.hyper);
+    this.writeHyper(this.runStep);
   }
 
   /** Builds everything a step needs, after timing the matmul variants on this adapter. */
@@ -132,7 +147,12 @@ export class Trainer {
 
   /** The run step the next step() is. */
   get runStep(): number {
-    return (this.options.firstStep ?? 0) + this.steps;
+    return this.firstStep + this.steps;
+  }
+
+  /** The run step this trainer's first step is, where its optimizer state started from zero. */
+  get firstStep(): number {
+    return this.options.firstStep ?? 0;
   }
 
   get epochs(): number {
@@ -141,7 +161,7 @@ export class Trainer {
 
   setHyper(h: Partial<Omit<UpdateHyper, 'useLocal' | 'useGlobal'>>): void {
     this.hyper = { ...this.hyper, ...h };
-    writeUpdateHyper(this.device, this.hyperBuffer, this.hyper);
+    this.writeHyper(this.runStep);
   }
 
   /** A leader copy to pull toward (validated first), or null to stop pulling toward that leader. */
@@ -172,20 +192,24 @@ export class Trainer {
 
   /** Encodes one whole training step (gather, forward, loss, backward, update) into one command buffer. */
   step(): void {
+    if (this.options.optimizer) this.writeHyper(this.runStep);
     this.submitStep(this.stepDispatches);
   }
 
   /** Half a step for synchronous data parallelism: the gradient of run step `runStep`'s minibatch at the current
    *  weights, read back (the loss counts into the stats window as usual). Weights are left as they are. */
   async computeGradient(runStep: number): Promise<Float32Array> {
+    this.gradientStep = runStep;
     this.submitStep(this.gradientDispatches, runStep);
     return new Float32Array(await readBuffer(this.device, this.grads!, this.layout.length * 4));
   }
 
-  /** The other half: the fused update (momentum, step) with `grad` in place of the local gradient and every
-   *  leader pull off, so all workers applying the same gradient to the same weights stay identical. */
+  /** The other half: the fused update (the optimizer's step) with `grad` in place of the local gradient and every
+   *  leader pull off, so all workers applying the same gradient to the same weights stay identical. AdamW's step is
+   *  that of the last computeGradient's run step (a refused step computed again is still one step). */
   applyGradient(grad: ArrayLike<number> | ArrayBuffer): void {
     this.device.queue.writeBuffer(this.grads!, 0, checkedLeaderCopy(grad, this.layout.length));
+    if (this.options.optimizer) this.writeHyper(this.gradientStep ?? this.runStep);
     this.submit([this.update(NO_PULLS)]);
   }
 
@@ -241,12 +265,15 @@ export class Trainer {
     return new Float32Array(await readBuffer(this.device, this.params, this.layout.length * 4));
   }
 
-  /** The state after every step submitted so far. Both copies are queued at once, so training may go on while
+  /** The state after every step submitted so far. The copies are queued at once, so training may go on while
    *  they travel; awaiting is only for the caller. */
   async getState(): Promise<TrainerState> {
     const bytes = this.layout.length * 4;
-    const [params, velocity] = await Promise.all([readBuffer(this.device, this.params, bytes), readBuffer(this.device, this.velocity, bytes)]);
-    return { params: new Float32Array(params), velocity: new Float32Array(velocity) };
+    const read = (b: GPUBuffer) => readBuffer(this.device, b, bytes).then((r) => new Float32Array(r));
+    const [params, velocity] = [read(this.params), read(this.velocity)];
+    if (!this.secondMoment) return { params: await params, velocity: await velocity };
+    const secondMoment = read(this.secondMoment);
+    return { params: await params, velocity: await velocity, secondMoment: await secondMoment, momentsFrom: this.firstStep };
   }
 
   setParams(weights: ArrayLike<number> | ArrayBuffer): void {
@@ -263,6 +290,14 @@ export class Trainer {
     for (const b of this.buffers) b.destroy();
     this.testSplit?.pixels.destroy();
     this.testSplit?.labels.destroy();
+  }
+
+  /** The uniform the update and the periodic pull read: the rates, and for AdamW the bias corrections of the update
+   *  at run step `runStep` (written before each, so the dispatches stay the same). */
+  private writeHyper(runStep: number): void {
+    const adamw = this.options.optimizer;
+    if (adamw) writeAdamwHyper(this.device, this.hyperBuffer, { ...this.hyper, ...adamw }, runStep - this.firstStep + 1);
+    else writeUpdateHyper(this.device, this.hyperBuffer, this.hyper);
   }
 
   private update(pulls: UpdatePulls): Dispatch {
@@ -297,16 +332,10 @@ export class Trainer {
     for (const useLocal of [false, true]) {
       for (const useGlobal of [false, true]) {
         const pulls = { useLocal, useGlobal };
-        const update = lsgdUpdateDispatch(this.cache, {
-          length: this.layout.length,
-          pulls,
-          params: this.params,
-          grads,
-          velocity: this.velocity,
-          localLeader: this.leaders.local,
-          globalLeader: this.leaders.global,
-          hyper: this.hyperBuffer,
-        });
+        const common = { length: this.layout.length, pulls, params: this.params, grads, localLeader: this.leaders.local, globalLeader: this.leaders.global, hyper: this.hyperBuffer };
+        const update = this.secondMoment
+          ? adamwUpdateDispatch(this.cache, { ...common, m: this.velocity, v: this.secondMoment })
+          : lsgdUpdateDispatch(this.cache, { ...common, velocity: this.velocity });
         this.updates.set(pullsKey(pulls), update);
         if (useLocal || useGlobal) {
           const leaders = { localLeader: this.leaders.local, globalLeader: this.leaders.global };

@@ -4,6 +4,8 @@
 // tab's GPU buffers hold it, so the replay follows the tab's trajectory rather than a float64 cousin of it.
 // The copies a stretch names act as the run's pull says: 'periodic', one interpolation at its first step (the
 // communication step its starting state was committed at, just before that pull); 'penalty', in every step.
+// The optimizer is the run's: momentum SGD, or AdamW when the segment names its rates (its step counter comes from
+// the start state's momentsFrom, the run step the tab's moments started at).
 import type { DataSplit } from '../dataset.ts';
 import type { MinibatchOrder } from '../minibatch.ts';
 import { isSequenceModel, shapeSize, type ModelSpec } from '../model.ts';
@@ -12,12 +14,15 @@ import type { CommittedState } from '../state_digest.ts';
 import { gatherBatch } from './gather_batch.ts';
 import { gatherTokens } from './gather_tokens.ts';
 import { leaderPull } from './leader_pull.ts';
+import { adamwUpdate, type AdamwHyper } from './adamw_update.ts';
 import { lsgdUpdate, type UpdateHyper } from './lsgd_update.ts';
 import { lossAndGradient } from './model.ts';
 
 export interface TrainingSegment {
   spec: ModelSpec;
   rates: Pick<UpdateHyper, 'lr' | 'momentum' | 'lambdaL' | 'lambdaG'>;
+  /** AdamW's rates (momentum is then unused); momentum SGD when absent. */
+  adamw?: AdamwRates;
   train: DataSplit;
   order: MinibatchOrder;
   /** The state after step `from`; the replay runs steps from..to-1 (0-based run steps) and ends after step `to`. */
@@ -28,6 +33,8 @@ export interface TrainingSegment {
   pulls: { local: Float32Array | null; global: Float32Array | null };
   pull: Pull;
 }
+
+export type AdamwRates = Pick<AdamwHyper, 'beta1' | 'beta2' | 'eps' | 'weightDecay'>;
 
 /** The inputs and labels of run step `step`'s minibatch: images scaled to 0..1, or for a sequence model windows of
  *  byte tokens starting where the order says, labelled with the bytes that follow. */
@@ -49,17 +56,26 @@ export function segmentGradient(spec: ModelSpec, train: DataSplit, order: Miniba
 }
 
 export function replaySegment(s: TrainingSegment): CommittedState {
+  if ((s.adamw !== undefined) !== (s.start.momentsFrom !== undefined)) throw new Error(`replay: ${s.adamw ? 'an AdamW segment needs a start state with AdamW moments' : 'a momentum segment cannot start from an AdamW state'}`);
   const periodic = s.pull === 'periodic';
-  let params = periodic ? Float32Array.from(leaderPull(s.start.params, s.pulls.local, s.pulls.global, s.rates, true)) : s.start.params;
-  let velocity = s.start.velocity;
-  const hyper: UpdateHyper = { ...s.rates, useLocal: !periodic && s.pulls.local !== null, useGlobal: !periodic && s.pulls.global !== null };
+  let state = periodic ? { ...s.start, params: Float32Array.from(leaderPull(s.start.params, s.pulls.local, s.pulls.global, s.rates, true)) } : s.start;
+  const pulls = { useLocal: !periodic && s.pulls.local !== null, useGlobal: !periodic && s.pulls.global !== null };
   for (let step = s.from; step < s.to; step++) {
-    const grad = segmentGradient(s.spec, s.train, s.order, step, params);
-    const next = lsgdUpdate(params, grad, velocity, s.pulls.local, s.pulls.global, hyper);
-    params = Float32Array.from(next.params);
-    velocity = Float32Array.from(next.velocity);
+    const grad = segmentGradient(s.spec, s.train, s.order, step, state.params);
+    state = optimizerStep(s, state, grad, pulls, step);
   }
-  return { params, velocity };
+  return state;
+}
+
+/** One step of the segment's optimizer at run step `step`, rounded to float32 as the tab's buffers hold it. */
+function optimizerStep(s: TrainingSegment, state: CommittedState, grad: ArrayLike<number>, pulls: Pick<UpdateHyper, 'useLocal' | 'useGlobal'>, step: number): CommittedState {
+  const { local, global } = s.pulls;
+  if (!s.adamw) {
+    const next = lsgdUpdate(state.params, grad, state.velocity, local, global, { ...s.rates, ...pulls });
+    return { params: Float32Array.from(next.params), velocity: Float32Array.from(next.velocity) };
+  }
+  const next = adamwUpdate(state.params, grad, state.velocity, state.secondMoment!, local, global, { ...s.rates, ...s.adamw, ...pulls }, step - state.momentsFrom! + 1);
+  return { params: Float32Array.from(next.params), velocity: Float32Array.from(next.m), secondMoment: Float32Array.from(next.v), momentsFrom: state.momentsFrom };
 }
 
 /** How far a claimed vector is from the recomputed one. */
@@ -96,9 +112,14 @@ export function discrepancy(claimed: ArrayLike<number>, reference: ArrayLike<num
   return { distance: Math.sqrt(errorSq) / Math.max(Math.sqrt(movedSq), 1e-30), outliers: movers === 0 ? 0 : outliers / movers };
 }
 
-/** A claimed end state against the replay: the worse of parameters (against their movement) and momentum. */
+/** A claimed end state against the replay: the worst of parameters (against their movement) and the optimizer's
+ *  moments (against their size). */
 export function segmentDiscrepancy(claimed: CommittedState, replayed: CommittedState, start: CommittedState, tolerance: number): Discrepancy {
-  const p = discrepancy(claimed.params, replayed.params, start.params, tolerance);
-  const v = discrepancy(claimed.velocity, replayed.velocity, null, tolerance);
-  return { distance: Math.max(p.distance, v.distance), outliers: Math.max(p.outliers, v.outliers) };
+  if ((claimed.secondMoment === undefined) !== (replayed.secondMoment === undefined)) throw new Error('segmentDiscrepancy: the claimed state and the replay are of different optimizers');
+  const all = [
+    discrepancy(claimed.params, replayed.params, start.params, tolerance),
+    discrepancy(claimed.velocity, replayed.velocity, null, tolerance),
+    ...(replayed.secondMoment ? [discrepancy(claimed.secondMoment!, replayed.secondMoment, null, tolerance)] : []),
+  ];
+  return { distance: Math.max(...all.map((d) => d.distance)), outliers: Math.max(...all.map((d) => d.outliers)) };
 }
