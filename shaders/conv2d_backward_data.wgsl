@@ -1,6 +1,9 @@
-// Conv2d backward-data: dx = conv(dy, w flipped in space, in/out channels swapped). NHWC, HWIO, stride 1,
-// same padding. The same register blocking as conv2d_forward.wgsl: 7 pixels along w x 8 input channels per
-// invocation; the weights for 8 consecutive input channels sit `cout` apart, loaded as scalars.
+// Conv2d backward-data: dx[b, ih, iw, ci] = sum of dy[b, oh, ow, co] * w[kh, kw, ci, co] over the outputs whose
+// window reads that input (oh * stride + kh - pad = ih, and the same along w). NHWC, HWIO, any stride and zero
+// padding. The same register blocking as conv2d_forward.wgsl: 7 pixels along w x 8 input channels per invocation;
+// the weights for 8 consecutive input channels sit `cout` apart, loaded as scalars. The 7 pixels are `stride`
+// apart, so that all take the same taps kw and read consecutive output columns. Every dx element is written,
+// 0 where no window reads it.
 
 override batch: u32;
 override height: u32;
@@ -8,6 +11,10 @@ override width: u32;
 override cin: u32;
 override cout: u32;
 override kernel: u32;
+override stride: u32;
+override pad: u32;
+override outHeight: u32;
+override outWidth: u32;
 
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
@@ -19,15 +26,20 @@ const CB = 8u; // output channels per invocation
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let cBlocks = (cin + CB - 1u) / CB;
-  let wBlocks = (width + PIX - 1u) / PIX;
+  // Pixel blocks per residue of w mod stride (the phase); blocks past the row's end return. The phase varies
+  // slowest, so that neighbouring invocations (SIMD lanes on SwiftShader) take the same taps kw.
+  let phaseBlocks = ((width + stride - 1u) / stride + PIX - 1u) / PIX;
+  let rows = batch * height;
   let id = gid.x + gid.y * groups.x * 64u;
-  if (id >= batch * height * wBlocks * cBlocks) { return; }
+  if (id >= stride * rows * phaseBlocks * cBlocks) { return; }
   let c0 = (id % cBlocks) * CB;
   let rest = id / cBlocks;
-  let w0 = (rest % wBlocks) * PIX;
-  let bh = rest / wBlocks; // b * height + h
-  let h = bh % height;
-  let pad = i32(kernel / 2u);
+  let bh = (rest / phaseBlocks) % rows; // b * height + h
+  let w0 = rest / phaseBlocks / rows + (rest % phaseBlocks) * PIX * stride;
+  if (w0 >= width) { return; }
+  let b = bh / height;
+  let th = bh % height + pad; // oh * stride + kh for the outputs that read row h
+  let tw = w0 + pad;
   var a0_0 = vec4f(0.0); var a0_1 = vec4f(0.0);
   var a1_0 = vec4f(0.0); var a1_1 = vec4f(0.0);
   var a2_0 = vec4f(0.0); var a2_1 = vec4f(0.0);
@@ -35,28 +47,29 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   var a4_0 = vec4f(0.0); var a4_1 = vec4f(0.0);
   var a5_0 = vec4f(0.0); var a5_1 = vec4f(0.0);
   var a6_0 = vec4f(0.0); var a6_1 = vec4f(0.0);
-  for (var kh = 0u; kh < kernel; kh++) {
-    let dh = pad - i32(kh);
-    let ih = i32(h) + dh;
-    if (ih < 0 || ih >= i32(height)) { continue; }
-    let rowBase = (i32(bh) + dh) * i32(width);
-    for (var kw = 0u; kw < kernel; kw++) {
-      let iw0 = i32(w0) + pad - i32(kw);
-      // Pixels outside the image read index 0 and count as zero.
-      let in0 = u32(iw0) < width;
-      let s0 = select(0u, u32(rowBase + iw0) * cout, in0);
-      let in1 = u32(iw0 + 1) < width;
-      let s1 = select(0u, u32(rowBase + iw0 + 1) * cout, in1);
-      let in2 = u32(iw0 + 2) < width;
-      let s2 = select(0u, u32(rowBase + iw0 + 2) * cout, in2);
-      let in3 = u32(iw0 + 3) < width;
-      let s3 = select(0u, u32(rowBase + iw0 + 3) * cout, in3);
-      let in4 = u32(iw0 + 4) < width;
-      let s4 = select(0u, u32(rowBase + iw0 + 4) * cout, in4);
-      let in5 = u32(iw0 + 5) < width;
-      let s5 = select(0u, u32(rowBase + iw0 + 5) * cout, in5);
-      let in6 = u32(iw0 + 6) < width;
-      let s6 = select(0u, u32(rowBase + iw0 + 6) * cout, in6);
+  // Only taps kh = th mod stride, + stride, ... up to th land on an output row; likewise along w.
+  for (var kh = th % stride; kh < kernel && kh <= th; kh += stride) {
+    let oh = (th - kh) / stride;
+    if (oh >= outHeight) { continue; }
+    let rowBase = i32((b * outHeight + oh) * outWidth);
+    for (var kw = tw % stride; kw < kernel; kw += stride) {
+      // Output column of pixel w0 + j * stride: ow0 + j (exact: tw - kw is a multiple of stride).
+      let ow0 = (i32(tw) - i32(kw)) / i32(stride);
+      // Columns outside the output read index 0 and count as zero.
+      let in0 = u32(ow0) < outWidth;
+      let s0 = select(0u, u32(rowBase + ow0) * cout, in0);
+      let in1 = u32(ow0 + 1) < outWidth;
+      let s1 = select(0u, u32(rowBase + ow0 + 1) * cout, in1);
+      let in2 = u32(ow0 + 2) < outWidth;
+      let s2 = select(0u, u32(rowBase + ow0 + 2) * cout, in2);
+      let in3 = u32(ow0 + 3) < outWidth;
+      let s3 = select(0u, u32(rowBase + ow0 + 3) * cout, in3);
+      let in4 = u32(ow0 + 4) < outWidth;
+      let s4 = select(0u, u32(rowBase + ow0 + 4) * cout, in4);
+      let in5 = u32(ow0 + 5) < outWidth;
+      let s5 = select(0u, u32(rowBase + ow0 + 5) * cout, in5);
+      let in6 = u32(ow0 + 6) < outWidth;
+      let s6 = select(0u, u32(rowBase + ow0 + 6) * cout, in6);
       let tap = (kh * kernel + kw) * cin * cout;
       for (var c = 0u; c < cout; c++) {
         // Input channels past cin (last block) read other weights; their sums are never stored.
@@ -81,33 +94,34 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
     }
   }
   let out0 = (bh * width + w0) * cin + c0;
+  let next = stride * cin; // from one of the invocation's pixels to the next
   {
     store(out0, c0, a0_0);
     store(out0 + 4u, c0 + 4u, a0_1);
   }
-  if (w0 + 1u < width) {
-    store(out0 + cin, c0, a1_0);
-    store(out0 + cin + 4u, c0 + 4u, a1_1);
+  if (w0 + 1u * stride < width) {
+    store(out0 + next, c0, a1_0);
+    store(out0 + next + 4u, c0 + 4u, a1_1);
   }
-  if (w0 + 2u < width) {
-    store(out0 + 2u * cin, c0, a2_0);
-    store(out0 + 2u * cin + 4u, c0 + 4u, a2_1);
+  if (w0 + 2u * stride < width) {
+    store(out0 + 2u * next, c0, a2_0);
+    store(out0 + 2u * next + 4u, c0 + 4u, a2_1);
   }
-  if (w0 + 3u < width) {
-    store(out0 + 3u * cin, c0, a3_0);
-    store(out0 + 3u * cin + 4u, c0 + 4u, a3_1);
+  if (w0 + 3u * stride < width) {
+    store(out0 + 3u * next, c0, a3_0);
+    store(out0 + 3u * next + 4u, c0 + 4u, a3_1);
   }
-  if (w0 + 4u < width) {
-    store(out0 + 4u * cin, c0, a4_0);
-    store(out0 + 4u * cin + 4u, c0 + 4u, a4_1);
+  if (w0 + 4u * stride < width) {
+    store(out0 + 4u * next, c0, a4_0);
+    store(out0 + 4u * next + 4u, c0 + 4u, a4_1);
   }
-  if (w0 + 5u < width) {
-    store(out0 + 5u * cin, c0, a5_0);
-    store(out0 + 5u * cin + 4u, c0 + 4u, a5_1);
+  if (w0 + 5u * stride < width) {
+    store(out0 + 5u * next, c0, a5_0);
+    store(out0 + 5u * next + 4u, c0 + 4u, a5_1);
   }
-  if (w0 + 6u < width) {
-    store(out0 + 6u * cin, c0, a6_0);
-    store(out0 + 6u * cin + 4u, c0 + 4u, a6_1);
+  if (w0 + 6u * stride < width) {
+    store(out0 + 6u * next, c0, a6_0);
+    store(out0 + 6u * next + 4u, c0 + 4u, a6_1);
   }
 }
 

@@ -1,8 +1,8 @@
-// Conv2d backward-filter, pass 1 of 2 (split-K): partial sums of dw and db over one chunk of pixels.
-// As a matrix product, dw[r][co] = sum over pixels p of im2col(x)[p][r] * dy[p][co], with rows
-// r = (kh * kernel + kw) * cin + ci; one more row r = taps, whose input is 1, gives db. The reduction over
-// batch * height * width pixels is long and the output small, so it is cut into chunks that run in parallel
-// (both CPU threads busy on SwiftShader); conv2d_backward_filter_reduce.wgsl adds the chunks up.
+// Conv2d backward-filter, pass 1 of 2 (split-K): partial sums of dw and db over one chunk of output pixels, for
+// any stride and zero padding. As a matrix product, dw[r][co] = sum over output pixels p of im2col(x)[p][r] *
+// dy[p][co], with rows r = (kh * kernel + kw) * cin + ci; one more row r = taps, whose input is 1, gives db. The
+// reduction over batch * outHeight * outWidth pixels is long and the output small, so it is cut into chunks that
+// run in parallel (both CPU threads busy on SwiftShader); conv2d_backward_filter_reduce.wgsl adds the chunks up.
 // Each invocation holds 12 rows x 8 output channels in registers: per pixel, 12 + 8 loads feed 96 multiply-adds.
 // No workgroup memory or barriers (see conv2d_forward.wgsl).
 
@@ -12,6 +12,10 @@ override width: u32;
 override cin: u32;
 override cout: u32;
 override kernel: u32;
+override stride: u32;
+override pad: u32;
+override outHeight: u32;
+override outWidth: u32;
 override chunkPixels: u32;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -22,7 +26,8 @@ override chunkPixels: u32;
 const RB = 12u; // rows per invocation
 const CB = 8u; // output channels per invocation
 
-/** Where row r reads its input, relative to the pixel: rows dh, dw away; `one` marks the bias row. */
+/** Where row r reads its input, relative to input pixel (oh * stride, ow * stride) of output pixel (oh, ow): rows
+ *  dh, dw away; `one` marks the bias row. */
 struct Row {
   dh: i32,
   dw: i32,
@@ -32,9 +37,8 @@ struct Row {
 
 fn row(r: u32, taps: u32) -> Row {
   let tap = r / cin;
-  let pad = i32(kernel / 2u);
-  let dh = i32(tap / kernel) - pad;
-  let dw = i32(tap % kernel) - pad;
+  let dh = i32(tap / kernel) - i32(pad);
+  let dw = i32(tap % kernel) - i32(pad);
   return Row(dh, dw, (dh * i32(width) + dw) * i32(cin) + i32(r % cin), r == taps);
 }
 
@@ -43,7 +47,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   let taps = kernel * kernel * cin;
   let rBlocks = (taps + RB) / RB; // taps + 1 rows
   let cBlocks = (cout + CB - 1u) / CB;
-  let pixels = batch * height * width;
+  let pixels = batch * outHeight * outWidth;
   let chunks = (pixels + chunkPixels - 1u) / chunkPixels;
   let id = gid.x + gid.y * groups.x * 64u;
   if (id >= chunks * rBlocks * cBlocks) { return; }
@@ -77,14 +81,18 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   var a11_0 = vec4f(0.0); var a11_1 = vec4f(0.0);
   let first = chunk * chunkPixels;
   let last = min(first + chunkPixels, pixels);
-  var h = i32((first / width) % height);
-  var w = i32(first % width);
+  // Output pixel p is (b, oh, ow); its rows read around input pixel (oh * stride, ow * stride) of image b.
+  var ow = first % outWidth;
+  var oh = (first / outWidth) % outHeight;
+  var b = first / outWidth / outHeight;
   for (var p = first; p < last; p++) {
+    let h = i32(oh * stride);
+    let w = i32(ow * stride);
     // Channels past cout (last block) read other values; their sums are never stored.
     let g = p * cout + c0;
     let g0 = vec4f(dy[g], dy[g + 1u], dy[g + 2u], dy[g + 3u]);
     let g1 = vec4f(dy[g + 4u], dy[g + 5u], dy[g + 6u], dy[g + 7u]);
-    let xp = i32(p * cin);
+    let xp = ((i32(b * height) + h) * i32(width) + w) * i32(cin);
     let v0 = tapInput(q0, h, w, xp);
     a0_0 += v0 * g0; a0_1 += v0 * g1;
     let v1 = tapInput(q1, h, w, xp);
@@ -109,11 +117,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
     a10_0 += v10 * g0; a10_1 += v10 * g1;
     let v11 = tapInput(q11, h, w, xp);
     a11_0 += v11 * g0; a11_1 += v11 * g1;
-    w++;
-    if (w == i32(width)) {
-      w = 0;
-      h++;
-      if (h == i32(height)) { h = 0; }
+    ow++;
+    if (ow == outWidth) {
+      ow = 0u;
+      oh++;
+      if (oh == outHeight) {
+        oh = 0u;
+        b++;
+      }
     }
   }
   let out0 = chunk * (taps + 1u) * cout;
@@ -143,7 +154,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   store(out0, r0 + 11u, c0 + 4u, taps, a11_1);
 }
 
-/** Row q's input at pixel (h, w), whose first channel is x[xp]: zero outside the image, 1 for the bias row. */
+/** Row q's input around input pixel (h, w), whose first channel is x[xp]: zero outside the image, 1 for the
+ *  bias row. */
 fn tapInput(q: Row, h: i32, w: i32, xp: i32) -> f32 {
   let inside = u32(h + q.dh) < height && u32(w + q.dw) < width;
   let v = select(0.0, x[select(0u, u32(xp + q.offset), inside)], inside);

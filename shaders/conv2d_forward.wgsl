@@ -1,4 +1,5 @@
-// Conv2d forward: y = conv(x, w) + bias, then relu if asked. NHWC activations, HWIO weights, stride 1, same padding.
+// Conv2d forward: y = conv(x, w) + bias, then relu if asked. NHWC activations, HWIO weights, any stride and zero
+// padding (conv2d_forward_k3.wgsl takes kernel 3 at stride 1, same padding, when the channels fill its blocks).
 // Each invocation computes 7 output pixels along w x 8 output channels in registers (vec4 along channels):
 // every loaded input feeds 8 multiply-adds and every loaded weight 7. No workgroup memory or barriers, which
 // SwiftShader (CPU) runs far faster; loads are scalar because SwiftShader gathers per component anyway, and
@@ -10,6 +11,10 @@ override width: u32;
 override cin: u32;
 override cout: u32;
 override kernel: u32;
+override stride: u32;
+override pad: u32;
+override outHeight: u32;
+override outWidth: u32;
 override relu: bool;
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -23,15 +28,16 @@ const CB = 8u; // output channels per invocation
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let cBlocks = (cout + CB - 1u) / CB;
-  let wBlocks = (width + PIX - 1u) / PIX;
+  let wBlocks = (outWidth + PIX - 1u) / PIX;
   let id = gid.x + gid.y * groups.x * 64u;
-  if (id >= batch * height * wBlocks * cBlocks) { return; }
+  if (id >= batch * outHeight * wBlocks * cBlocks) { return; }
   let c0 = (id % cBlocks) * CB;
   let rest = id / cBlocks;
   let w0 = (rest % wBlocks) * PIX;
-  let bh = rest / wBlocks; // b * height + h
-  let h = bh % height;
-  let pad = i32(kernel / 2u);
+  let bh = rest / wBlocks; // b * outHeight + output row
+  let b = bh / outHeight;
+  let h0 = i32((bh % outHeight) * stride) - i32(pad); // input row of kh = 0
+  let colStep = i32(stride);
   var a0_0 = vec4f(0.0); var a0_1 = vec4f(0.0);
   var a1_0 = vec4f(0.0); var a1_1 = vec4f(0.0);
   var a2_0 = vec4f(0.0); var a2_1 = vec4f(0.0);
@@ -40,27 +46,27 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   var a5_0 = vec4f(0.0); var a5_1 = vec4f(0.0);
   var a6_0 = vec4f(0.0); var a6_1 = vec4f(0.0);
   for (var kh = 0u; kh < kernel; kh++) {
-    let dh = i32(kh) - pad;
-    let ih = i32(h) + dh;
+    let ih = h0 + i32(kh);
     if (ih < 0 || ih >= i32(height)) { continue; }
-    let rowBase = (i32(bh) + dh) * i32(width);
+    let rowBase = (i32(b * height) + ih) * i32(width);
     for (var kw = 0u; kw < kernel; kw++) {
-      let iw0 = i32(w0) + i32(kw) - pad;
+      // Input column of output pixel w0 + j: iw0 + j * stride.
+      let iw0 = i32(w0 * stride + kw) - i32(pad);
       // Pixels outside the image read index 0 and count as zero.
       let in0 = u32(iw0) < width;
       let s0 = select(0u, u32(rowBase + iw0) * cin, in0);
-      let in1 = u32(iw0 + 1) < width;
-      let s1 = select(0u, u32(rowBase + iw0 + 1) * cin, in1);
-      let in2 = u32(iw0 + 2) < width;
-      let s2 = select(0u, u32(rowBase + iw0 + 2) * cin, in2);
-      let in3 = u32(iw0 + 3) < width;
-      let s3 = select(0u, u32(rowBase + iw0 + 3) * cin, in3);
-      let in4 = u32(iw0 + 4) < width;
-      let s4 = select(0u, u32(rowBase + iw0 + 4) * cin, in4);
-      let in5 = u32(iw0 + 5) < width;
-      let s5 = select(0u, u32(rowBase + iw0 + 5) * cin, in5);
-      let in6 = u32(iw0 + 6) < width;
-      let s6 = select(0u, u32(rowBase + iw0 + 6) * cin, in6);
+      let in1 = u32(iw0 + colStep) < width;
+      let s1 = select(0u, u32(rowBase + iw0 + colStep) * cin, in1);
+      let in2 = u32(iw0 + 2 * colStep) < width;
+      let s2 = select(0u, u32(rowBase + iw0 + 2 * colStep) * cin, in2);
+      let in3 = u32(iw0 + 3 * colStep) < width;
+      let s3 = select(0u, u32(rowBase + iw0 + 3 * colStep) * cin, in3);
+      let in4 = u32(iw0 + 4 * colStep) < width;
+      let s4 = select(0u, u32(rowBase + iw0 + 4 * colStep) * cin, in4);
+      let in5 = u32(iw0 + 5 * colStep) < width;
+      let s5 = select(0u, u32(rowBase + iw0 + 5 * colStep) * cin, in5);
+      let in6 = u32(iw0 + 6 * colStep) < width;
+      let s6 = select(0u, u32(rowBase + iw0 + 6 * colStep) * cin, in6);
       let tap = (kh * kernel + kw) * cin * cout;
       for (var c = 0u; c < cin; c++) {
         // Channels past cout (last block) read neighbouring weights (or, at the end, whatever robust access
@@ -87,32 +93,32 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   }
   let b0 = vec4f(bias[min(c0 + 0u, cout - 1u)], bias[min(c0 + 1u, cout - 1u)], bias[min(c0 + 2u, cout - 1u)], bias[min(c0 + 3u, cout - 1u)]);
   let b1 = vec4f(bias[min(c0 + 4u, cout - 1u)], bias[min(c0 + 5u, cout - 1u)], bias[min(c0 + 6u, cout - 1u)], bias[min(c0 + 7u, cout - 1u)]);
-  let out0 = (bh * width + w0) * cout + c0;
+  let out0 = (bh * outWidth + w0) * cout + c0;
   {
     store(out0, c0, a0_0 + b0);
     store(out0 + 4u, c0 + 4u, a0_1 + b1);
   }
-  if (w0 + 1u < width) {
+  if (w0 + 1u < outWidth) {
     store(out0 + cout, c0, a1_0 + b0);
     store(out0 + cout + 4u, c0 + 4u, a1_1 + b1);
   }
-  if (w0 + 2u < width) {
+  if (w0 + 2u < outWidth) {
     store(out0 + 2u * cout, c0, a2_0 + b0);
     store(out0 + 2u * cout + 4u, c0 + 4u, a2_1 + b1);
   }
-  if (w0 + 3u < width) {
+  if (w0 + 3u < outWidth) {
     store(out0 + 3u * cout, c0, a3_0 + b0);
     store(out0 + 3u * cout + 4u, c0 + 4u, a3_1 + b1);
   }
-  if (w0 + 4u < width) {
+  if (w0 + 4u < outWidth) {
     store(out0 + 4u * cout, c0, a4_0 + b0);
     store(out0 + 4u * cout + 4u, c0 + 4u, a4_1 + b1);
   }
-  if (w0 + 5u < width) {
+  if (w0 + 5u < outWidth) {
     store(out0 + 5u * cout, c0, a5_0 + b0);
     store(out0 + 5u * cout + 4u, c0 + 4u, a5_1 + b1);
   }
-  if (w0 + 6u < width) {
+  if (w0 + 6u < outWidth) {
     store(out0 + 6u * cout, c0, a6_0 + b0);
     store(out0 + 6u * cout + 4u, c0 + 4u, a6_1 + b1);
   }

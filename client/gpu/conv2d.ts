@@ -1,6 +1,7 @@
-// Conv2d kernels (NHWC activations, HWIO weights, stride 1, same padding): forward with fused bias and relu,
+// Conv2d kernels (NHWC activations, HWIO weights, any stride and zero padding): forward with fused bias and relu,
 // backward-data, and backward-filter with the bias gradient. See the shaders for the register blocking.
-// Kernel size 3 (the CNN preset) takes unrolled *_k3 shaders when the channel counts fill their blocks.
+// Kernel size 3 at stride 1 with same padding (the CNN preset) takes unrolled *_k3 shaders when the channel counts
+// fill their blocks.
 import forwardCode from '../../shaders/conv2d_forward.wgsl?raw';
 import forwardK3Code from '../../shaders/conv2d_forward_k3.wgsl?raw';
 import backwardDataCode from '../../shaders/conv2d_backward_data.wgsl?raw';
@@ -10,7 +11,7 @@ import backwardFilterK3Code from '../../shaders/conv2d_backward_filter_k3.wgsl?r
 import backwardFilterK3NarrowCode from '../../shaders/conv2d_backward_filter_k3_narrow.wgsl?raw';
 import backwardFilterReduceCode from '../../shaders/conv2d_backward_filter_reduce.wgsl?raw';
 import { ceilDiv, grid, type Binding, type Dispatch, type PipelineCache } from './dispatch.ts';
-import type { ConvShape } from '../../shared/reference/conv2d.ts';
+import { convOutputSize, strideAndPadding, type ConvShape } from '../../shared/reference/conv2d.ts';
 
 export type { ConvShape };
 
@@ -32,25 +33,31 @@ const K3_FILTER_NARROW = { inChannels: 1, outChannels: 8 };
 const K3_FILTER_TARGET_INVOCATIONS = 1024;
 
 export function conv2dForwardFlops(s: ConvShape): number {
-  return 2 * s.batch * s.height * s.width * s.outChannels * s.kernel * s.kernel * s.inChannels;
+  const out = convOutputSize(s);
+  return 2 * s.batch * out.height * out.width * s.outChannels * s.kernel * s.kernel * s.inChannels;
 }
 
 export function conv2dForwardDispatch(cache: PipelineCache, a: { shape: ConvShape; x: Binding; w: Binding; bias: Binding; y: Binding; relu: boolean }): Dispatch {
   const s = checkShape(a.shape);
   const buffers = [a.x, a.w, a.bias, a.y];
-  if (s.kernel === 3 && s.outChannels >= K3_CHANNELS) {
+  if (isK3(s) && s.outChannels >= K3_CHANNELS) {
     return cache.dispatch('conv2d_forward_k3', forwardK3Code, { ...k3Constants(s), relu: a.relu ? 1 : 0 }, buffers, grid(k3Invocations(s, s.outChannels)));
   }
-  const invocations = s.batch * s.height * ceilDiv(s.width, PIXELS_PER_INVOCATION) * ceilDiv(s.outChannels, CHANNELS_PER_INVOCATION);
+  const out = convOutputSize(s);
+  const invocations = s.batch * out.height * ceilDiv(out.width, PIXELS_PER_INVOCATION) * ceilDiv(s.outChannels, CHANNELS_PER_INVOCATION);
   return cache.dispatch('conv2d_forward', forwardCode, { ...shapeConstants(s), relu: a.relu ? 1 : 0 }, buffers, grid(invocations));
 }
 
+/** Writes every element of dx: 0 where no output window reads the input (strides that skip it). */
 export function conv2dBackwardDataDispatch(cache: PipelineCache, a: { shape: ConvShape; dy: Binding; w: Binding; dx: Binding }): Dispatch {
   const s = checkShape(a.shape);
-  if (s.kernel === 3 && s.inChannels >= K3_CHANNELS) {
+  if (isK3(s) && s.inChannels >= K3_CHANNELS) {
     return cache.dispatch('conv2d_backward_data_k3', backwardDataK3Code, k3Constants(s), [a.dy, a.w, a.dx], grid(k3Invocations(s, s.inChannels)));
   }
-  const invocations = s.batch * s.height * ceilDiv(s.width, PIXELS_PER_INVOCATION) * ceilDiv(s.inChannels, CHANNELS_PER_INVOCATION);
+  // Each invocation's pixels are `stride` apart: blocks of them per residue of the column mod stride.
+  const { stride } = strideAndPadding(s);
+  const wBlocks = stride * ceilDiv(ceilDiv(s.width, stride), PIXELS_PER_INVOCATION);
+  const invocations = s.batch * s.height * wBlocks * ceilDiv(s.inChannels, CHANNELS_PER_INVOCATION);
   return cache.dispatch('conv2d_backward_data', backwardDataCode, shapeConstants(s), [a.dy, a.w, a.dx], grid(invocations));
 }
 
@@ -61,10 +68,11 @@ export function conv2dBackwardDataDispatch(cache: PipelineCache, a: { shape: Con
  */
 export function conv2dBackwardFilterDispatches(cache: PipelineCache, a: { shape: ConvShape; x: Binding; dy: Binding; dw: Binding; db: Binding }): Dispatch[] {
   const s = checkShape(a.shape);
-  const k3 = s.kernel !== 3 ? undefined : [K3_FILTER, K3_FILTER_NARROW].find((b) => s.inChannels >= b.inChannels && s.outChannels >= b.outChannels);
+  const k3 = !isK3(s) ? undefined : [K3_FILTER, K3_FILTER_NARROW].find((b) => s.inChannels >= b.inChannels && s.outChannels >= b.outChannels);
   if (k3) return backwardFilterK3(cache, a, s, k3);
   const taps = s.kernel * s.kernel * s.inChannels;
-  const pixels = s.batch * s.height * s.width;
+  const out = convOutputSize(s);
+  const pixels = s.batch * out.height * out.width;
   const blocks = ceilDiv(taps + 1, FILTER_ROWS_PER_INVOCATION) * ceilDiv(s.outChannels, CHANNELS_PER_INVOCATION);
   const wanted = Math.min(ceilDiv(FILTER_TARGET_INVOCATIONS, blocks), ceilDiv(pixels, FILTER_MIN_CHUNK_PIXELS));
   const chunkPixels = ceilDiv(pixels, Math.max(1, wanted));
@@ -102,13 +110,19 @@ function k3Constants(s: ConvShape): Record<string, number> {
 }
 
 function shapeConstants(s: ConvShape): Record<string, number> {
-  return { batch: s.batch, height: s.height, width: s.width, cin: s.inChannels, cout: s.outChannels, kernel: s.kernel };
+  const out = convOutputSize(s);
+  const { stride, padding } = strideAndPadding(s);
+  return { batch: s.batch, height: s.height, width: s.width, cin: s.inChannels, cout: s.outChannels, kernel: s.kernel, stride, pad: padding, outHeight: out.height, outWidth: out.width };
 }
 
+/** Kernel 3 at stride 1 with same padding: the shape the *_k3 shaders are written for. */
+function isK3(s: ConvShape): boolean {
+  const { stride, padding } = strideAndPadding(s);
+  return s.kernel === 3 && stride === 1 && padding === 1;
+}
+
+/** Throws, naming the field, unless the shape is a valid convolution. */
 function checkShape(s: ConvShape): ConvShape {
-  for (const [name, v] of Object.entries(s)) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`conv2d shape: ${name} must be a positive integer, got ${v}`);
-  }
-  if (s.kernel % 2 !== 1) throw new Error(`conv2d shape: kernel must be odd for same padding, got ${s.kernel}`);
+  convOutputSize(s);
   return s;
 }
