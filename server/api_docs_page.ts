@@ -97,7 +97,8 @@ function responsesList(responses: OpenApiOperation['responses']): string {
 
 function operationSection(method: string, path: string, op: OpenApiOperation): string {
   const auth = op.security ? '<span class="auth admin">admin token</span>' : '<span class="auth">public</span>';
-  const body = op.requestBody ? `<h4>Request body <small>application/json</small></h4>${schemaBlock(op.requestBody.content['application/json'].schema)}` : '';
+  const [bodyType, bodyMedia] = Object.entries(op.requestBody?.content ?? {})[0] ?? [];
+  const body = bodyType ? `<h4>Request body <small>${escapeHtml(bodyType)}</small></h4>${bodyMedia.schema ? schemaBlock(bodyMedia.schema) : ''}` : '';
   return `<section id="${escapeHtml(op.operationId)}"><h3><span class="method ${method}">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code> ${auth}</h3>`
     + `<p>${prose(op.summary)}</p>${op.description ? `<p>${prose(op.description)}</p>` : ''}`
     + `${parametersTable(op.parameters)}${body}${responsesList(op.responses)}</section>`;

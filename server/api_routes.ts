@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   checkpointInfoSchema, errorSchema, leaderboardSchema, metricsSchema, proofTallySchema, modelManifestSchema, okSchema, runEventSchema, runViewSchema, statusSchema, workersSchema,
 } from '../shared/api_responses.ts';
+import { datasetSummarySchema, uploadQuerySchema } from '../shared/dataset_upload.ts';
 import { datasetManifestSchema } from '../shared/protocol.ts';
 import { runConfigSchema } from '../shared/run_config.ts';
 import type { RunAction } from '../shared/run_control.ts';
@@ -30,6 +31,8 @@ export interface ApiRoute {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** A body that is not JSON, by its content type: the handler streams it (a dataset upload's files). */
+  bodyType?: string;
   responses: Record<number, ApiResponse>;
 }
 
@@ -164,6 +167,30 @@ export const API_ROUTES = {
   datasetManifest: {
     method: 'GET', url: '/api/datasets/:name', summary: 'A dataset\'s shape and its shards', tag: 'datasets', admin: false, params: datasetParams,
     responses: { 200: { description: 'the manifest', schema: datasetManifestSchema }, 404: { description: 'unknown dataset', schema: errorSchema } },
+  },
+  listDatasets: {
+    method: 'GET', url: '/api/datasets', summary: 'Every dataset, built-in and uploaded, with its statistics', tag: 'datasets', admin: true,
+    responses: { 200: { description: 'the built-in datasets, then the uploaded ones, oldest first', schema: z.array(datasetSummarySchema) }, 401: unauthorized },
+  },
+  uploadDataset: {
+    method: 'POST', url: '/api/datasets', summary: 'Uploads a dataset: the body is its files one after the other, the query says what they are', tag: 'datasets', admin: true,
+    query: uploadQuerySchema, bodyType: 'application/octet-stream',
+    description: 'The files are checked and converted into the dataset format tabs download; the dataset is stored only when all is well, and any run may use it. '
+      + 'A body longer than the server\'s maxUploadBytes is cut off with a 413.',
+    responses: {
+      201: { description: 'the stored dataset', schema: datasetSummarySchema },
+      400: { description: 'invalid request or files: `issues` names the query field, or the file part (train-labels, text, ...), and what is wrong with it', schema: errorSchema },
+      401: unauthorized,
+      413: { description: 'the body is larger than the server\'s maxUploadBytes', schema: errorSchema },
+      415: { description: 'the body is not sent as application/octet-stream', schema: errorSchema },
+    },
+  },
+  deleteDataset: {
+    method: 'DELETE', url: '/api/datasets/:name', summary: 'Deletes an uploaded dataset that no run uses', tag: 'datasets', admin: true, params: datasetParams,
+    responses: {
+      204: { description: 'deleted' }, 401: unauthorized, 404: { description: 'unknown dataset', schema: errorSchema },
+      409: { description: 'a built-in dataset, or one a run uses (the error names the runs: delete them first)', schema: errorSchema },
+    },
   },
   datasetShard: {
     method: 'GET', url: '/api/datasets/:name/:split/:file', summary: 'One immutable shard of samples (strong ETag, cached for a year)', tag: 'datasets', admin: false,

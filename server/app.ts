@@ -10,7 +10,9 @@ import { adminToken } from './admin_token.ts';
 import { registerApi } from './api.ts';
 import type { Config } from './config.ts';
 import { Coordinator } from './coordinator.ts';
+import { registerDatasetRoutes } from './dataset_routes.ts';
 import { DatasetService, type DatasetSource } from './dataset_service.ts';
+import { UploadedDatasets, withUploads } from './datasets/uploaded.ts';
 import { ProofVerifier, type SegmentVerifier } from './proof_verifier.ts';
 import { Evaluator, type LeaderEvaluator } from './evaluator.ts';
 import { registerModelExport } from './model_export.ts';
@@ -43,7 +45,8 @@ export async function startFlock(
 ): Promise<Flock> {
   const store = new Store(config.dataDir, retentionPolicy(config));
   const { token, generated } = adminToken(config.dataDir, config.adminToken);
-  const datasets = new DatasetService(datasetSource, config.shardSamples, config.validationSamples);
+  const uploads = new UploadedDatasets(store.datasets, join(config.dataDir, 'datasets'));
+  const datasets = new DatasetService(withUploads(datasetSource, uploads), config.shardSamples, config.validationSamples);
   const app = Fastify({ bodyLimit: 256 * 1024 });
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
@@ -65,6 +68,7 @@ export async function startFlock(
   });
   const coordinator = new Coordinator(io.of(WORKER_NAMESPACE), store, config, datasets, evaluator, verifier);
   registerApi(app, { store, coordinator, datasets, config, token });
+  registerDatasetRoutes(app, { store, datasets, uploads, builtIn: datasetSource.names, config, token });
   registerModelExport(app, { store, token, evalSamples: config.evalSamples });
   registerAdminPage(app, token);
   registerApiDocs(app);

@@ -95,6 +95,9 @@ export const configSchema = z.object({
   maxParams: z.coerce.number().int().positive().default(4_000_000),
   /** Samples per dataset shard served to tabs. */
   shardSamples: z.coerce.number().int().positive().default(10000),
+  /** Largest dataset upload, all its files together, in bytes: a longer body is cut off with a 413. Gzipped files
+   *  may inflate to 4 times this, all together. */
+  maxUploadBytes: z.coerce.number().int().positive().default(256 * 1024 * 1024),
 });
 export type Config = z.infer<typeof configSchema>;
 

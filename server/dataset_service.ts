@@ -2,15 +2,18 @@
 import { createHash } from 'node:crypto';
 import { encodeBlob, sampleSize, sliceSplit, type DataSplit, type Dataset, type SplitName } from '../shared/dataset.ts';
 import type { DatasetManifest, DatasetShard } from '../shared/protocol.ts';
+import { datasetStats, heldOutSamples, type StoredStats } from './datasets/stats.ts';
 
 export interface DatasetSource {
-  names: readonly string[];
+  /** Read on every lookup, so a source may gain and lose datasets (uploads). */
+  readonly names: readonly string[];
   load(name: string): Promise<Dataset>;
 }
 
 /**
- * A dataset as the coordinator uses it: `train` is what tabs download; `validation` is held out of it (the last
- * samples of the loaded train split, never served), to measure leader copies; `test` only reports accuracy.
+ * A dataset as the coordinator uses it: `train` is what tabs download; `validation` is never served, and measures
+ * leader copies: the dataset's own validation split (text) or else the last samples of the loaded train split;
+ * `test` only reports accuracy.
  */
 export interface ServedDataset extends Dataset {
   validation: DataSplit;
@@ -18,6 +21,7 @@ export interface ServedDataset extends Dataset {
 
 interface Prepared {
   dataset: ServedDataset;
+  stats: StoredStats;
   manifest: DatasetManifest;
   shards: Map<string, { bytes: Uint8Array; etag: string }>;
 }
@@ -59,31 +63,46 @@ export class DatasetService {
     return this.ready.get(name)?.manifest ?? null;
   }
 
+  /** What the dataset list shows, computed from the loaded dataset as it was stored. */
+  async stats(name: string): Promise<StoredStats> {
+    return (await this.prepare(name)).stats;
+  }
+
   async shard(name: string, split: SplitName, index: number): Promise<{ bytes: Uint8Array; etag: string } | null> {
     return (await this.prepare(name)).shards.get(`${split}/${index}`) ?? null;
+  }
+
+  /** Drops what was loaded of `name` (a deleted upload), so a later dataset of that name is loaded afresh. */
+  forget(name: string): void {
+    this.prepared.delete(name);
+    this.ready.delete(name);
   }
 
   private prepare(name: string): Promise<Prepared> {
     if (!this.has(name)) return Promise.reject(new Error(`unknown dataset ${JSON.stringify(name)}: use one of ${this.source.names.join(', ')}`));
     let p = this.prepared.get(name);
     if (!p) {
-      p = this.source.load(name).then((dataset) => {
+      const loading: Promise<Prepared> = this.source.load(name).then((dataset) => {
         const prepared = this.shardDataset(name, dataset);
-        this.ready.set(name, prepared);
+        // not when the name was forgotten meanwhile: it may name other data by now
+        if (this.prepared.get(name) === loading) this.ready.set(name, prepared);
         return prepared;
       });
-      p.catch(() => this.prepared.delete(name));
-      this.prepared.set(name, p);
+      loading.catch(() => {
+        if (this.prepared.get(name) === loading) this.prepared.delete(name);
+      });
+      this.prepared.set(name, loading);
+      p = loading;
     }
     return p;
   }
 
   private shardDataset(name: string, loaded: Dataset): Prepared {
-    const { train: all, test, ...info } = loaded;
+    const { train: all, test, validation: own, ...info } = loaded;
     const size = sampleSize(info);
-    const held = Math.min(this.validationSamples, Math.floor(all.count / 4));
+    const held = own ? 0 : heldOutSamples(all.count, this.validationSamples);
     const train = sliceSplit(all, size, 0, all.count - held);
-    const dataset: ServedDataset = { ...info, train, validation: sliceSplit(all, size, all.count - held, held), test };
+    const dataset: ServedDataset = { ...info, train, validation: own ?? sliceSplit(all, size, all.count - held, held), test };
     const shards = new Map<string, { bytes: Uint8Array; etag: string }>();
     const list = (split: SplitName): DatasetShard[] => {
       const data = split === 'train' ? train : test;
@@ -98,6 +117,6 @@ export class DatasetService {
       return out;
     };
     const manifest: DatasetManifest = { name: info.name, sampleShape: info.sampleShape, classes: info.classes, train: list('train'), test: list('test') };
-    return { dataset, manifest, shards };
+    return { dataset, stats: datasetStats(loaded), manifest, shards };
   }
 }

@@ -18,7 +18,7 @@ export interface OpenApiOperation {
   /** Present on admin routes only: the others need no credentials. */
   security?: { adminToken: [] }[];
   parameters: OpenApiParameter[];
-  requestBody?: { required: true; content: { 'application/json': { schema: JsonSchema } } };
+  requestBody?: { required: true; content: Record<string, { schema?: JsonSchema }> };
   responses: Record<string, { description: string; content?: Record<string, { schema?: JsonSchema }> }>;
 }
 
@@ -71,6 +71,7 @@ function operationOf(name: string, route: ApiRoute): OpenApiOperation {
     ...(route.admin ? { security: [{ adminToken: [] }] } : {}),
     parameters: parametersOf(name, route),
     ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchemaOf(route.body, 'input') } } } } : {}),
+    ...(route.bodyType ? { requestBody: { required: true, content: { [route.bodyType]: {} } } } : {}),
     responses: Object.fromEntries(Object.entries(route.responses).map(([code, r]) => [code, responseOf(r)])),
   };
 }

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Compaction } from './compaction.ts';
 import { Credits } from './credits.ts';
+import { DatasetRows } from './datasets/dataset_rows.ts';
 import { checkpointsToKeep, EVENT_MESSAGE_CHARS, type RetentionPolicy } from './retention.ts';
 import type { CheckpointInfo, EvalMetric, LeaderMetric, RoundMetric, RunEvent, WorkerMetric, WorkerRecord } from '../shared/records.ts';
 import { runConfigSchema, runStateSchema, type RunConfig, type RunState, type RunView } from '../shared/run_config.ts';
@@ -82,6 +83,8 @@ export class Store {
   private readonly statements = new Map<string, Database.Statement>();
   /** Verified contribution and nicknames: kept when a run is deleted (a volunteer's credit outlives the run). */
   readonly credits: Credits;
+  /** Uploaded datasets (server/datasets/uploaded.ts keeps their files). */
+  readonly datasets: DatasetRows;
 
   constructor(dataDir: string, private readonly retention: RetentionPolicy) {
     mkdirSync(dataDir, { recursive: true });
@@ -97,6 +100,7 @@ export class Store {
     this.db.exec(`UPDATE runs SET config = json_set(config, '$.hyper.pull', 'penalty') WHERE json_extract(config, '$.hyper.pull') IS NULL`);
     this.compaction = new Compaction(this.db, retention);
     this.credits = new Credits(this.db);
+    this.datasets = new DatasetRows(this.db);
   }
 
   close(): void {

@@ -1,5 +1,6 @@
-// Image classification data in memory, and the compact binary blob the coordinator serves to tabs:
-// uint8 pixels and uint8 labels, so a 60k-image split is its raw bytes plus a small header.
+// Classification data in memory, and the compact binary blob the coordinator serves to tabs and keeps uploads in:
+// uint8 pixels and uint8 labels, so a 60k-image split is its raw bytes plus a small header. Text is the same thing
+// (shared/text_dataset.ts): each byte a 1x1x1 sample whose label is the byte after it.
 import { shapeSize, type TensorShape } from './model.ts';
 
 /** `count` samples; pixels hold count*sampleSize bytes, each sample row-major in NHWC order. */
@@ -9,25 +10,38 @@ export interface DataSplit {
   labels: Uint8Array;
 }
 
+export type DatasetKind = 'images' | 'text';
+
 export interface DatasetInfo {
   name: string;
   sampleShape: TensorShape;
   classes: number;
+  /** 'images' when absent. */
+  kind?: DatasetKind;
 }
 
 export interface Dataset extends DatasetInfo {
   train: DataSplit;
   test: DataSplit;
+  /** A held-out split of the dataset's own (text: its 5% block); when absent, the server holds out the end of train. */
+  validation?: DataSplit;
 }
 
+/** The splits tabs download. */
 export type SplitName = 'train' | 'test';
+/** The splits a blob may hold: a stored dataset may carry its validation split, which is never served. */
+export type BlobSplit = SplitName | 'validation';
+
+export function kindOf(info: Pick<DatasetInfo, 'kind'>): DatasetKind {
+  return info.kind ?? 'images';
+}
 
 /**
  * One piece of a blob: samples [start, start + data.count) of a split. A whole dataset is a train
  * part and a test part, both starting at 0; a shard is one part starting wherever it starts.
  */
 export interface BlobPart {
-  split: SplitName;
+  split: BlobSplit;
   start: number;
   data: DataSplit;
 }
@@ -70,14 +84,17 @@ export function sliceSplit(split: DataSplit, size: number, start: number, count:
 }
 
 // Layout, all integers u32 little-endian:
-//   "FLKD" | version | classes | height | width | channels | name bytes | part count
-//   | per part: split (0 train, 1 test), start, count | name (UTF-8)
+//   "FLKD" | version | classes | height | width | channels | name bytes | part count | kind (0 images, 1 text)
+//   | per part: split (0 train, 1 test, 2 validation), start, count | name (UTF-8)
 //   | per part, in order: pixels, then labels
+// Version 1 had no kind field (its header is 4 bytes shorter) and is read as images.
 const MAGIC = 'FLKD';
-const VERSION = 1;
-const FIXED_HEADER_BYTES = 32;
+const VERSION = 2;
+const V1_HEADER_BYTES = 32;
+const FIXED_HEADER_BYTES = 36;
 const PART_HEADER_BYTES = 12;
-const SPLIT_IDS: readonly SplitName[] = ['train', 'test'];
+const SPLIT_IDS: readonly BlobSplit[] = ['train', 'test', 'validation'];
+const KIND_IDS: readonly DatasetKind[] = ['images', 'text'];
 const MAX_NAME_BYTES = 256;
 
 function checkInfo(info: DatasetInfo, where: string): void {
@@ -89,6 +106,7 @@ function checkInfo(info: DatasetInfo, where: string): void {
   if (!Number.isInteger(info.classes) || info.classes < 1 || info.classes > 256) {
     throw new Error(`${where}: classes must be an integer in 1..256, got ${info.classes}`);
   }
+  if (!KIND_IDS.includes(kindOf(info))) throw new Error(`${where}: kind must be one of ${KIND_IDS.join(', ')}, got ${info.kind}`);
 }
 
 export function encodeBlob(blob: DatasetBlob): Uint8Array {
@@ -107,7 +125,7 @@ export function encodeBlob(blob: DatasetBlob): Uint8Array {
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   out.set(new TextEncoder().encode(MAGIC), 0);
-  [VERSION, info.classes, info.sampleShape.height, info.sampleShape.width, info.sampleShape.channels, name.length, parts.length]
+  [VERSION, info.classes, info.sampleShape.height, info.sampleShape.width, info.sampleShape.channels, name.length, parts.length, KIND_IDS.indexOf(kindOf(info))]
     .forEach((v, i) => view.setUint32(4 + 4 * i, v, true));
   parts.forEach((p, i) => {
     const at = FIXED_HEADER_BYTES + PART_HEADER_BYTES * i;
@@ -131,19 +149,23 @@ export function decodeBlob(bytes: Uint8Array): DatasetBlob {
   const fail = (why: string): never => {
     throw new Error(`dataset blob: ${why}`);
   };
-  if (bytes.length < FIXED_HEADER_BYTES) fail(`truncated header: ${bytes.length} bytes, need at least ${FIXED_HEADER_BYTES}`);
+  if (bytes.length < V1_HEADER_BYTES) fail(`truncated header: ${bytes.length} bytes, need at least ${V1_HEADER_BYTES}`);
   const magic = String.fromCharCode(...bytes.subarray(0, 4));
   if (magic !== MAGIC) fail(`bad magic ${JSON.stringify(magic)}, expected "${MAGIC}" (not a Flock dataset)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const [version, classes, height, width, channels, nameBytes, partCount] = Array.from({ length: 7 }, (_, i) => view.getUint32(4 + 4 * i, true));
-  if (version !== VERSION) fail(`version ${version} is not supported (this code reads version ${VERSION})`);
+  if (version !== 1 && version !== VERSION) fail(`version ${version} is not supported (this code reads versions 1 and ${VERSION})`);
+  const fixedBytes = version === 1 ? V1_HEADER_BYTES : FIXED_HEADER_BYTES;
+  if (bytes.length < fixedBytes) fail(`truncated header: ${bytes.length} bytes, need at least ${fixedBytes}`);
+  const kind = version === 1 ? 'images' : (KIND_IDS[view.getUint32(V1_HEADER_BYTES, true)] ?? fail(`unknown kind id ${view.getUint32(V1_HEADER_BYTES, true)}`));
   if (nameBytes > MAX_NAME_BYTES) fail(`name of ${nameBytes} bytes, at most ${MAX_NAME_BYTES}`);
-  const headerBytes = FIXED_HEADER_BYTES + PART_HEADER_BYTES * partCount + nameBytes;
+  const headerBytes = fixedBytes + PART_HEADER_BYTES * partCount + nameBytes;
   if (bytes.length < headerBytes) fail(`truncated header: ${partCount} parts and a ${nameBytes}-byte name need ${headerBytes} bytes, got ${bytes.length}`);
   const info: DatasetInfo = {
     name: new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(headerBytes - nameBytes, headerBytes)),
     sampleShape: { height, width, channels },
     classes,
+    kind,
   };
   try {
     checkInfo(info, info.name);
@@ -154,7 +176,7 @@ export function decodeBlob(bytes: Uint8Array): DatasetBlob {
   const parts: BlobPart[] = [];
   let at = headerBytes;
   for (let i = 0; i < partCount; i++) {
-    const entry = FIXED_HEADER_BYTES + PART_HEADER_BYTES * i;
+    const entry = fixedBytes + PART_HEADER_BYTES * i;
     const split = SPLIT_IDS[view.getUint32(entry, true)] ?? fail(`part ${i}: unknown split id ${view.getUint32(entry, true)}`);
     const start = view.getUint32(entry + 4, true);
     const count = view.getUint32(entry + 8, true);
@@ -174,25 +196,40 @@ export function decodeBlob(bytes: Uint8Array): DatasetBlob {
 }
 
 export function encodeDataset(d: Dataset): Uint8Array {
-  const { train, test, ...info } = d;
-  return encodeBlob({
-    info,
-    parts: [
-      { split: 'train', start: 0, data: train },
-      { split: 'test', start: 0, data: test },
-    ],
-  });
+  const { train, test, validation, ...info } = d;
+  const parts: BlobPart[] = [
+    { split: 'train', start: 0, data: train },
+    { split: 'test', start: 0, data: test },
+  ];
+  if (validation) parts.push({ split: 'validation', start: 0, data: validation });
+  return encodeBlob({ info, parts });
 }
 
-/** Decodes a blob holding a whole dataset: one train and one test part, each from sample 0. */
+/** Decodes a blob holding a whole dataset: one train and one test part, each from sample 0, and at most one whole
+ *  validation part. */
 export function decodeDataset(bytes: Uint8Array): Dataset {
   const { info, parts } = decodeBlob(bytes);
-  const whole = (split: SplitName): DataSplit => {
+  const whole = (split: BlobSplit): DataSplit => {
     const matching = parts.filter((p) => p.split === split);
     if (matching.length !== 1 || matching[0].start !== 0) {
       throw new Error(`dataset blob ${info.name}: expected the whole ${split} split, got ${matching.length} ${split} part(s)${matching.length === 1 ? ` starting at ${matching[0].start}` : ''}`);
     }
     return matching[0].data;
   };
-  return { ...info, train: whole('train'), test: whole('test') };
+  const hasValidation = parts.some((p) => p.split === 'validation');
+  return { ...info, train: whole('train'), test: whole('test'), ...(hasValidation ? { validation: whole('validation') } : {}) };
+}
+
+/** The splits one after the other (CIFAR's batch files), as one split. */
+export function concatSplits(splits: readonly DataSplit[], size: number): DataSplit {
+  const count = splits.reduce((n, s) => n + s.count, 0);
+  const pixels = new Uint8Array(count * size);
+  const labels = new Uint8Array(count);
+  let at = 0;
+  for (const s of splits) {
+    pixels.set(s.pixels, at * size);
+    labels.set(s.labels, at);
+    at += s.count;
+  }
+  return { count, pixels, labels };
 }

@@ -1,14 +1,17 @@
-// The datasets the coordinator can serve, each loaded at most once per process.
+// The built-in datasets the coordinator can serve (operators may upload more: server/datasets/uploaded.ts), each
+// loaded at most once per process.
 import type { Dataset } from '../../shared/dataset.ts';
 import { loadFashionMnist } from './fashion_mnist.ts';
+import { loadFortunes } from './fortunes.ts';
 import { loadMnist } from './mnist.ts';
 
-export const DATASET_NAMES = ['mnist', 'fashion-mnist'] as const;
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'fortunes'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 const LOADERS: Record<DatasetName, () => Promise<Dataset>> = {
   mnist: loadMnist,
   'fashion-mnist': () => loadFashionMnist(),
+  fortunes: () => loadFortunes(),
 };
 
 export function isDatasetName(s: string): s is DatasetName {

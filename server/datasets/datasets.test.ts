@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeDataset, encodeDataset, sampleSize, type DataSplit, type Dataset } from '../../shared/dataset.ts';
 import { DATASET_NAMES, isDatasetName, loadDataset } from './catalog.ts';
 import { loadFashionMnist } from './fashion_mnist.ts';
+import { FORTUNES_DIR, loadFortunes } from './fortunes.ts';
 import { loadMnist } from './mnist.ts';
 
 function classCounts(split: DataSplit, classes: number): number[] {
@@ -64,14 +65,42 @@ test('Fashion-MNIST in a directory without the files names the package to instal
   }
 });
 
+test('Fortunes: the English collections of the fortunes package as one text, the same every time', async () => {
+  const d = await loadFortunes();
+  assert.equal(d.name, 'fortunes');
+  assert.equal(d.kind, 'text');
+  assert.deepEqual([d.sampleShape, d.classes], [{ height: 1, width: 1, channels: 1 }, 256]);
+  const bytes = d.train.count + d.test.count + d.validation!.count + 3;
+  // fortunes 1:1.99.1 has 2.5 MB of them; other versions differ a little
+  assert.ok(bytes > 2_000_000 && bytes < 4_000_000, `${bytes} bytes`);
+  assert.ok(Math.abs(d.train.count / bytes - 0.9) < 1e-5 && Math.abs(d.validation!.count / bytes - 0.05) < 1e-5);
+  // sorted order: the first collection is art, the last zippy, whose split is the validation block
+  const art = await readFile(join(FORTUNES_DIR, 'art'));
+  assert.deepEqual(d.train.pixels.subarray(0, 100), new Uint8Array(art.subarray(0, 100)));
+  const zippy = await readFile(join(FORTUNES_DIR, 'zippy'));
+  assert.deepEqual(d.validation!.labels.subarray(-100), new Uint8Array(zippy.subarray(-100)));
+  assert.deepEqual(await loadFortunes(), d);
+});
+
+test('Fortunes in a directory without them names the package to install', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'flock-no-fortunes-'));
+  try {
+    await assert.rejects(loadFortunes(join(dir, 'missing')), /Fortunes not found: .*missing is missing\. It comes from the Debian package fortunes \(apt-get install fortunes\)/);
+    await assert.rejects(loadFortunes(dir), /holds no collections/);
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
 test('the catalog loads each dataset once and its blob round-trips', async () => {
-  assert.deepEqual([...DATASET_NAMES], ['mnist', 'fashion-mnist']);
-  assert.ok(isDatasetName('mnist') && isDatasetName('fashion-mnist'));
+  assert.deepEqual([...DATASET_NAMES], ['mnist', 'fashion-mnist', 'fortunes']);
+  assert.ok(isDatasetName('mnist') && isDatasetName('fashion-mnist') && isDatasetName('fortunes'));
   assert.ok(!isDatasetName('cifar10') && !isDatasetName('toString'));
   const [a, b] = await Promise.all([loadDataset('mnist'), loadDataset('mnist')]);
   assert.equal(a, b);
   assert.equal(await loadDataset('mnist'), a);
   const blob = encodeDataset(a);
-  assert.equal(blob.length, 32 + 24 + 5 + 10000 * 785);
-  assert.deepEqual(decodeDataset(blob), a);
+  assert.equal(blob.length, 36 + 24 + 5 + 10000 * 785);
+  // a dataset without a kind is images, and its blob says so
+  assert.deepEqual(decodeDataset(blob), { ...a, kind: 'images' });
 });
