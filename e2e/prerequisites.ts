@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { dawnPrerequisiteProblem } from '../client/gpu/dawn_prerequisites.ts';
 import { FASHION_MNIST_DIR, FASHION_MNIST_FILES } from '../server/datasets/fashion_mnist.ts';
+import { FORTUNES_DIR, FORTUNES_PROBE } from '../server/datasets/fortunes.ts';
 import { CHROMIUM_PATH } from './browser.ts';
 
 const SETUP = 'npm run setup installs all of them';
@@ -26,6 +27,7 @@ const checks: (() => string | null)[] = [
     const missing = FASHION_MNIST_FILES.map((f) => join(FASHION_MNIST_DIR, f)).find((p) => !existsSync(p));
     return missing ? `Fashion-MNIST is missing (${missing}): apt-get install -y dataset-fashion-mnist` : null;
   },
+  () => existsSync(join(FORTUNES_DIR, FORTUNES_PROBE)) ? null : `the fortunes text dataset is missing (${join(FORTUNES_DIR, FORTUNES_PROBE)}): apt-get install -y fortunes`,
   () => existsSync('/usr/sbin/nginx') ? null : 'nginx, the caching reverse proxy server/proxy_cache.test.ts runs in front of Flock, is missing: apt-get install -y nginx',
   () => pythonWithNumpy() ? null : 'python3 with numpy, which runs the README\'s model loader in a test, is missing: apt-get install -y python3-numpy',
 ];
