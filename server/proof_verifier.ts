@@ -1,7 +1,7 @@
 // The coordinator's replays of proofs of work, one at a time in a worker thread (server/proof_worker.ts).
 import type { DataSplit } from '../shared/dataset.ts';
 import type { ModelSpec } from '../shared/model.ts';
-import type { CommittedState } from '../shared/state_digest.ts';
+import { stateVectors, type CommittedState } from '../shared/state_digest.ts';
 import type { Discrepancy, TrainingSegment } from '../shared/reference/training_segment.ts';
 import { WorkerThread } from './worker_thread.ts';
 
@@ -18,6 +18,7 @@ interface Job {
 /** Steps from..to replayed from `start`, against the claimed end. */
 export interface ReplayJob extends Job {
   rates: TrainingSegment['rates'];
+  adamw?: TrainingSegment['adamw'];
   from: number;
   to: number;
   start: CommittedState;
@@ -56,7 +57,7 @@ export class ProofVerifier implements SegmentVerifier {
 
   /** The job's start and claimed states are moved to the thread: the caller must not use them afterwards. */
   replay(job: ReplayJob, train: DataSplit): Promise<Discrepancy> {
-    const moved = [job.start.params, job.start.velocity, job.claimed.params, job.claimed.velocity].map((v) => v.buffer as ArrayBuffer);
+    const moved = [job.start, job.claimed].flatMap(stateVectors).map((v) => v.buffer as ArrayBuffer);
     return this.thread.call((id) => ({ id, kind: 'replay', job, train: this.firstTime(job.dataset, train) }) satisfies VerifierRequest, moved);
   }
 

@@ -20,6 +20,6 @@ answerEach<VerifierRequest, Discrepancy>(parentPort, (req) => {
     const { spec, step, params, claimed, tolerance } = req.job;
     return discrepancy(claimed, segmentGradient(spec, train, order, step, params), null, tolerance);
   }
-  const { spec, rates, from, to, start, claimed, pulls, pull, tolerance } = req.job;
-  return segmentDiscrepancy(claimed, replaySegment({ spec, rates, train, order, from, to, start, pulls, pull }), start, tolerance);
+  const { spec, rates, adamw, from, to, start, claimed, pulls, pull, tolerance } = req.job;
+  return segmentDiscrepancy(claimed, replaySegment({ spec, rates, adamw, train, order, from, to, start, pulls, pull }), start, tolerance);
 });

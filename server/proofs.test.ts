@@ -8,8 +8,8 @@ import { MinibatchOrder } from '../shared/minibatch.ts';
 import { weightsToBytes, type Commitment, type ProofReply, type ProofRequest } from '../shared/protocol.ts';
 import { PULLS } from '../shared/run_config.ts';
 import { easgdWorkerPull } from '../shared/reference/easgd.ts';
-import { replaySegment, segmentGradient } from '../shared/reference/training_segment.ts';
-import { stateDigest, type CommittedState } from '../shared/state_digest.ts';
+import { replaySegment, segmentGradient, type AdamwRates } from '../shared/reference/training_segment.ts';
+import { encodeProof, stateDigest, type CommittedState } from '../shared/state_digest.ts';
 import { api, createAndStart, startTestFlock, syntheticDataset, TestWorker, TINY_SPEC, until } from './test_support.ts';
 
 const BATCH = 8;
@@ -25,11 +25,21 @@ class ProvingTab extends TestWorker {
   readonly kept = new Map<number, CommittedState>();
   readonly proofs: ProofReply[] = [];
   lastProof: ProofRequest | null = null;
+  rates = RATES;
+  /** Set by useAdamw: the run trains with AdamW. */
+  adamw: AdamwRates | undefined = undefined;
+
+  /** Trains with AdamW at `lr` from here on, its moments starting at zero at the assignment's step, as a tab's do. */
+  useAdamw(rates: AdamwRates, lr: number): void {
+    this.adamw = rates;
+    this.rates = { ...RATES, lr };
+    this.state = { ...this.state, secondMoment: new Float32Array(this.state.params.length), momentsFrom: this.assignment!.startStep };
+  }
 
   /** `steps` real steps; the report claims `claimed` (default: the same). */
   async trainAndReport(steps: number, claimed = steps, pulls: Pick<Commitment, 'local' | 'global'> = { local: null, global: null }) {
     const order = new MinibatchOrder(TRAIN.count, BATCH, this.assignment!.shuffleSeed);
-    this.state = replaySegment({ spec: TINY_SPEC, rates: RATES, train: TRAIN, order, from: this.step, to: this.step + steps, start: this.state, pulls: { local: null, global: null }, pull: 'periodic' });
+    this.state = replaySegment({ spec: TINY_SPEC, rates: this.rates, adamw: this.adamw, train: TRAIN, order, from: this.step, to: this.step + steps, start: this.state, pulls: { local: null, global: null }, pull: 'periodic' });
     const step = this.step + claimed;
     return this.commit(step, this.state, pulls);
   }
@@ -46,10 +56,8 @@ class ProvingTab extends TestWorker {
   /** Answers a request with the states it names, or with the ones given, and with `local` when it names a local copy. */
   async prove(request: ProofRequest, states?: [CommittedState, CommittedState], local?: CommittedState): Promise<ProofReply> {
     const [from, to] = states ?? [this.kept.get(request.from)!, this.kept.get(request.to)!];
-    const vectors = [from.params, from.velocity, to.params, to.velocity, ...(request.local ? [local!.params, local!.velocity] : [])];
-    const payload = new Float32Array(vectors.length * from.params.length);
-    vectors.forEach((v, i) => payload.set(v, i * from.params.length));
-    const reply = await this.socket.timeout(10000).emitWithAck('proof', { runId: this.assignment!.runId, challengeId: request.challengeId }, weightsToBytes(payload));
+    const payload = encodeProof({ from, to, local: request.local ? local! : null });
+    const reply = await this.socket.timeout(10000).emitWithAck('proof', { runId: this.assignment!.runId, challengeId: request.challengeId }, payload);
     this.proofs.push(reply);
     return reply;
   }
@@ -59,7 +67,7 @@ const everyStretch = { proofProbability: 1 };
 /** For the lsgd tests: scripted tabs send no heartbeats, and a stall of the loaded machine past the default 1 s would
  *  make the leader ineligible and lapse its upload request before its copy is checked. */
 const lsgdStretch = { ...everyStretch, heartbeatTimeoutMs: 30_000 };
-const runOf = (hyper: Record<string, number> = {}) => ({ algorithm: 'local', hyper: { ...RATES, batch: BATCH, tau: TAU, ...hyper } });
+const runOf = (hyper: Record<string, unknown> = {}) => ({ algorithm: 'local', hyper: { ...RATES, batch: BATCH, tau: TAU, ...hyper } });
 
 async function tab(flock: { url: string }, machine: string, label: string): Promise<ProvingTab> {
   const t = new ProvingTab(flock.url, machine, label);
@@ -119,6 +127,38 @@ test('a tab that skips steps fails its proof, is quarantined and earns nothing; 
     assert.ok(events.body.some((e: { kind: string; workerId: string }) => e.kind === 'proof-failed' && e.workerId === skipper.workerId));
     assert.deepEqual((await api(flock, 'GET', '/api/leaderboard', undefined, null)).body, { machines: [], tabs: [] });
     skipper.close();
+  } finally {
+    await flock.close();
+  }
+});
+
+test('adamw: an honest tab\'s stretches pass; one that skips a step, or proves its moments started elsewhere, fails', async () => {
+  const flock = await startTestFlock(everyStretch);
+  try {
+    const adamw = { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.01 };
+    const lr = 0.01;
+    await createAndStart(flock, runOf({ lr, optimizer: 'adamw', ...adamw }));
+    const [honest, skipper, shifted] = [await tab(flock, 'm1', 't1'), await tab(flock, 'm2', 't2'), await tab(flock, 'm3', 't3')];
+    for (const t of [honest, skipper, shifted]) {
+      t.useAdamw(adamw, lr);
+      await t.trainAndReport(TAU);
+    }
+    for (let i = 0; i < 2; i++) {
+      await honest.trainAndReport(TAU);
+      assert.deepEqual(await honest.prove(honest.lastProof!), { ok: true, passed: true, samples: TAU * BATCH, reason: null });
+    }
+    await skipper.trainAndReport(TAU - 1, TAU);
+    const skipped = await skipper.prove(skipper.lastProof!);
+    assert.ok(skipped.ok && !skipped.passed && /replayed elsewhere than claimed/.test(skipped.reason!), JSON.stringify(skipped));
+
+    await shifted.trainAndReport(TAU);
+    const request = shifted.lastProof!;
+    const moved = (s: CommittedState, momentsFrom = 1) => ({ ...s, momentsFrom });
+    const future = await shifted.prove(request, [moved(shifted.kept.get(request.from)!, TAU + 1), moved(shifted.kept.get(request.to)!, TAU + 1)]);
+    assert.ok(!future.ok && /moments that started at step 6 cannot be in the state of step 5/.test(future.error), JSON.stringify(future));
+    const claimedElsewhere = await shifted.prove(request, [moved(shifted.kept.get(request.from)!), moved(shifted.kept.get(request.to)!)]);
+    assert.ok(claimedElsewhere.ok && !claimedElsewhere.passed && /not the ones committed/.test(claimedElsewhere.reason!), JSON.stringify(claimedElsewhere));
+    for (const t of [honest, skipper, shifted]) t.close();
   } finally {
     await flock.close();
   }

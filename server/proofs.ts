@@ -1,5 +1,6 @@
 // Proofs of work (Volunteers are untrusted: work earns credit only where the server has evidence for it).
-// At each report a tab commits to a digest of its state (parameters and momentum) and to the leader copies it
+// At each report a tab commits to a digest of its state (parameters and the optimizer's: momentum SGD's velocity, or
+// AdamW's moments and the step they started at) and to the leader copies it
 // pulls toward next (easgd: to the exchange it just took). Only afterwards, at random, the coordinator asks it to
 // prove the steps between its previous commitment and this one: the tab sends both states, the digests must match
 // what it committed before it could know it would be asked, and a CPU replay of those steps (same minibatches,
@@ -10,8 +11,9 @@
 // fails; one that never commits earns nothing. sync-sgd tabs prove the gradients they send instead.
 import { createHash, randomInt } from 'node:crypto';
 import { easgdWorkerPull } from '../shared/reference/easgd.ts';
-import { bytesToWeights, proofMetaSchema, type Commitment, type LocalCopyRef, type ProofReply, type ProofRequest } from '../shared/protocol.ts';
-import { stateDigest, type CommittedState } from '../shared/state_digest.ts';
+import { proofMetaSchema, type Commitment, type LocalCopyRef, type ProofReply, type ProofRequest } from '../shared/protocol.ts';
+import { adamwRates } from '../shared/run_config.ts';
+import { decodeProof, stateDigest, type CommittedState } from '../shared/state_digest.ts';
 import { boundWorker, type ActiveRun, type CoordinatorContext, type LiveWorker, type WorkerSocket } from './live_state.ts';
 import type { Discrepancy } from '../shared/reference/training_segment.ts';
 import type { SegmentVerifier } from './proof_verifier.ts';
@@ -167,14 +169,14 @@ export class ProofsOfWork {
       return fail('a proof nobody asked for');
     }
     const bytes = args[1];
-    const floats = a.run.paramLength;
-    const vectors = challenge.local ? 6 : 4;
     if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) return fail('proof: the states must be binary (f32)');
-    if (bytes.byteLength !== 4 * vectors * floats) return fail(`proof: expected ${vectors} x ${floats} floats (${4 * vectors * floats} bytes), got ${bytes.byteLength} bytes`);
+    const states = decodeProof(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), a.run.paramLength, a.run.config.hyper.optimizer === 'adamw', challenge.local !== null);
+    if (typeof states === 'string') return fail(states);
+    // AdamW: where the tab's moments started sets its bias corrections. The proof says (a reload starts them afresh
+    // and a reconnect does not, which the server cannot tell apart); the digests committed before bind it.
+    if ((states.from.momentsFrom ?? 0) > challenge.from.step) return fail(`proof: moments that started at step ${states.from.momentsFrom} cannot be in the state of step ${challenge.from.step}`);
     this.closeChallenge(t);
-    const all = bytesToWeights(bytes);
-    const state = (k: number): CommittedState => ({ params: all.slice(2 * k * floats, (2 * k + 1) * floats), velocity: all.slice((2 * k + 1) * floats, (2 * k + 2) * floats) });
-    void this.judge(a, w, challenge, state(0), state(1), challenge.local ? state(2) : null).then(
+    void this.judge(a, w, challenge, states.from, states.to, states.local).then(
       (reply) => ack?.(reply),
       (err) => ack?.({ ok: false, error: `the proof could not be checked: ${(err as Error).message}` }),
     );
@@ -234,7 +236,7 @@ export class ProofsOfWork {
     // easgd: the state committed at `to` is the end of the stretch after the exchange's elastic pull, which the
     // server recomputes exactly (the tab computes it with the same function)
     const committedEnd = c.to.center
-      ? { params: Float32Array.from(easgdWorkerPull(end.params, c.to.center, a.run.config.hyper.alpha ?? 0)), velocity: end.velocity }
+      ? { ...end, params: Float32Array.from(easgdWorkerPull(end.params, c.to.center, a.run.config.hyper.alpha ?? 0)) }
       : end;
     const [fromDigest, toDigest] = await Promise.all([stateDigest(a.run.id, w.workerId, c.from.step, start), stateDigest(a.run.id, w.workerId, c.to.step, committedEnd)]);
     const samples = (c.to.step - c.from.step) * a.run.config.hyper.batch;
@@ -243,11 +245,13 @@ export class ProofsOfWork {
     if (c.local && (await stateDigest(a.run.id, c.local.leaderId, c.local.ref.step, local!)) !== c.local.digest) {
       return this.settle(a, w, 'failed', samples, `the local copy sent is not the state its leader committed at step ${c.local.ref.step}`);
     }
-    const { lr, momentum, lambdaL, lambdaG, batch, pull } = a.run.config.hyper;
+    const { hyper } = a.run.config;
+    const { lr, momentum, lambdaL, lambdaG, batch, pull } = hyper;
     const lsgd = a.run.config.algorithm === 'lsgd';
     const dataset = await this.ctx.datasets.dataset(a.run.config.dataset);
     const discrepancy = await this.verifier.replay({
-      spec: a.spec, tolerance: this.ctx.config.proofTolerance, rates: { lr, momentum, lambdaL: lsgd ? lambdaL : 0, lambdaG: lsgd ? lambdaG : 0 }, dataset: a.run.config.dataset, batch,
+      spec: a.spec, tolerance: this.ctx.config.proofTolerance, rates: { lr, momentum, lambdaL: lsgd ? lambdaL : 0, lambdaG: lsgd ? lambdaG : 0 },
+      adamw: hyper.optimizer === 'adamw' ? adamwRates(hyper) : undefined, dataset: a.run.config.dataset, batch,
       shuffleSeed: issuedShuffleSeed(a.run.id, a.run.config.seed, w.workerId), from: c.from.step, to: c.to.step, start, claimed: end, pulls: { local: local?.params ?? null, global: c.global }, pull,
     }, dataset.train);
     if (this.withinTolerance(discrepancy)) return this.settle(a, w, 'passed', samples, null);

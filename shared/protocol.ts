@@ -84,9 +84,11 @@ export const uploadMetaSchema = z.object({
 /** As a tab sends it: `encoding` may be left out (f32). */
 export type UploadMeta = z.input<typeof uploadMetaSchema>;
 
-/** The answer to a proofRequest; the payload is four f32 vectors of paramLength floats, back to back: the
- *  parameters and momentum committed at `from`, then those at `to` (for easgd, before that step's elastic pull);
- *  when the request names a local copy, that copy's parameters and momentum follow (six vectors). */
+/** The answer to a proofRequest; the payload (shared/state_digest.ts encodeProof) is f32 vectors of paramLength
+ *  floats, back to back: the parameters and momentum committed at `from`, then those at `to` (for easgd, before that
+ *  step's elastic pull); when the request names a local copy, that copy's parameters and momentum follow. An AdamW
+ *  run's states have three vectors each (parameters, first and second moments), after two u32: the steps the tab's
+ *  and the copy's moments started at. */
 export const proofMetaSchema = z.object({ runId: z.number().int().positive(), challengeId: z.number().int().positive() });
 export type ProofMeta = z.infer<typeof proofMetaSchema>;
 

@@ -18,12 +18,13 @@ import { GradientExchange } from './algorithms/sync_sgd.ts';
 import { decodeCopy, encodeCopy } from '../../shared/copy_encoding.ts';
 import { checkedLeaderCopy } from '../../shared/leader_copy.ts';
 import {
-  MIN_REPORT_INTERVAL_MS, weightsToBytes, WORKER_NAMESPACE,
+  MIN_REPORT_INTERVAL_MS, WORKER_NAMESPACE,
   type Assignment, type ClientToServerEvents, type Commitment, type CopyNotice, type Credential, type ProofReply, type ProofRequest, type Roles, type ServerToClientEvents,
 } from '../../shared/protocol.ts';
 import { MachineCopies, type LocalCopy } from './machine_copies.ts';
 import { globalPullDue } from '../../shared/reference/leader_pull.ts';
-import { stateDigest } from '../../shared/state_digest.ts';
+import { adamwRates } from '../../shared/run_config.ts';
+import { encodeProof, stateDigest } from '../../shared/state_digest.ts';
 
 type Credentials = { machine?: Credential; tab?: Credential };
 
@@ -213,8 +214,10 @@ async function train(run: ActiveRun): Promise<void> {
   const pull = a.algorithm === 'parle' ? 'penalty' : a.hyper.pull;
   const initial = a.start === 'global' ? await run.firstGlobal : undefined;
   if (run.control.stopped) return;
+  // AdamW's moments start at zero here, at startStep: its proofs say so (the digests bind it)
+  const optimizer = a.hyper.optimizer === 'adamw' ? { kind: 'adamw' as const, ...adamwRates(a.hyper) } : undefined;
   const trainer = await Trainer.create(gpu, {
-    spec: a.spec, batch, seed: a.seed, shuffleSeed: a.shuffleSeed, firstStep: a.startStep, hyper: { lr, momentum, lambdaL, lambdaG }, pull, train: dataset.train, initial,
+    spec: a.spec, batch, seed: a.seed, shuffleSeed: a.shuffleSeed, firstStep: a.startStep, hyper: { lr, momentum, lambdaL, lambdaG }, optimizer, pull, train: dataset.train, initial,
   });
   run.trainer = trainer;
   if (a.algorithm === 'sync-sgd' && socket) run.sync = new GradientExchange(socket, a.runId, a.paramLength, a.startStep, (message) => post({ type: 'notice', message }));
@@ -306,11 +309,8 @@ function prove(run: ActiveRun, request: ProofRequest): void {
   const to = run.kept.get(request.to)?.end;
   const local = request.local ? from?.local : null;
   if (!from || !to || !socket || local === undefined) return post({ type: 'notice', message: `asked to prove steps ${request.from}..${request.to}, whose states this tab no longer holds` });
-  const vectors = [from.start.params, from.start.velocity, to.params, to.velocity, ...(local ? [local.state.params, local.state.velocity] : [])];
-  const n = from.start.params.length;
-  const payload = new Float32Array(vectors.length * n);
-  vectors.forEach((v, i) => payload.set(v, i * n));
-  socket.timeout(ACK_TIMEOUT_MS).emit('proof', { runId: run.assignment.runId, challengeId: request.challengeId }, weightsToBytes(payload), (err: Error | null, reply: ProofReply) => {
+  const payload = encodeProof({ from: from.start, to, local: local?.state ?? null });
+  socket.timeout(ACK_TIMEOUT_MS).emit('proof', { runId: run.assignment.runId, challengeId: request.challengeId }, payload, (err: Error | null, reply: ProofReply) => {
     if (err) post({ type: 'notice', message: `proof of steps ${request.from}..${request.to}: no answer (${err.message})` });
     else if (!reply.ok) post({ type: 'notice', message: `proof of steps ${request.from}..${request.to} refused: ${reply.error}` });
     else if (!reply.passed) post({ type: 'notice', message: `proof of steps ${request.from}..${request.to} failed: ${reply.reason}` });
