@@ -9,7 +9,7 @@ export interface EmbeddingShape {
 
 /** The table row of a token value, or -1 when it is no token in 0..vocab-1: such a token adds no table row
  *  and gets no table gradient (the GPU kernels skip it the same way rather than read or write out of bounds). */
-export function tokenRow(token: number, vocab: number): number {
+function tokenRow(token: number, vocab: number): number {
   return token >= 0 && token < vocab ? Math.trunc(token) : -1;
 }
 
