@@ -5,6 +5,7 @@ import { parameterLayout } from '../../shared/layout.ts';
 import type { ModelSpec } from '../../shared/model.ts';
 import type { AveragedGradientMeta } from '../../shared/protocol.ts';
 import { seededNormal } from '../../shared/random.ts';
+import { adamwUpdate } from '../../shared/reference/adamw_update.ts';
 import { easgdCenterUpdate, easgdWorkerPull } from '../../shared/reference/easgd.ts';
 import { lsgdUpdate } from '../../shared/reference/lsgd_update.ts';
 import { cgeGradient, trimmedMeanGradient, zenoGradient } from '../../shared/reference/robust_aggregation.ts';
@@ -74,6 +75,23 @@ test('sync-sgd barrier: the step completes only when every member has sent, then
   // the second step carries the momentum: the server copy matches two reference steps
   for (const id of ['a', 'b', 'c'] as const) sync.onGradient(id, 1, Float32Array.from(g[id]));
   near(sync.weights, lsgdUpdate(step1.params, mean, step1.velocity, null, null, h).params);
+});
+
+test('sync-sgd with adamw: the server copy takes AdamW steps counted from the step it started at, as its workers do', () => {
+  const members: Member[] = [{ workerId: 'a', loss: 1 }, { workerId: 'b', loss: 1 }];
+  const adamw = { optimizer: 'adamw' as const, beta1: 0.8, beta2: 0.95, eps: 1e-6, weightDecay: 0.1 };
+  const { host } = fakeHost(members, { ...HYPER, ...adamw });
+  const x0 = Float32Array.from([1, -2, 0.5]);
+  const sync = new SyncSgd(host, x0, 7);
+  const g = { a: [0.3, 0.1, -1], b: [0.1, 0.5, 2] };
+  const mean = meanGradient([g.a, g.b]);
+  const h = { lr: HYPER.lr, ...adamw, lambdaL: 0, lambdaG: 0, useLocal: false, useGlobal: false };
+  let ref: ReturnType<typeof adamwUpdate> = { params: Float64Array.from(x0), m: new Float64Array(3), v: new Float64Array(3) };
+  for (const step of [7, 8]) {
+    for (const id of ['a', 'b'] as const) assert.equal(sync.onGradient(id, step, Float32Array.from(g[id])), null);
+    ref = adamwUpdate(ref.params, mean, ref.m, ref.v, null, null, h, step - 7 + 1);
+    near(sync.weights, ref.params);
+  }
 });
 
 test('sync-sgd: a member that leaves no longer holds the step up; its gradient, already sent, still counts', () => {

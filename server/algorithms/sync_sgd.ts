@@ -1,12 +1,13 @@
 // Synchronous data-parallel SGD: every step each member sends its gradient; when all members of the step have,
-// the aggregate is broadcast and every worker, and the server's own copy of the model, apply it. The barrier is
-// the point: a step lasts as long as its slowest member takes.
+// the aggregate is broadcast and every worker, and the server's own copy of the model, apply it with the run's
+// optimizer (momentum SGD or AdamW). The barrier is the point: a step lasts as long as its slowest member takes.
 import { sliceSplit } from '../../shared/dataset.ts';
 import { shapeSize } from '../../shared/model.ts';
+import { adamwUpdate } from '../../shared/reference/adamw_update.ts';
 import { lsgdUpdate } from '../../shared/reference/lsgd_update.ts';
 import { cgeGradient, heldOutLoss, trimmedMeanGradient, zenoGradient, type ZenoScoring } from '../../shared/reference/robust_aggregation.ts';
 import { meanGradient, medianGradient } from '../../shared/reference/sync_sgd.ts';
-import type { Aggregate } from '../../shared/run_config.ts';
+import { adamwRates, type Aggregate } from '../../shared/run_config.ts';
 import type { AlgorithmHost, BaselineAlgorithm } from './host.ts';
 
 /** Held-out samples zeno scores a step's gradients on: each step the next window of the validation split. */
@@ -61,7 +62,13 @@ export class SyncSgd implements BaselineAlgorithm {
   /** The synchronous step whose gradients are being collected (= steps applied so far). */
   step: number;
   private readonly contributions = new Map<string, Float32Array>();
+  /** Momentum SGD's velocity, or AdamW's first moment. */
   private velocity: Float32Array;
+  /** AdamW's second moment (null for momentum SGD). */
+  private secondMoment: Float32Array | null;
+  /** Where the optimizer state started from zero: AdamW's step t of run step s is s - momentsFrom + 1, as on the
+   *  workers that started with this copy (a tab's trainer counts from its startStep). */
+  private readonly momentsFrom: number;
 
   constructor(
     private readonly host: AlgorithmHost,
@@ -70,7 +77,9 @@ export class SyncSgd implements BaselineAlgorithm {
     startStep: number,
   ) {
     this.step = startStep;
+    this.momentsFrom = startStep;
     this.velocity = new Float32Array(model.length);
+    this.secondMoment = host.hyper.optimizer === 'adamw' ? new Float32Array(model.length) : null;
   }
 
   get weights(): Float32Array {
@@ -89,18 +98,32 @@ export class SyncSgd implements BaselineAlgorithm {
   membershipChanged(): void {
     const members = this.host.members().map((m) => m.workerId);
     if (!barrierComplete(members, new Set(this.contributions.keys()))) return;
-    const { lr, momentum, aggregate: kind = 'mean', byzantine = 0 } = this.host.hyper;
+    const { aggregate: kind = 'mean', byzantine = 0 } = this.host.hyper;
     const aggregate = aggregateGradients([...this.contributions.values()], kind, byzantine, kind === 'zeno' ? this.zenoScoring() : undefined);
-    const next = lsgdUpdate(this.model, aggregate, this.velocity, null, null, { lr, momentum, lambdaL: 0, lambdaG: 0, useLocal: false, useGlobal: false });
-    // float32 like the workers' buffers, so the server's copy stays the one they all hold
-    this.model = Float32Array.from(next.params);
-    this.velocity = Float32Array.from(next.velocity);
+    this.applyAggregate(aggregate);
     const contributors = this.contributions.size;
     this.contributions.clear();
     const applied = this.step++;
     this.host.broadcastGradient(members, { runId: this.host.runId, step: applied, contributors }, aggregate);
     this.host.setModel(this.model, this.step, 'sync');
     this.host.closeRound(this.step);
+  }
+
+  /** The optimizer's step with the aggregate, pulls off, in float32 like the workers' buffers, so the server's copy
+   *  stays the one they all hold. */
+  private applyAggregate(aggregate: Float32Array): void {
+    const { hyper } = this.host;
+    const rates = { lr: hyper.lr, momentum: hyper.momentum, lambdaL: 0, lambdaG: 0, useLocal: false, useGlobal: false };
+    if (this.secondMoment) {
+      const next = adamwUpdate(this.model, aggregate, this.velocity, this.secondMoment, null, null, { ...rates, ...adamwRates(hyper) }, this.step - this.momentsFrom + 1);
+      this.secondMoment = Float32Array.from(next.v);
+      this.velocity = Float32Array.from(next.m);
+      this.model = Float32Array.from(next.params);
+      return;
+    }
+    const next = lsgdUpdate(this.model, aggregate, this.velocity, null, null, rates);
+    this.velocity = Float32Array.from(next.velocity);
+    this.model = Float32Array.from(next.params);
   }
 
   /** Zeno's scoring of the open step: the server's model, and the step's window of held-out samples. */
