@@ -3,9 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 
 import { isDeepStrictEqual } from 'node:util';
-import type { ModelSpec } from '../shared/model.ts';
+import { isSequenceModel, type ModelSpec } from '../shared/model.ts';
 import { datasetMismatch, MODEL_PRESETS, presetFor } from '../shared/model_presets.ts';
-import { describeIssues } from '../shared/run_config.ts';
+import { describeIssues, resolveModel } from '../shared/run_config.ts';
 import { bearerMatches } from './admin_token.ts';
 import { API_ROUTES, copyParams, datasetParams, leaderboardQuery, runIdParams, serveRoutes, shardParams, sinceQuery } from './api_routes.ts';
 import { etagOf } from './copy_objects.ts';
@@ -123,6 +123,13 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const run = runOr404(req, reply);
     if (!run) return reply;
     return store.checkpoints(run.id);
+  });
+
+  serve(API_ROUTES.samples, async (req, reply) => {
+    const run = runOr404(req, reply);
+    if (!run) return reply;
+    if (!isSequenceModel(resolveModel(run.config.model))) return reply.code(404).send({ error: `run ${run.id} trains an image model: only a sequence model (first layer embedding) writes text samples` });
+    return coordinator.textSamples(run.id);
   });
 
   serve(API_ROUTES.proofs, async (req, reply) => {

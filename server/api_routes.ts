@@ -4,12 +4,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { z } from 'zod';
 import {
-  checkpointInfoSchema, errorSchema, leaderboardSchema, metricsSchema, proofTallySchema, modelManifestSchema, okSchema, runEventSchema, runViewSchema, statusSchema, workersSchema,
+  checkpointInfoSchema, errorSchema, leaderboardSchema, metricsSchema, proofTallySchema, modelManifestSchema, okSchema, runEventSchema, runViewSchema, statusSchema, textSampleSchema, workersSchema,
 } from '../shared/api_responses.ts';
 import { datasetSummarySchema, uploadQuerySchema } from '../shared/dataset_upload.ts';
 import { datasetManifestSchema } from '../shared/protocol.ts';
 import { runConfigSchema } from '../shared/run_config.ts';
 import type { RunAction } from '../shared/run_control.ts';
+import { SAMPLE_BYTES, SAMPLE_EVERY_MS, SAMPLE_TEMPERATURE, SAMPLES_KEPT } from './text_samples.ts';
 
 export interface ApiResponse {
   description: string;
@@ -123,6 +124,16 @@ export const API_ROUTES = {
     method: 'GET', url: '/api/runs/:id/checkpoints', summary: 'The run\'s checkpoints, with their test accuracy once evaluated', tag: 'live views', admin: true,
     params: runIdParams,
     responses: { 200: { description: 'checkpoints, oldest first', schema: z.array(checkpointInfoSchema) }, 400: invalid, 401: unauthorized, 404: noRun },
+  },
+  samples: {
+    method: 'GET', url: '/api/runs/:id/samples', summary: 'Text a text run\'s global copies wrote, continuing the start of its validation text', tag: 'live views', admin: true,
+    params: runIdParams,
+    description: `${SAMPLE_BYTES} bytes written by the copy the coordinator measured and relays, at temperature ${SAMPLE_TEMPERATURE}, at most every ${SAMPLE_EVERY_MS / 1000} s and only for a new copy; `
+      + `the last ${SAMPLES_KEPT} are kept, the latest also across a restart.`,
+    responses: {
+      200: { description: 'samples, oldest first (none before the run\'s first global copy)', schema: z.array(textSampleSchema) }, 400: invalid, 401: unauthorized,
+      404: { description: 'no such run, or its model is not a sequence model (only text models write text)', schema: errorSchema },
+    },
   },
   proofs: {
     method: 'GET', url: '/api/runs/:id/proofs', summary: 'Every tab\'s proofs of work in the run: verified samples, proofs passed, failed and missed', tag: 'volunteers', admin: true,

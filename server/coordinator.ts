@@ -26,6 +26,7 @@ import { ackOf, issueText, type Reject } from './replies.ts';
 import { stepImplausible } from './step_bound.ts';
 import { RunRecorder } from './run_recorder.ts';
 import type { Store } from './store.ts';
+import { TextSamples } from './text_samples.ts';
 
 const KNOWN_EVENTS = new Set(['hello', 'report', 'upload', 'heartbeat', 'push', 'gradient', 'proof', 'nickname']);
 
@@ -40,6 +41,7 @@ export class Coordinator {
   private readonly baselines: BaselineHost;
   private readonly identities: Identities;
   private readonly proofs: ProofsOfWork;
+  private readonly samples: TextSamples;
 
   constructor(
     nsp: WorkerNamespace,
@@ -65,6 +67,7 @@ export class Coordinator {
     this.leaderCopies = new LeaderCopies(ctx, this.recorder);
     this.baselines = new BaselineHost(ctx, this.recorder);
     this.proofs = new ProofsOfWork(ctx, verifier);
+    this.samples = new TextSamples(store, datasets, now);
     nsp.on('connection', (socket) => this.attach(socket));
     this.timer = setInterval(() => this.tick(), Math.max(50, Math.min(1000, config.heartbeatTimeoutMs / 4)));
     this.timer.unref();
@@ -149,9 +152,15 @@ export class Coordinator {
     }))];
   }
 
+  /** What a text run's global copies wrote, oldest first (server/text_samples.ts). */
+  textSamples(runId: number) {
+    return this.samples.list(runId);
+  }
+
   close(): void {
     clearInterval(this.timer);
     this.proofs.close();
+    void this.samples.close();
     if (this.active) {
       this.recorder.accountRunningTime(this.active);
       this.recorder.persist(this.active, true);
@@ -475,6 +484,7 @@ export class Coordinator {
       if (w.uploadRequest && now - w.uploadRequest.at > this.config.heartbeatTimeoutMs) w.uploadRequest = null;
     }
     this.proofs.tick(a, now);
+    this.samples.tick(a);
     this.reelect();
     if (now - a.lastEvalAt >= this.config.evalEveryMs) {
       a.lastEvalAt = now;

@@ -9,6 +9,7 @@ import { Compaction } from './compaction.ts';
 import { Credits } from './credits.ts';
 import { DatasetRows } from './datasets/dataset_rows.ts';
 import { checkpointsToKeep, EVENT_MESSAGE_CHARS, type RetentionPolicy } from './retention.ts';
+import type { TextSample } from '../shared/api_responses.ts';
 import type { CheckpointInfo, EvalMetric, LeaderMetric, RoundMetric, RunEvent, WorkerMetric, WorkerRecord } from '../shared/records.ts';
 import { runConfigSchema, runStateSchema, type RunConfig, type RunState, type RunView } from '../shared/run_config.ts';
 
@@ -50,6 +51,8 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   round INTEGER NOT NULL, version INTEGER NOT NULL, worker_id TEXT NOT NULL, final INTEGER NOT NULL,
   test_loss REAL, test_accuracy REAL, weights BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS checkpoints_run ON checkpoints (run_id, id);
+CREATE TABLE IF NOT EXISTS text_samples (
+  run_id INTEGER PRIMARY KEY, t INTEGER NOT NULL, version INTEGER NOT NULL, step INTEGER NOT NULL, prompt TEXT NOT NULL, text TEXT NOT NULL);
 `;
 
 export interface Checkpoint extends CheckpointInfo { weights: Float32Array }
@@ -184,7 +187,7 @@ export class Store {
   deleteRun(id: number): void {
     this.flush();
     this.db.transaction(() => {
-      for (const table of ['worker_metrics', 'leader_metrics', 'eval_metrics', 'rounds', 'workers', 'events', 'checkpoints']) {
+      for (const table of ['worker_metrics', 'leader_metrics', 'eval_metrics', 'rounds', 'workers', 'events', 'checkpoints', 'text_samples']) {
         this.prepared(`DELETE FROM ${table} WHERE run_id = ?`).run(id);
       }
       this.prepared('DELETE FROM runs WHERE id = ?').run(id);
@@ -276,6 +279,17 @@ export class Store {
     return (this.prepared('SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?').all(runId, sinceId, limit) as Row[]).map((r) => ({
       id: r.id as number, t: r.t as number, kind: r.kind as string, workerId: r.worker_id as string | null, message: r.message as string,
     }));
+  }
+
+  // ---- text samples (server/text_samples.ts): the latest per run
+
+  setTextSample(runId: number, s: TextSample): void {
+    this.prepared('INSERT OR REPLACE INTO text_samples (run_id, t, version, step, prompt, text) VALUES (?, ?, ?, ?, ?, ?)').run(runId, s.t, s.version, s.step, s.prompt, s.text);
+  }
+
+  textSample(runId: number): TextSample | null {
+    const r = this.prepared('SELECT t, version, step, prompt, text FROM text_samples WHERE run_id = ?').get(runId) as TextSample | undefined;
+    return r ? { version: r.version, step: r.step, t: r.t, prompt: r.prompt, text: r.text } : null;
   }
 
   // ---- checkpoints

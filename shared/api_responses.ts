@@ -142,3 +142,13 @@ export const proofTallySchema = z.object({
   passed: int, failed: int.describe('each quarantined the tab'), missed: int.describe('requests left unanswered or answered too late: no credit, no penalty'),
 });
 export type ProofTally = z.infer<typeof proofTallySchema>;
+
+/** Text a sequence model's global copy wrote, for the dashboard (server/text_samples.ts). */
+export const textSampleSchema = z.object({
+  version: int.describe('the global copy it came from'),
+  step: int.describe('that copy\'s step'),
+  t: ms.describe('when it was made'),
+  prompt: z.string().describe('what it continues: the first bytes of the validation text (or a newline)'),
+  text: z.string().describe('the bytes it wrote after the prompt, as UTF-8 with U+FFFD where they are not'),
+});
+export type TextSample = z.infer<typeof textSampleSchema>;

@@ -1,6 +1,6 @@
 // The dashboard's REST client: every action goes through here, with the admin token as a Bearer header.
 import type { RunConfigInput, RunView } from '../../shared/run_config.ts';
-import type { Leaderboard, ProofTally } from '../../shared/api_responses.ts';
+import type { Leaderboard, ProofTally, TextSample } from '../../shared/api_responses.ts';
 import type { CheckpointInfo, EvalMetric, LeaderMetric, RoundMetric, RunEvent, WorkerMetric, WorkerRecord } from '../../shared/records.ts';
 
 export type { CheckpointInfo, EvalMetric, LeaderMetric, RoundMetric, RunEvent, WorkerMetric };
@@ -65,6 +65,7 @@ export class Api {
   events = (id: number, since: number) => this.json<RunEvent[]>('GET', `/api/runs/${id}/events?since=${since}`);
   checkpoints = (id: number) => this.json<CheckpointInfo[]>('GET', `/api/runs/${id}/checkpoints`);
   proofs = (id: number) => this.json<ProofTally[]>('GET', `/api/runs/${id}/proofs`);
+  samples = (id: number) => this.json<TextSample[]>('GET', `/api/runs/${id}/samples`);
   leaderboard = () => this.json<Leaderboard>('GET', '/api/leaderboard?limit=10');
 
   /** A file with its server-given name (Content-Disposition), fetched with the token so no secret goes in a URL. */

@@ -1,8 +1,10 @@
 // The live view of one run: polls the REST API every 1.5 s (only what is new, through `since`), and renders
-// the summary, the charts, the machines tree, the traffic and the event log. Also runs the admin's actions.
+// the summary, the charts, the machines tree, the traffic, the event log and a text run's samples. Also runs the
+// admin's actions.
 import type { RunConfig, RunState, RunView } from '../../shared/run_config.ts';
 import { resolveModel } from '../../shared/run_config.ts';
 import { parameterLayout } from '../../shared/layout.ts';
+import { isSequenceModel } from '../../shared/model.ts';
 import { nextState, type RunAction } from '../../shared/run_control.ts';
 import { ApiError, type Api, type EvalMetric, type Metrics, type RoundMetric, type WorkerView } from './api.ts';
 import { paletteColor, TimeChart, type TimeSeries } from './charts.ts';
@@ -13,6 +15,7 @@ import { EventLog } from './events.ts';
 import { formatDuration, formatNumber, percent } from './format.ts';
 import { renderMachines } from './machines.ts';
 import { renderProofs } from './proofs.ts';
+import { SamplesPanel } from './samples.ts';
 import { showLeaderboard } from '../leaderboard_view.ts';
 import { renderTraffic, roundTraffic } from './traffic.ts';
 
@@ -68,6 +71,7 @@ export class RunViewPanel {
   private readonly lossChart = new TimeChart(byId('loss-chart'), 'loss');
   private readonly accuracyChart = new TimeChart(byId('accuracy-chart'), 'test accuracy', [0, 1]);
   private readonly events = new EventLog();
+  private readonly samples: SamplesPanel;
   private runId: number | null = null;
   private run: RunView | null = null;
   private data = new RunData();
@@ -78,6 +82,7 @@ export class RunViewPanel {
   private downloaded: Manifest | null = null;
 
   constructor(private readonly api: Api, private readonly onChanged: () => void, private readonly onGone: () => void, private readonly notify: (message: string | null) => void) {
+    this.samples = new SamplesPanel(api);
     this.view.addEventListener('click', (e) => {
       const button = (e.target as HTMLElement).closest<HTMLButtonElement>('button[data-action]');
       if (button) void this.act(button.dataset.action!);
@@ -93,6 +98,7 @@ export class RunViewPanel {
       this.accuracyChart.clear();
       this.events.clear();
       this.downloaded = null;
+      this.samples.hide();
       byId('download-status').textContent = '';
     }
     this.view.hidden = false;
@@ -103,6 +109,7 @@ export class RunViewPanel {
     this.runId = null;
     this.view.hidden = true;
     clearTimeout(this.timer);
+    this.samples.hide();
   }
 
   private async poll(): Promise<void> {
@@ -166,7 +173,9 @@ export class RunViewPanel {
 
     this.renderCharts();
     renderMachines(workers, this.data.samplesPerSec, now);
-    const modelBytes = parameterLayout(resolveModel(c.model)).length * 4;
+    const spec = resolveModel(c.model);
+    this.samples.show(run.id, isSequenceModel(spec));
+    const modelBytes = parameterLayout(spec).length * 4;
     renderTraffic(roundTraffic([...this.data.rounds.values()].sort((a, b) => a.round - b.round), this.data.reports, modelBytes));
   }
 
