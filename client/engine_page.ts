@@ -1,7 +1,9 @@
 // The engine page: reads a job from the address, runs it in the training worker, shows what happens.
 import type { BenchJob, FromWorker, ToWorker, TrainJob } from './worker/protocol.ts';
+import type { AdamwOptions } from './engine/trainer.ts';
 import { WEBGPU_MISSING } from './gpu/device.ts';
 import { isModelPresetName, MODEL_PRESETS } from '../shared/model_presets.ts';
+import { adamwRates, describeIssues, hyperSchema, OPTIMIZERS, type Hyper, type Optimizer } from '../shared/run_config.ts';
 
 const params = new URLSearchParams(location.search);
 const $ = (id: string) => document.getElementById(id)!;
@@ -22,20 +24,38 @@ function showError(message: string): void {
   document.body.dataset.state = 'error';
 }
 
+/** ?optimizer=adamw with beta1, beta2, eps and wd (weight decay), the run config's defaults for those left out. */
+function optimizerFromAddress(): AdamwOptions | undefined {
+  const kind = params.get('optimizer') ?? 'momentum';
+  if (!OPTIMIZERS.includes(kind as Optimizer)) throw new Error(`unknown optimizer "${kind}": use ${OPTIMIZERS.join(' or ')}`);
+  if (kind === 'momentum') return undefined;
+  const given = (name: string) => (params.get(name) === null ? undefined : numberParam(name, 0));
+  const rates = hyperSchema.pick({ beta1: true, beta2: true, eps: true, weightDecay: true })
+    .safeParse({ beta1: given('beta1'), beta2: given('beta2'), eps: given('eps'), weightDecay: given('wd') });
+  if (!rates.success) throw new Error(`optimizer=adamw: ${describeIssues(rates.error).map((i) => `${i.field === 'weightDecay' ? 'wd' : i.field}: ${i.reason}`).join('; ')}`);
+  // adamwRates reads only the four rates validated here
+  return { kind: 'adamw', ...adamwRates(rates.data as Hyper) };
+}
+
 function jobFromAddress(): TrainJob {
   const model = params.get('model') ?? 'mlp';
   if (!isModelPresetName(model)) throw new Error(`unknown model "${model}": use ${Object.keys(MODEL_PRESETS).join(' or ')}`);
   const epochs = params.get('epochs');
+  const steps = params.get('steps');
   return {
     spec: MODEL_PRESETS[model],
     datasetManifestUrl: `/api/datasets/${encodeURIComponent(params.get('dataset') ?? 'mnist')}`,
     batch: numberParam('batch', 64),
     seed: numberParam('seed', 1),
     hyper: { lr: numberParam('lr', 0.05), momentum: numberParam('momentum', 0.9), lambdaL: 0, lambdaG: 0 },
+    optimizer: optimizerFromAddress(),
     readbackEvery: numberParam('readback', 10),
     epochs: epochs === null ? undefined : numberParam('epochs', 1),
+    steps: steps === null ? undefined : numberParam('steps', 1),
     evaluateEveryEpochs: numberParam('evalEvery', 1),
     cosineDecay: params.get('decay') === 'cosine',
+    // in train mode; bench and profile modes read `warmup` as their untimed steps
+    lrWarmupSteps: numberParam('warmup', 0),
   };
 }
 

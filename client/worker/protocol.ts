@@ -1,6 +1,7 @@
 // Messages between a page and its training Web Worker (both sides are this tab's own code).
 import type { Credential, Credit } from '../../shared/protocol.ts';
 import type { ModelSpec } from '../../shared/model.ts';
+import type { AdamwOptions } from '../engine/trainer.ts';
 
 export interface TrainHyper {
   lr: number;
@@ -16,17 +17,22 @@ export interface TrainJob {
   batch: number;
   seed: number;
   hyper: TrainHyper;
+  /** AdamW in place of momentum SGD (hyper.momentum is then unused). */
+  optimizer?: AdamwOptions;
   /** Read the loss back every this many steps (never every step: it would stall the queue). */
   readbackEvery: number;
-  /** Stop after this many epochs; train until told to stop when absent. */
+  /** Stop after this many epochs, or this many steps (`steps` wins); train until told to stop when neither. */
   epochs?: number;
+  steps?: number;
   /** Evaluate on the test split every this many epochs (and at the end). */
   evaluateEveryEpochs?: number;
-  /** Cosine decay of the learning rate to zero over `epochs` (needs `epochs`). */
+  /** Cosine decay of the learning rate to zero by the end of training (needs `steps` or `epochs`). */
   cosineDecay?: boolean;
+  /** Linear warm-up of the learning rate over this many steps, before the decay (none when absent). */
+  lrWarmupSteps?: number;
 }
 
-export interface BenchJob extends Omit<TrainJob, 'epochs' | 'evaluateEveryEpochs' | 'cosineDecay'> {
+export interface BenchJob extends Omit<TrainJob, 'epochs' | 'steps' | 'evaluateEveryEpochs' | 'cosineDecay' | 'lrWarmupSteps'> {
   warmupSteps: number;
   windows: number;
   windowSteps: number;

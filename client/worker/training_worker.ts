@@ -5,6 +5,7 @@ import type { BenchJob, FromWorker, ToWorker, TrainJob } from './protocol.ts';
 import { openDevice } from '../gpu/device.ts';
 import { Trainer } from '../engine/trainer.ts';
 import { LoopControl, runTrainingLoop } from './training_loop.ts';
+import { scheduledLr } from './lr_schedule.ts';
 import { profileStep } from '../engine/step_profile.ts';
 import type { Dataset } from '../../shared/dataset.ts';
 import { datasetManifestSchema } from '../../shared/protocol.ts';
@@ -57,23 +58,26 @@ async function prepare(job: TrainJob | BenchJob): Promise<{ trainer: Trainer; da
   const dataset = await fetchDataset(job.datasetManifestUrl);
   post({ type: 'status', status: 'preparing' });
   const handle = await openDevice(scope.navigator.gpu);
-  const trainer = await Trainer.create(handle, { spec: job.spec, batch: job.batch, seed: job.seed, hyper: job.hyper, train: dataset.train });
+  const trainer = await Trainer.create(handle, { spec: job.spec, batch: job.batch, seed: job.seed, hyper: job.hyper, optimizer: job.optimizer, train: dataset.train });
   post({ type: 'status', status: 'training', adapter: trainer.adapterName });
   return { trainer, dataset };
 }
 
 async function train(job: TrainJob): Promise<void> {
   const { trainer, dataset } = await prepare(job);
+  const length = job.steps ?? (job.epochs === undefined ? undefined : Math.ceil(job.epochs * trainer.stepsPerEpoch));
+  const schedule = { lr: job.hyper.lr, warmup: job.lrWarmupSteps ?? 0, decayEnd: job.cosineDecay ? length : undefined };
+  trainer.setHyper({ lr: scheduledLr(schedule, 0) });
   let nextEvaluation = job.evaluateEveryEpochs ?? Infinity;
   const evaluate = async () => {
     const e = await trainer.evaluate(dataset.test);
     post({ type: 'evaluation', steps: trainer.steps, epochs: trainer.epochs, loss: e.loss, accuracy: e.accuracy });
   };
   await runTrainingLoop(trainer, control, job.readbackEvery, {
-    more: () => job.epochs === undefined || trainer.epochs < job.epochs,
+    more: () => length === undefined || trainer.steps < length,
     onWindow: (w) => post({ type: 'progress', steps: w.steps, epochs: trainer.epochs, samples: w.steps * job.batch, loss: w.loss, accuracy: w.accuracy, samplesPerSec: w.samplesPerSec }),
     afterStep: async () => {
-      if (job.cosineDecay && job.epochs) trainer.setHyper({ lr: (job.hyper.lr * (1 + Math.cos((Math.PI * Math.min(trainer.epochs, job.epochs)) / job.epochs))) / 2 });
+      trainer.setHyper({ lr: scheduledLr(schedule, trainer.steps) });
       if (trainer.epochs < nextEvaluation) return;
       nextEvaluation += job.evaluateEveryEpochs ?? Infinity;
       await evaluate();
