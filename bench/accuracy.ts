@@ -1,22 +1,67 @@
-// npm run bench:accuracy — test accuracy after a fixed number of epochs in one headless Chromium tab.
-// Prints one JSON line per case: {"case","dataset","epochs","test_acc","test_loss","seconds","adapter"}.
+// npm run bench:accuracy — test accuracy after a fixed amount of training in one headless Chromium tab.
+// Prints one JSON line per case: {"case","dataset","epochs" or "steps","test_acc","test_loss","seconds","adapter"};
+// a text case adds "val_bits_per_char" (the held-out split's loss in bits per byte) and what a unigram and a bigram
+// byte model, counted on the training bytes, score on the same split.
 import { launchBrowser } from '../e2e/browser.ts';
 import { buildClient } from '../server/client_build.ts';
 import { startE2eFlock } from '../e2e/flock_server.ts';
+import { loadDataset } from '../server/datasets/catalog.ts';
+import { bigramBitsPerByte, unigramBitsPerByte } from '../shared/reference/ngram.ts';
 import { round, runEnginePage } from './engine_page.ts';
 
-const CASES = [
+interface Case {
+  model: string;
+  dataset: string;
+  /** Length of training: passes over the training split, or steps (a text split's "epoch" is every window start). */
+  epochs?: number;
+  steps?: number;
+  lr: number;
+  batch: number;
+  decay: 'cosine';
+  optimizer?: 'adamw';
+  /** adamw's second-moment decay and weight decay; linear warm-up steps of the learning rate. */
+  beta2?: number;
+  wd?: number;
+  warmup?: number;
+  text?: boolean;
+}
+
+const CASES: Case[] = [
   { model: 'mlp', dataset: 'mnist', epochs: 3, lr: 0.05, batch: 32, decay: 'cosine' },
   { model: 'cnn', dataset: 'mnist', epochs: 3, lr: 0.05, batch: 32, decay: 'cosine' },
   { model: 'mlp', dataset: 'fashion-mnist', epochs: 2, lr: 0.05, batch: 64, decay: 'cosine' },
+  { model: 'resnet', dataset: 'fashion-mnist', epochs: 6, lr: 0.05, batch: 64, decay: 'cosine' },
+  { model: 'char-transformer', dataset: 'fortunes', steps: 3000, lr: 0.003, batch: 32, decay: 'cosine', optimizer: 'adamw', beta2: 0.99, wd: 0.01, warmup: 100, text: true },
 ];
-// Arguments pick cases as model:dataset, optionally with a learning rate and batch: `mlp:mnist:0.1:32`.
+// Arguments pick cases as model:dataset, optionally with a learning rate, batch and length (epochs, or steps for text):
+// `mlp:mnist:0.1:32`, `char-transformer:fortunes:0.003:32:500`.
 const picks = process.argv.slice(2).map((a) => a.split(':'));
-const selected = picks.length === 0 ? CASES : picks.map(([model, dataset, lr, batch]) => {
+const selected = picks.length === 0 ? CASES : picks.map(([model, dataset, lr, batch, length]): Case => {
   const base = CASES.find((c) => c.model === model && c.dataset === dataset);
   if (!base) throw new Error(`no case ${model}:${dataset}`);
-  return { ...base, lr: lr === undefined ? base.lr : Number(lr), batch: batch === undefined ? base.batch : Number(batch) };
+  const picked = { ...base, lr: lr ? Number(lr) : base.lr, batch: batch ? Number(batch) : base.batch };
+  if (!length) return picked;
+  return base.text ? { ...picked, steps: Number(length) } : { ...picked, epochs: Number(length) };
 });
+
+/** The engine page's address for a case. */
+function caseUrl(base: string, c: Case): string {
+  const q = new URLSearchParams({ model: c.model, dataset: c.dataset, lr: String(c.lr), batch: String(c.batch), momentum: '0.9', decay: c.decay });
+  if (c.epochs !== undefined) q.set('epochs', String(c.epochs)), q.set('evalEvery', String(c.epochs));
+  if (c.steps !== undefined) q.set('steps', String(c.steps));
+  for (const key of ['optimizer', 'beta2', 'wd', 'warmup'] as const) if (c[key] !== undefined) q.set(key, String(c[key]));
+  return `${base}/engine.html?${q}`;
+}
+
+/** Unigram and bigram bits per byte on the text's held-out split, counted on its training bytes. */
+async function byteModels(dataset: string): Promise<{ unigram: number; bigram: number }> {
+  const d = await loadDataset(dataset as Parameters<typeof loadDataset>[0]);
+  // a text split holds each byte with the one after it as its label: the stream is the bytes and the last label
+  const stream = (s: typeof d.train) => Uint8Array.from([...s.pixels, s.labels[s.count - 1]]);
+  const train = stream(d.train);
+  const test = stream(d.test);
+  return { unigram: unigramBitsPerByte(train, test), bigram: bigramBitsPerByte(train, test) };
+}
 
 await buildClient();
 const server = await startE2eFlock();
@@ -25,22 +70,22 @@ try {
   for (const c of selected) {
     const page = await browser.newPage();
     const started = performance.now();
-    const url = `${server.url}/engine.html?model=${c.model}&dataset=${c.dataset}&epochs=${c.epochs}&evalEvery=${c.epochs}&lr=${c.lr}&batch=${c.batch}&momentum=0.9&decay=${c.decay}`;
-    const lines = await runEnginePage(page, url, 1_800_000);
+    const lines = await runEnginePage(page, caseUrl(server.url, c), 3_600_000 * 2);
     const adapter = await page.locator('#adapter').textContent();
     await page.close();
     const final = lines.filter((l) => 'accuracy' in l && !('samplesPerSec' in l)).at(-1);
     if (!final) throw new Error(`${c.model} on ${c.dataset}: no evaluation reported`);
+    const loss = final.loss as number;
+    const text = c.text ? { val_bits_per_char: round(loss / Math.LN2, 3), ...Object.fromEntries(Object.entries(await byteModels(c.dataset)).map(([k, v]) => [`${k}_bits_per_char`, round(v, 3)])) } : {};
+    const { model, dataset, text: _, ...settings } = c;
     console.log(
       JSON.stringify({
-        case: c.model,
-        dataset: c.dataset,
-        epochs: c.epochs,
-        lr: c.lr,
-        batch: c.batch,
-        decay: c.decay,
+        case: model,
+        dataset,
+        ...settings,
         test_acc: round(final.accuracy as number, 4),
-        test_loss: round(final.loss as number, 4),
+        test_loss: round(loss, 4),
+        ...text,
         seconds: round((performance.now() - started) / 1000, 1),
         adapter,
       }),

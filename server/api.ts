@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 
 import { isDeepStrictEqual } from 'node:util';
+import { kindOf } from '../shared/dataset.ts';
 import { isSequenceModel, type ModelSpec } from '../shared/model.ts';
 import { datasetMismatch, MODEL_PRESETS, presetFor } from '../shared/model_presets.ts';
 import { describeIssues, resolveModel } from '../shared/run_config.ts';
@@ -54,13 +55,13 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const modelIssue = (reason: string) => reply.code(400).send({ error: 'invalid request', issues: [{ field: 'model', reason }] });
     let spec: ModelSpec;
     try {
-      spec = typeof cfg.model === 'string' ? presetFor(cfg.model, ds) : cfg.model;
+      spec = typeof cfg.model === 'string' ? presetFor(cfg.model, { ...ds, kind: kindOf(ds) }) : cfg.model;
     } catch (err) {
       return modelIssue((err as Error).message);
     }
     const paramLength = paramLengthOf(spec);
     if (paramLength > config.maxParams) return modelIssue(`${paramLength} parameters, at most ${config.maxParams}`);
-    const mismatch = datasetMismatch(spec, ds, cfg.dataset);
+    const mismatch = datasetMismatch(spec, { ...ds, kind: kindOf(ds) }, cfg.dataset);
     if (mismatch) return modelIssue(mismatch);
     // a preset fitted to this dataset is stored as the spec it became, so the run never depends on how presets fit later
     const model = typeof cfg.model === 'string' && isDeepStrictEqual(spec, MODEL_PRESETS[cfg.model]) ? cfg.model : spec;

@@ -39,7 +39,7 @@ function resnet(input: TensorShape, classes: number): ModelSpec {
 }
 
 /** Pre-norm transformer blocks: x + attention(layernorm(x)), then x + mlp(layernorm(x)). */
-function charTransformer(context: number, width = 128, heads = 4, blocks = 2): ModelSpec {
+export function charTransformer(context: number, width = 128, heads = 4, blocks = 2): ModelSpec {
   const block: Layer[] = [
     { kind: 'residual', layers: [{ kind: 'layernorm' }, { kind: 'attention', heads }] },
     { kind: 'residual', layers: [{ kind: 'layernorm' }, { kind: 'dense', units: 4 * width }, { kind: 'gelu' }, { kind: 'dense', units: width }] },
