@@ -42,12 +42,15 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
+/** `where: ` when the caller names the text, for messages. */
+const prefix = (where?: string) => (where ? `${where}: ` : '');
+
 /** Throws, naming the byte offset, unless `bytes` is valid UTF-8. */
-export function checkUtf8(bytes: Uint8Array, where: string): void {
+export function checkUtf8(bytes: Uint8Array, where?: string): void {
   const at = firstInvalidUtf8(bytes);
   if (at < 0) return;
   const shown = Array.from(bytes.subarray(at, at + 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
-  throw new Error(`${where}: invalid UTF-8 at byte ${at} (bytes ${shown}): the text must be UTF-8 encoded`);
+  throw new Error(`${prefix(where)}invalid UTF-8 at byte ${at} (bytes ${shown}): the text must be UTF-8 encoded`);
 }
 
 /** n + 1 bytes as n next-byte samples; the arrays are views on `bytes`. */
@@ -64,12 +67,12 @@ export function textSplitPoints(length: number): { trainEnd: number; testEnd: nu
 }
 
 /** The text as a dataset, after checking it is UTF-8 and long enough for every split to hold a sample. */
-export function textDataset(name: string, bytes: Uint8Array, where = 'text'): Dataset {
+export function textDataset(name: string, bytes: Uint8Array, where?: string): Dataset {
   checkUtf8(bytes, where);
   const { trainEnd, testEnd } = textSplitPoints(bytes.length);
   const shortest = Math.min(trainEnd, testEnd - trainEnd, bytes.length - testEnd);
   if (shortest < MIN_SPLIT_BYTES) {
-    throw new Error(`${where}: ${bytes.length} bytes are too few: each of train (90%), test (5%) and validation (5%) needs at least ${MIN_SPLIT_BYTES} bytes, so at least 40 bytes of text`);
+    throw new Error(`${prefix(where)}${bytes.length} bytes are too few: each of train (90%), test (5%) and validation (5%) needs at least ${MIN_SPLIT_BYTES} bytes, so at least 40 bytes of text`);
   }
   return {
     name,

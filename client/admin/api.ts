@@ -1,4 +1,5 @@
 // The dashboard's REST client: every action goes through here, with the admin token as a Bearer header.
+import type { DatasetSummary } from '../../shared/dataset_upload.ts';
 import type { RunConfigInput, RunView } from '../../shared/run_config.ts';
 import type { Leaderboard, ProofTally, TextSample } from '../../shared/api_responses.ts';
 import type { CheckpointInfo, EvalMetric, LeaderMetric, RoundMetric, RunEvent, WorkerMetric, WorkerRecord } from '../../shared/records.ts';
@@ -23,6 +24,17 @@ export class ApiError extends Error {
   }
 }
 
+/** The error a reply that is not ok carries: the server's `error` and `issues` when it sent JSON. */
+function apiError(status: number, statusText: string, text: string, fallback: string): ApiError {
+  let parsed: { error?: string; issues?: FieldIssue[] } = {};
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { error: text || statusText };
+  }
+  return new ApiError(status, parsed.error ?? fallback, parsed.issues ?? []);
+}
+
 export class Api {
   constructor(private readonly token: string) {}
 
@@ -35,16 +47,7 @@ export class Api {
     } catch (err) {
       throw new ApiError(0, `the coordinator is unreachable (${(err as Error).message})`);
     }
-    if (!res.ok) {
-      const text = await res.text();
-      let parsed: { error?: string; issues?: FieldIssue[] } = {};
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = { error: text || res.statusText };
-      }
-      throw new ApiError(res.status, parsed.error ?? `${method} ${path}: HTTP ${res.status}`, parsed.issues ?? []);
-    }
+    if (!res.ok) throw apiError(res.status, res.statusText, await res.text(), `${method} ${path}: HTTP ${res.status}`);
     return res;
   }
 
@@ -67,6 +70,27 @@ export class Api {
   proofs = (id: number) => this.json<ProofTally[]>('GET', `/api/runs/${id}/proofs`);
   samples = (id: number) => this.json<TextSample[]>('GET', `/api/runs/${id}/samples`);
   leaderboard = () => this.json<Leaderboard>('GET', '/api/leaderboard?limit=10');
+  datasets = () => this.json<DatasetSummary[]>('GET', '/api/datasets');
+  deleteDataset = (name: string) => this.json<void>('DELETE', `/api/datasets/${encodeURIComponent(name)}`);
+
+  /** POSTs `files` one after the other as one body, reporting the bytes sent so far: XMLHttpRequest, because fetch
+   *  has no upload progress. `query` names the dataset and its files (shared/dataset_upload.ts). */
+  uploadDataset(query: Record<string, string>, files: readonly Blob[], onProgress: (loaded: number) => void): Promise<DatasetSummary> {
+    const path = `/api/datasets?${new URLSearchParams(query)}`;
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', path);
+      xhr.setRequestHeader('authorization', `Bearer ${this.token}`);
+      xhr.setRequestHeader('content-type', 'application/octet-stream');
+      xhr.upload.addEventListener('progress', (e) => onProgress(e.loaded));
+      xhr.addEventListener('load', () => {
+        if (xhr.status === 201) resolve(JSON.parse(xhr.responseText) as DatasetSummary);
+        else reject(apiError(xhr.status, xhr.statusText, xhr.responseText, `the upload failed: HTTP ${xhr.status}`));
+      });
+      xhr.addEventListener('error', () => reject(new ApiError(0, 'the upload broke off: the coordinator is unreachable, or closed the connection')));
+      xhr.send(new Blob(files as Blob[]));
+    });
+  }
 
   /** A file with its server-given name (Content-Disposition), fetched with the token so no secret goes in a URL. */
   async file(path: string, fallbackName: string): Promise<{ blob: Blob; name: string }> {
