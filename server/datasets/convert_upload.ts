@@ -42,7 +42,7 @@ function at<T>(field: string, parse: () => T): T {
 const plain = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.length);
 
 /** Reads the received files, inflating gzipped ones (any format may be gzipped: none starts with 1f 8b otherwise). */
-class FileReader {
+class UploadedFileReader {
   private inflated = 0;
 
   constructor(private readonly maxInflatedBytes: number) {}
@@ -79,7 +79,7 @@ function labelDims(dims: number[], part: string): void {
 }
 
 /** The split's images and labels from the two files of a format that keeps them apart (IDX, npy). */
-async function pairedSplit(reader: FileReader, images: ReceivedFile, labels: ReceivedFile, format: 'idx' | 'npy'): Promise<RawSplit> {
+async function pairedSplit(reader: UploadedFileReader, images: ReceivedFile, labels: ReceivedFile, format: 'idx' | 'npy'): Promise<RawSplit> {
   const [imageBytes, labelBytes] = [await reader.read(images), await reader.read(labels)];
   if (format === 'idx') {
     const img = at(images.part, () => parseIdx(imageBytes));
@@ -95,7 +95,7 @@ async function pairedSplit(reader: FileReader, images: ReceivedFile, labels: Rec
   return { count: img.shape[0], shape: imageShape(img.shape, images.part), pixels: img.data, labels: npyNumbers(lab) };
 }
 
-async function cifarSplit(reader: FileReader, files: readonly ReceivedFile[], variant: CifarVariant): Promise<RawSplit> {
+async function cifarSplit(reader: UploadedFileReader, files: readonly ReceivedFile[], variant: CifarVariant): Promise<RawSplit> {
   const batches: DataSplit[] = [];
   for (const [i, file] of files.entries()) {
     const bytes = await reader.read(file);
@@ -146,7 +146,7 @@ function imageDataset(name: string, train: RawSplit, test: RawSplit, classes: nu
 
 /** The dataset an upload's files hold, or an UploadIssue saying what is wrong with which file. */
 export async function convertUpload(req: UploadRequest): Promise<Dataset> {
-  const reader = new FileReader(req.maxInflatedBytes);
+  const reader = new UploadedFileReader(req.maxInflatedBytes);
   const filesOf = (part: UploadPart) => req.files.filter((f) => f.part === part);
   const one = (part: UploadPart) => filesOf(part)[0];
   switch (req.format) {

@@ -42,13 +42,14 @@ export class UploadedDatasets {
     const row = this.row(name);
     if (!row) throw new Error(`unknown uploaded dataset ${JSON.stringify(name)}`);
     const path = join(this.dir, row.file);
-    let bytes: Uint8Array;
+    let bytes: Buffer;
     try {
       bytes = await readFile(path);
     } catch (err) {
       throw new Error(`uploaded dataset ${name}: its file ${path} cannot be read (${(err as Error).message}): delete the dataset and upload it again`);
     }
-    return decodeDataset(bytes);
+    // plain Uint8Array views, as the built-in loaders give
+    return decodeDataset(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
   }
 
   /** A fresh directory for an upload's files on their way in; the caller removes it. */
