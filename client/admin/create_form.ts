@@ -1,9 +1,12 @@
 // The create-run form: presets fill it, the shared zod schema checks it in the browser, and the server's
-// 400 issues land next to the fields they name (the same field paths on both sides).
+// 400 issues land next to the fields they name (the same field paths on both sides). The model has an editor of
+// its own (model_editor.ts).
 import { COPY_ENCODINGS, type CopyEncoding } from '../../shared/copy_encoding.ts';
-import { AGGREGATES, ALGORITHMS, describeIssues, PULLS, runConfigSchema, type Pull, type RunConfigInput, type RunView } from '../../shared/run_config.ts';
+import { AGGREGATES, ALGORITHMS, describeIssues, OPTIMIZERS, PULLS, runConfigSchema, type Optimizer, type Pull, type RunConfigInput, type RunView } from '../../shared/run_config.ts';
 import { ApiError, type Api, type FieldIssue } from './api.ts';
 import { byId, el } from './dom.ts';
+import { OPTIMIZER_LABELS } from './model_cost.ts';
+import { ModelEditor } from './model_editor.ts';
 import { RUN_PRESETS } from './presets.ts';
 
 const NUMBER_FIELDS = ['seed', 'hyper.lr', 'hyper.momentum', 'hyper.batch', 'hyper.tau', 'hyper.lambdaL', 'hyper.lambdaG', 'stop.steps', 'stop.minutes', 'stop.targetAccuracy'];
@@ -11,6 +14,8 @@ const NUMBER_FIELDS = ['seed', 'hyper.lr', 'hyper.momentum', 'hyper.batch', 'hyp
 const ALGORITHM_NUMBER_FIELDS: Record<string, string[]> = {
   lsgd: ['hyper.tauG'], easgd: ['hyper.alpha'], 'sync-sgd': ['hyper.byzantine'], parle: ['hyper.gamma', 'hyper.rho'], grawa: ['hyper.lambda'],
 };
+/** AdamW's knobs, sent only for it; blank ones take their defaults (shared/run_config.ts adamwRates). */
+const ADAMW_NUMBER_FIELDS = ['hyper.beta1', 'hyper.beta2', 'hyper.eps', 'hyper.weightDecay'] as const;
 
 /** What each pull does, shown under the choice. */
 const PULL_HINTS: Record<Pull, string> = {
@@ -29,8 +34,7 @@ export class CreateForm {
   private readonly view = byId('create-view');
   private readonly form = byId<HTMLFormElement>('create-form');
   private readonly preset = byId<HTMLSelectElement>('preset');
-  private readonly model = byId<HTMLSelectElement>('f-model');
-  private readonly modelSpec = byId<HTMLTextAreaElement>('f-model-spec');
+  private readonly model = new ModelEditor(() => ({ batch: this.batch(), optimizer: this.optimizer() }));
 
   constructor(private readonly api: Api, private readonly onCreated: (run: RunView) => void, private readonly onCancel: () => void) {
     this.preset.append(...RUN_PRESETS.map((p) => el('option', { value: p.id }, p.label)));
@@ -38,11 +42,17 @@ export class CreateForm {
     byId('f-aggregate').append(...AGGREGATES.map((a) => el('option', { value: a }, a)));
     byId('f-pull').append(...PULLS.map((p) => el('option', { value: p }, p)));
     byId('f-copy-encoding').append(...COPY_ENCODINGS.map((e) => el('option', { value: e }, e)));
+    byId('f-optimizer').append(...OPTIMIZERS.map((o) => el('option', { value: o }, OPTIMIZER_LABELS[o])));
+    this.field('hyper.optimizer').addEventListener('change', () => {
+      this.showOptimizerFields();
+      this.model.refresh();
+    });
+    this.field('hyper.batch').addEventListener('input', () => this.model.refresh());
+    this.field('dataset').addEventListener('change', () => this.model.setDataset(this.field('dataset').value));
     this.field('copyEncoding').addEventListener('change', () => this.showCopyEncodingHint());
     this.field('hyper.pull').addEventListener('change', () => this.showPullHint());
     this.preset.addEventListener('change', () => this.applyPreset(this.preset.value));
     this.field('algorithm').addEventListener('change', () => this.showAlgorithmFields());
-    this.model.addEventListener('change', () => this.showCustomModel());
     this.form.addEventListener('submit', (e) => {
       e.preventDefault();
       void this.submit();
@@ -57,6 +67,8 @@ export class CreateForm {
     const current = select.value;
     select.replaceChildren(...names.map((n) => el('option', { value: n }, n)));
     if (names.includes(current)) select.value = current;
+    // the model editor asks for a dataset's shape only while the form is open: the question loads the dataset
+    if (!this.view.hidden && select.value) this.model.setDataset(select.value);
   }
 
   open(): void {
@@ -79,8 +91,6 @@ export class CreateForm {
     this.preset.value = preset.id;
     this.showIssues([]);
     this.field('name').value = c.name;
-    this.model.value = typeof c.model === 'string' ? c.model : 'custom';
-    this.modelSpec.value = typeof c.model === 'string' ? '' : JSON.stringify(c.model, null, 2);
     const dataset = this.field('dataset') as HTMLSelectElement;
     if ([...dataset.options].some((o) => o.value === c.dataset)) dataset.value = c.dataset;
     this.field('algorithm').value = c.algorithm ?? ALGORITHMS[0];
@@ -88,15 +98,20 @@ export class CreateForm {
     this.field('hyper.aggregate').value = c.hyper.aggregate ?? AGGREGATES[0];
     this.field('hyper.byzantine').value = String(c.hyper.byzantine ?? 0);
     this.field('hyper.pull').value = c.hyper.pull ?? PULLS[0];
-    for (const knob of ['tauG', 'alpha', 'gamma', 'rho', 'lambda'] as const) this.field(`hyper.${knob}`).value = c.hyper[knob] === undefined ? '' : String(c.hyper[knob]);
+    this.field('hyper.optimizer').value = c.hyper.optimizer ?? OPTIMIZERS[0];
+    for (const knob of ['tauG', 'alpha', 'gamma', 'rho', 'lambda', 'beta1', 'beta2', 'eps', 'weightDecay'] as const) {
+      this.field(`hyper.${knob}`).value = c.hyper[knob] === undefined ? '' : String(c.hyper[knob]);
+    }
     const values: Record<string, number | undefined> = {
       seed: c.seed, 'hyper.lr': c.hyper.lr, 'hyper.momentum': c.hyper.momentum, 'hyper.batch': c.hyper.batch, 'hyper.tau': c.hyper.tau,
       'hyper.lambdaL': c.hyper.lambdaL, 'hyper.lambdaG': c.hyper.lambdaG, 'stop.steps': c.stop.steps, 'stop.minutes': c.stop.minutes,
       'stop.targetAccuracy': c.stop.targetAccuracy,
     };
     for (const name of NUMBER_FIELDS) this.field(name).value = values[name] === undefined ? '' : String(values[name]);
-    this.showCustomModel();
+    if (dataset.value) this.model.setDataset(dataset.value);
+    this.model.set(c.model);
     this.showAlgorithmFields();
+    this.showOptimizerFields();
     this.showPullHint();
     this.showCopyEncodingHint();
   }
@@ -109,8 +124,18 @@ export class CreateForm {
     byId('pull-hint').textContent = PULL_HINTS[this.field('hyper.pull').value as Pull] ?? '';
   }
 
-  private showCustomModel(): void {
-    byId('custom-model').hidden = this.model.value !== 'custom';
+  private batch(): number | null {
+    const raw = this.field('hyper.batch').value.trim();
+    return raw === '' ? null : Number(raw);
+  }
+
+  private optimizer(): Optimizer {
+    return this.field('hyper.optimizer').value as Optimizer;
+  }
+
+  /** AdamW's betas, eps and weight decay show only for it. */
+  private showOptimizerFields(): void {
+    for (const f of this.form.querySelectorAll<HTMLElement>('[data-optimizer]')) f.hidden = f.dataset.optimizer !== this.optimizer();
   }
 
   /** Fields of one algorithm only (sync-sgd's aggregate and f, parle's gamma and rho, ...) show when it is chosen. */
@@ -119,18 +144,9 @@ export class CreateForm {
   }
 
   /** The form as the API's JSON body; a blank number field is left out, so the schema names it if it is required. */
-  private body(): { body: Record<string, unknown>; issues: FieldIssue[] } {
-    const issues: FieldIssue[] = [];
-    let model: unknown = this.model.value;
-    if (model === 'custom') {
-      try {
-        model = JSON.parse(this.modelSpec.value);
-      } catch (err) {
-        issues.push({ field: 'model', reason: `the model spec is not JSON: ${(err as Error).message}` });
-      }
-    }
-    const body: Record<string, unknown> = { name: this.field('name').value, model, dataset: this.field('dataset').value, algorithm: this.field('algorithm').value,
-      copyEncoding: this.field('copyEncoding').value, hyper: {}, stop: {} };
+  private body(): Record<string, unknown> {
+    const body: Record<string, unknown> = { name: this.field('name').value, model: this.model.choice(), dataset: this.field('dataset').value,
+      algorithm: this.field('algorithm').value, copyEncoding: this.field('copyEncoding').value, hyper: {}, stop: {} };
     for (const name of NUMBER_FIELDS) {
       const raw = this.field(name).value.trim();
       if (raw === '') continue;
@@ -139,19 +155,25 @@ export class CreateForm {
       target[key] = Number(raw);
     }
     const hyper = body.hyper as Record<string, unknown>;
-    for (const name of ALGORITHM_NUMBER_FIELDS[String(body.algorithm)] ?? []) {
+    hyper.optimizer = this.optimizer();
+    for (const name of [...(ALGORITHM_NUMBER_FIELDS[String(body.algorithm)] ?? []), ...(hyper.optimizer === 'adamw' ? ADAMW_NUMBER_FIELDS : [])]) {
       const raw = this.field(name).value.trim();
       if (raw !== '') hyper[name.split('.')[1]] = Number(raw);
     }
     if (body.algorithm === 'sync-sgd') hyper.aggregate = this.field('hyper.aggregate').value;
     if (body.algorithm === 'lsgd') hyper.pull = this.field('hyper.pull').value;
-    return { body, issues };
+    return body;
   }
 
   private async submit(): Promise<void> {
-    const { body, issues } = this.body();
+    const body = this.body();
     const parsed = runConfigSchema.safeParse(body);
-    const all = [...issues, ...(parsed.success ? [] : describeIssues(parsed.error))];
+    const issues = parsed.success ? [] : describeIssues(parsed.error);
+    // the spec's own errors already show under it, each naming its layer
+    const modelIssue = (i: FieldIssue) => i.field === 'model' || i.field.startsWith('model.');
+    const all = this.model.invalid && issues.some(modelIssue)
+      ? [...issues.filter((i) => !modelIssue(i)), { field: 'model', reason: 'the model spec has errors: see under it' }]
+      : issues;
     if (all.length > 0) return this.showIssues(all);
     const button = byId<HTMLButtonElement>('create');
     button.disabled = true;

@@ -22,4 +22,12 @@ export const RUN_PRESETS: RunPreset[] = [
     label: 'Fashion-MNIST · cnn · multi-leader LSGD',
     config: { name: 'Fashion cnn', model: 'cnn', dataset: 'fashion-mnist', algorithm: 'lsgd', hyper: { ...lsgd, batch: 32 }, stop: { steps: 10000, minutes: 60, targetAccuracy: 0.88 }, seed: 1 },
   },
+  {
+    id: 'fortunes-char-transformer',
+    label: 'Fortunes · char-transformer · AdamW, multi-leader LSGD',
+    config: {
+      name: 'Fortunes char-transformer', model: 'char-transformer', dataset: 'fortunes', algorithm: 'lsgd',
+      hyper: { ...lsgd, lr: 0.001, optimizer: 'adamw', weightDecay: 0.01, batch: 32 }, stop: { steps: 5000, minutes: 60 }, seed: 1,
+    },
+  },
 ];

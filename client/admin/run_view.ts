@@ -4,6 +4,7 @@
 import type { RunConfig, RunState, RunView } from '../../shared/run_config.ts';
 import { resolveModel } from '../../shared/run_config.ts';
 import { parameterLayout } from '../../shared/layout.ts';
+import { modelSummary } from '../../shared/model_summary.ts';
 import { isSequenceModel } from '../../shared/model.ts';
 import { nextState, type RunAction } from '../../shared/run_control.ts';
 import { ApiError, type Api, type EvalMetric, type Metrics, type RoundMetric, type WorkerView } from './api.ts';
@@ -12,7 +13,8 @@ import { confirmAction } from './confirm.ts';
 import { byId, el } from './dom.ts';
 import { downloadModel, fetchManifest, saveManifest, type Manifest } from './download.ts';
 import { EventLog } from './events.ts';
-import { formatDuration, formatNumber, percent } from './format.ts';
+import { formatBytes, formatDuration, formatNumber, percent } from './format.ts';
+import { formatCount, formatFlops } from './model_cost.ts';
 import { renderMachines } from './machines.ts';
 import { renderProofs } from './proofs.ts';
 import { SamplesPanel } from './samples.ts';
@@ -166,6 +168,7 @@ export class RunViewPanel {
       ['accuracy', 'Test accuracy', percent(lastEval?.testAccuracy)],
       ['best-accuracy', 'Best test accuracy', percent(best?.testAccuracy)],
       ['model', 'Model', typeof c.model === 'string' ? c.model : c.model.name],
+      ...modelCostItems(c),
       ['dataset', 'Dataset', c.dataset],
       ['algorithm', 'Algorithm', algorithmSummary(c)],
     ];
@@ -227,6 +230,16 @@ export class RunViewPanel {
       this.button(action).disabled = false;
     }
   }
+}
+
+/** The model's parameters, training FLOPs per sample and memory per tab, as the create form showed them. */
+function modelCostItems(c: RunConfig): [string, string, string][] {
+  const s = modelSummary(resolveModel(c.model), c.hyper.batch, c.hyper.optimizer ?? 'momentum');
+  return [
+    ['parameters', 'Parameters', formatCount(s.parameters)],
+    ['flops', 'Training FLOPs per sample', formatFlops(s.flopsPerSample)],
+    ['memory', 'Memory per tab', `≈ ${formatBytes(s.memoryPerTabBytes.total)}`],
+  ];
 }
 
 /** The algorithm with the knobs it reads. */
