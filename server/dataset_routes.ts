@@ -31,6 +31,7 @@ const INFLATE_FACTOR = 4;
 
 export function registerDatasetRoutes(app: FastifyInstance, deps: DatasetRouteDeps): void {
   const { store, datasets, uploads, builtIn, config } = deps;
+  // every dataset route is the admin's: an upload writes to the server's disk, and the list names runs
   const requireAdmin = async (req: FastifyRequest, reply: FastifyReply) => {
     if (!bearerMatches(req.headers.authorization, deps.token)) return reply.code(401).send({ error: 'admin token required: send Authorization: Bearer <token>' });
   };
