@@ -21,7 +21,7 @@ export function formatFlops(flops: number): string {
 export const formatCount = (n: number) => n.toLocaleString('en-US');
 
 /** The summary's three numbers, each as a short phrase. */
-export function costPhrases(s: ModelSummary): { parameters: string; flops: string; memory: string } {
+function costPhrases(s: ModelSummary): { parameters: string; flops: string; memory: string } {
   const m = s.memoryPerTabBytes;
   return {
     parameters: `${formatCount(s.parameters)} parameters`,

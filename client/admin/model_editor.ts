@@ -7,7 +7,7 @@ import { LAYER_KINDS, modelSpecSchema, type Optimizer, type RunConfigInput } fro
 import { byId, el } from './dom.ts';
 import { costLine } from './model_cost.ts';
 
-export const CUSTOM_MODEL = 'custom';
+const CUSTOM_MODEL = 'custom';
 
 const PRESET_LABELS: Record<ModelPresetName, string> = {
   mlp: 'mlp (MLP 784-256-128-10)',
