@@ -1,19 +1,21 @@
 // npm run bench:engine — training throughput of one tab, in headless Chromium on this machine's WebGPU adapter.
-// Prints one JSON line per model: {"case","batch","samples_per_s","ms_per_step","gflops","adapter"};
-// with --profile, first one line per dispatch of the step timed alone; --case mlp|cnn runs one model only.
+// Prints one JSON line per model: {"case","batch","samples_per_s","ms_per_step","gflops","adapter"} (a sequence model
+// adds "tokens_per_s": samples are windows of its context); with --profile, first one line per dispatch of the step
+// timed alone; --case mlp|cnn|resnet|char-transformer runs one model only.
 import { launchBrowser } from '../e2e/browser.ts';
 import { buildClient } from '../server/client_build.ts';
 import { startE2eFlock } from '../e2e/flock_server.ts';
 import { round, runEnginePage } from './engine_page.ts';
 import { median } from '../shared/median.ts';
-import { trainingFlopsPerSample } from '../shared/model.ts';
+import { isSequenceModel, trainingFlopsPerSample } from '../shared/model.ts';
 import { MODEL_PRESETS } from '../shared/model_presets.ts';
 import type { BenchResult } from '../client/worker/protocol.ts';
 
-const BATCH = 64;
 const CASES = [
-  { name: 'mlp', windowSteps: 40, warmup: 30 },
-  { name: 'cnn', windowSteps: 10, warmup: 8 },
+  { name: 'mlp', dataset: 'mnist', batch: 64, windowSteps: 40, warmup: 30 },
+  { name: 'cnn', dataset: 'mnist', batch: 64, windowSteps: 10, warmup: 8 },
+  { name: 'resnet', dataset: 'fashion-mnist', batch: 64, windowSteps: 3, warmup: 3 },
+  { name: 'char-transformer', dataset: 'fortunes', batch: 32, windowSteps: 2, warmup: 2 },
 ] as const;
 
 const only = process.argv.includes('--case') ? process.argv[process.argv.indexOf('--case') + 1] : undefined;
@@ -25,7 +27,7 @@ const browser = await launchBrowser();
 try {
   for (const c of CASES.filter((c) => only === undefined || c.name === only)) {
     const page = await browser.newPage();
-    const url = `${server.url}/engine.html?model=${c.name}&mode=bench&batch=${BATCH}&readback=10&warmup=${c.warmup}&windows=7&windowSteps=${c.windowSteps}`;
+    const url = `${server.url}/engine.html?model=${c.name}&dataset=${c.dataset}&mode=bench&batch=${c.batch}&readback=10&warmup=${c.warmup}&windows=7&windowSteps=${c.windowSteps}`;
     const lines = await runEnginePage(page, url, 600_000);
     await page.close();
     if (process.argv.includes('--profile')) {
@@ -40,12 +42,15 @@ try {
     const result = lines.find((l) => 'windowMs' in l) as unknown as BenchResult | undefined;
     if (!result) throw new Error(`${c.name}: the page reported no benchmark result`);
     const msPerStep = median(result.windowMs) / result.windowSteps;
-    const flops = trainingFlopsPerSample(MODEL_PRESETS[c.name]) * BATCH;
+    const spec = MODEL_PRESETS[c.name];
+    const flops = trainingFlopsPerSample(spec) * c.batch;
+    const tokens = isSequenceModel(spec) ? { tokens_per_s: round((c.batch * spec.input.width * 1000) / msPerStep, 1) } : {};
     console.log(
       JSON.stringify({
         case: c.name,
-        batch: BATCH,
-        samples_per_s: round((BATCH * 1000) / msPerStep, 1),
+        batch: c.batch,
+        samples_per_s: round((c.batch * 1000) / msPerStep, 1),
+        ...tokens,
         ms_per_step: round(msPerStep, 3),
         gflops: round(flops / msPerStep / 1e6, 3),
         adapter: result.adapter,

@@ -85,7 +85,7 @@ test('the admin creates, runs, watches, downloads and deletes a run through the 
     // create: a client-side error next to its field, then the server's own 400 next to another
     await page.click('[data-action="new-run"]');
     await page.selectOption('#preset', 'mnist-mlp');
-    await page.fill('[name="name"]', 'e2e run');
+    await page.fill('#f-name', 'e2e run');
     await page.fill('[name="hyper.lr"]', '-1');
     await page.click('[data-action="create"]');
     await waitForText(page, '[data-error-for="hyper.lr"]', />0/);
@@ -102,7 +102,7 @@ test('the admin creates, runs, watches, downloads and deletes a run through the 
     await page.selectOption('[name="algorithm"]', 'lsgd');
     assert.equal(await page.isVisible('[name="hyper.byzantine"]'), false);
     await page.click('[data-action="create"]');
-    await waitForText(page, '[data-error-for="model"]', /synthetic is 4x4x1/);
+    await waitForText(page, '[data-error-for="model"]', /dataset is 4x4x1/);
     await page.selectOption('[name="model"]', 'custom');
     await page.fill('[name="modelSpec"]', JSON.stringify(TINY_SPEC));
     await page.fill('[name="hyper.batch"]', '8');

@@ -61,8 +61,9 @@ export async function startFlock(
   }
 
   const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(app.server, {
-    // the largest message is a proof of work: two states of parameters and momentum
-    maxHttpBufferSize: config.maxParams * 16 + MESSAGE_SLACK_BYTES,
+    // the largest message is a proof of work: three states (start, end, the local copy pulled toward) of up to three
+    // vectors each (parameters, and AdamW's two moments), 4 bytes a value
+    maxHttpBufferSize: config.maxParams * 36 + MESSAGE_SLACK_BYTES,
     pingInterval: 10000,
     pingTimeout: 10000,
   });

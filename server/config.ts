@@ -18,6 +18,9 @@ export const configSchema = z.object({
   electionHysteresis: z.coerce.number().min(0).max(0.5).default(0.02),
   /** Validation samples (held out of the training shards, never the test split) every global copy is measured on. */
   validationSamples: z.coerce.number().int().positive().default(512),
+  /** Most FLOPs of the CPU reference's forward passes one measurement of a copy may take: a bigger model is measured
+   *  on the first validation samples within it (at least 8); the mlp and cnn fit all 512. */
+  validationFlops: z.coerce.number().positive().default(4e9),
   /** A copy is no worse than the one it replaces when its mean validation loss is higher by at most
    *  max(gateZ x the standard error of the paired per-sample difference, gateFloor); its accuracy likewise by at
    *  most max(gateZ x the paired standard error, gateAccuracyFloor). A challenger must be better by that much. */

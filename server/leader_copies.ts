@@ -6,6 +6,7 @@
 // worse (the leader's own next copy) or better (a challenger's) by more than the noise of that measurement. Claims
 // only choose whom to measure; once measured, standing is what the server measured. The rules are plain functions
 // in election.ts, global_gate.ts and relay.ts; this applies them.
+import { outputPositions, trainingFlopsPerSample, type ModelSpec } from '../shared/model.ts';
 import type { Roles, UploadReply } from '../shared/protocol.ts';
 import { BestClaims } from './best_claims.ts';
 import { globalCopyObject, noticeOf } from './copy_objects.ts';
@@ -175,7 +176,7 @@ export class LeaderCopies {
 
   private async measure(a: ActiveRun, weights: Float32Array): Promise<Measured> {
     const validation = (await this.ctx.datasets.dataset(a.run.config.dataset)).validation;
-    return this.ctx.evaluator.evaluate(a.spec, weights, validation, 0, validation.count);
+    return this.ctx.evaluator.evaluate(a.spec, weights, validation, 0, measuredSamples(a.spec, validation.count, this.ctx.config.validationFlops));
   }
 
   private async check(a: ActiveRun, w: LiveWorker, role: 'leader' | 'challenger', upload: Upload, ack: UploadAck): Promise<void> {
@@ -320,4 +321,15 @@ export class LeaderCopies {
 function sameStanding(x: Roles, y: Roles): boolean {
   return x.runId === y.runId && x.isLocalLeader === y.isLocalLeader && x.isGlobalLeader === y.isGlobalLeader && x.quarantined === y.quarantined
     && x.localLeader?.handle === y.localLeader?.handle && (x.globalLeader === null) === (y.globalLeader === null);
+}
+
+/** How much of a validation split of `count` samples a copy is measured on: all of it, unless the CPU reference's
+ *  forward passes would cost more than `budget` FLOPs (a char-transformer window costs ~100 MFLOP), then the first
+ *  samples within it, at least 8 (windows of the context, for a sequence model). */
+export function measuredSamples(spec: ModelSpec, count: number, budget: number): number {
+  const positions = outputPositions(spec);
+  const available = Math.floor(count / positions);
+  // a forward pass is about a third of a training step's products
+  const affordable = Math.max(8, Math.floor(budget / (trainingFlopsPerSample(spec) / 3)));
+  return Math.min(available, affordable) * positions;
 }

@@ -39,6 +39,8 @@ export interface ModelSpec {
 }
 
 export const NORM_EPS = 1e-5;
+/** The widest attention head the kernels take. */
+export const MAX_HEAD_DIM = 64;
 
 /** One step of the expanded model. `path` names its tensors (`layers.<path>.<role>`): the spec layer's index, with
  *  the index inside a residual body after a dot ("3.1"), and ".qkv" / ".out" for an attention layer's projections. */
@@ -165,12 +167,17 @@ export function modelOps(spec: ModelSpec): Op[] {
           if (ops.length > 0) fail(path, 'embedding must be the first layer');
           s = push({ kind: 'embedding', dim: layer.dim, vocab: spec.classes, context: s.width }, path, s, { height: 1, width: s.width, channels: layer.dim });
           break;
-        case 'attention':
-          if (s.channels % layer.heads !== 0) fail(path, `attention: width ${s.channels} does not split into ${layer.heads} heads`);
+        case 'attention': {
+          const headDim = s.channels / layer.heads;
+          // the kernels keep a head's vectors in registers, as vec4s
+          if (!Number.isInteger(headDim) || headDim % 4 !== 0 || headDim > MAX_HEAD_DIM) {
+            fail(path, `attention: width ${s.channels} over ${layer.heads} heads must give a head width that is a multiple of 4 and at most ${MAX_HEAD_DIM}`);
+          }
           push({ kind: 'dense', units: 3 * s.channels, positions: s.width }, `${path}.qkv`, s, { ...s, channels: 3 * s.channels });
           push({ kind: 'attend', heads: layer.heads }, path, { ...s, channels: 3 * s.channels }, s);
           s = push({ kind: 'dense', units: s.channels, positions: s.width }, `${path}.out`, s, s);
           break;
+        }
       }
     });
     return s;
