@@ -12,9 +12,11 @@ import { round, runEnginePage } from './engine_page.ts';
 interface Case {
   model: string;
   dataset: string;
-  /** Length of training: passes over the training split, or steps (a text split's "epoch" is every window start). */
+  /** Length of training: passes over the training split, steps, or minutes of wall clock (the cosine decay then
+   *  spread over the time: "within an hour on one tab" is a time budget). */
   epochs?: number;
   steps?: number;
+  minutes?: number;
   lr: number;
   batch: number;
   decay: 'cosine';
@@ -30,18 +32,19 @@ const CASES: Case[] = [
   { model: 'mlp', dataset: 'mnist', epochs: 3, lr: 0.05, batch: 32, decay: 'cosine' },
   { model: 'cnn', dataset: 'mnist', epochs: 3, lr: 0.05, batch: 32, decay: 'cosine' },
   { model: 'mlp', dataset: 'fashion-mnist', epochs: 2, lr: 0.05, batch: 64, decay: 'cosine' },
-  { model: 'resnet', dataset: 'fashion-mnist', epochs: 6, lr: 0.05, batch: 64, decay: 'cosine' },
-  { model: 'char-transformer', dataset: 'fortunes', steps: 3000, lr: 0.003, batch: 32, decay: 'cosine', optimizer: 'adamw', beta2: 0.99, wd: 0.01, warmup: 100, text: true },
+  { model: 'resnet', dataset: 'fashion-mnist', minutes: 50, lr: 0.002, batch: 32, decay: 'cosine', optimizer: 'adamw', wd: 0.01, warmup: 100 },
+  { model: 'char-transformer', dataset: 'fortunes', minutes: 50, lr: 0.003, batch: 16, decay: 'cosine', optimizer: 'adamw', beta2: 0.99, wd: 0.01, warmup: 100, text: true },
 ];
-// Arguments pick cases as model:dataset, optionally with a learning rate, batch and length (epochs, or steps for text):
-// `mlp:mnist:0.1:32`, `char-transformer:fortunes:0.003:32:500`.
+// Arguments pick cases as model:dataset, optionally with a learning rate, batch and length (in the case's unit: epochs,
+// steps or minutes): `mlp:mnist:0.1:32`, `char-transformer:fortunes:0.003:16:5`.
 const picks = process.argv.slice(2).map((a) => a.split(':'));
 const selected = picks.length === 0 ? CASES : picks.map(([model, dataset, lr, batch, length]): Case => {
   const base = CASES.find((c) => c.model === model && c.dataset === dataset);
   if (!base) throw new Error(`no case ${model}:${dataset}`);
   const picked = { ...base, lr: lr ? Number(lr) : base.lr, batch: batch ? Number(batch) : base.batch };
   if (!length) return picked;
-  return base.text ? { ...picked, steps: Number(length) } : { ...picked, epochs: Number(length) };
+  const unit = base.minutes !== undefined ? 'minutes' : base.steps !== undefined ? 'steps' : 'epochs';
+  return { ...picked, [unit]: Number(length) };
 });
 
 /** The engine page's address for a case. */
@@ -49,6 +52,7 @@ function caseUrl(base: string, c: Case): string {
   const q = new URLSearchParams({ model: c.model, dataset: c.dataset, lr: String(c.lr), batch: String(c.batch), momentum: '0.9', decay: c.decay });
   if (c.epochs !== undefined) q.set('epochs', String(c.epochs)), q.set('evalEvery', String(c.epochs));
   if (c.steps !== undefined) q.set('steps', String(c.steps));
+  if (c.minutes !== undefined) q.set('minutes', String(c.minutes));
   for (const key of ['optimizer', 'beta2', 'wd', 'warmup'] as const) if (c[key] !== undefined) q.set(key, String(c[key]));
   return `${base}/engine.html?${q}`;
 }

@@ -52,6 +52,7 @@ function jobFromAddress(): TrainJob {
     readbackEvery: numberParam('readback', 10),
     epochs: epochs === null ? undefined : numberParam('epochs', 1),
     steps: steps === null ? undefined : numberParam('steps', 1),
+    minutes: params.get('minutes') === null ? undefined : numberParam('minutes', 1),
     evaluateEveryEpochs: numberParam('evalEvery', 1),
     cosineDecay: params.get('decay') === 'cosine',
     // in train mode; bench and profile modes read `warmup` as their untimed steps

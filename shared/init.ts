@@ -1,5 +1,7 @@
 // Deterministic initialisation: He-normal for weights feeding a relu or gelu, Glorot-uniform for other weights,
-// N(0, 0.02) for token and position embeddings, norm gains 1; biases and norm shifts 0.
+// N(0, 0.02) for token and position embeddings, norm gains 1 except 0 for a norm that ends a residual block (the
+// block starts as the identity, so a deep stack starts as shallow as its skips: Goyal et al. 2017); biases and norm
+// shifts 0.
 import { parameterLayout, type ParameterLayout } from './layout.ts';
 import { modelOps, type ModelSpec } from './model.ts';
 import { seededNormal, seededRandom } from './random.ts';
@@ -15,7 +17,7 @@ export function initialParameters(spec: ModelSpec, seed: number, layout: Paramet
     const view = params.subarray(t.offset, t.offset + t.length);
     if (t.role === 'bias' || t.role === 'beta') continue;
     if (t.role === 'gamma') {
-      view.fill(1);
+      view.fill(ops[t.layer + 1]?.kind === 'residualEnd' ? 0 : 1);
       continue;
     }
     if (t.role === 'tokens' || t.role === 'positions') {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scheduledLr } from './lr_schedule.ts';
+import { scheduledLr, timedLr } from './lr_schedule.ts';
 
 const near = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-12, `${a} vs ${b}`);
 
@@ -20,4 +20,13 @@ test('without a warm-up the decay is the cosine over all the steps; without a le
   for (const k of [0, 10, 333, 999]) near(scheduledLr({ lr: 0.05, warmup: 0, decayEnd: 1000 }, k), (0.05 * (1 + Math.cos((Math.PI * k) / 1000))) / 2);
   near(scheduledLr({ lr: 0.05, warmup: 10, decayEnd: undefined }, 4), 0.025);
   near(scheduledLr({ lr: 0.05, warmup: 10 }, 10_000), 0.05);
+});
+
+test('training for a fixed time: the same warm-up in steps, then the cosine along the fraction of the time spent', () => {
+  const s = { lr: 0.002, warmup: 50 };
+  near(timedLr(s, 24, 0.3), 0.001);
+  near(timedLr(s, 50, 0), 0.002);
+  near(timedLr(s, 500, 0.5), 0.001);
+  near(timedLr(s, 500, 1), 0);
+  near(timedLr(s, 500, 1.5), 0);
 });

@@ -16,3 +16,10 @@ export function scheduledLr(s: LrSchedule, step: number): number {
   const progress = Math.min(1, (step - s.warmup) / Math.max(1, s.decayEnd - s.warmup));
   return (s.lr * (1 + Math.cos(Math.PI * progress))) / 2;
 }
+
+/** The learning rate of step `step` when training lasts a fixed time: the same warm-up in steps, then the cosine
+ *  decay along `elapsed`, the fraction of the time spent (0..1), since how many steps fit is not known ahead. */
+export function timedLr(s: Omit<LrSchedule, 'decayEnd'>, step: number, elapsed: number): number {
+  if (step < s.warmup) return (s.lr * (step + 1)) / s.warmup;
+  return (s.lr * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, elapsed))))) / 2;
+}

@@ -24,6 +24,8 @@ export interface TrainJob {
   /** Stop after this many epochs, or this many steps (`steps` wins); train until told to stop when neither. */
   epochs?: number;
   steps?: number;
+  /** Train for this long instead (wall clock, from the first step), the cosine decay spread over the time. */
+  minutes?: number;
   /** Evaluate on the test split every this many epochs (and at the end). */
   evaluateEveryEpochs?: number;
   /** Cosine decay of the learning rate to zero by the end of training (needs `steps` or `epochs`). */
@@ -32,7 +34,7 @@ export interface TrainJob {
   lrWarmupSteps?: number;
 }
 
-export interface BenchJob extends Omit<TrainJob, 'epochs' | 'steps' | 'evaluateEveryEpochs' | 'cosineDecay' | 'lrWarmupSteps'> {
+export interface BenchJob extends Omit<TrainJob, 'epochs' | 'steps' | 'minutes' | 'evaluateEveryEpochs' | 'cosineDecay' | 'lrWarmupSteps'> {
   warmupSteps: number;
   windows: number;
   windowSteps: number;

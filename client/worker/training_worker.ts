@@ -5,7 +5,7 @@ import type { BenchJob, FromWorker, ToWorker, TrainJob } from './protocol.ts';
 import { openDevice } from '../gpu/device.ts';
 import { Trainer } from '../engine/trainer.ts';
 import { LoopControl, runTrainingLoop } from './training_loop.ts';
-import { scheduledLr } from './lr_schedule.ts';
+import { scheduledLr, timedLr } from './lr_schedule.ts';
 import { profileStep } from '../engine/step_profile.ts';
 import type { Dataset } from '../../shared/dataset.ts';
 import { datasetManifestSchema } from '../../shared/protocol.ts';
@@ -67,17 +67,21 @@ async function train(job: TrainJob): Promise<void> {
   const { trainer, dataset } = await prepare(job);
   const length = job.steps ?? (job.epochs === undefined ? undefined : Math.ceil(job.epochs * trainer.stepsPerEpoch));
   const schedule = { lr: job.hyper.lr, warmup: job.lrWarmupSteps ?? 0, decayEnd: job.cosineDecay ? length : undefined };
-  trainer.setHyper({ lr: scheduledLr(schedule, 0) });
+  const started = performance.now();
+  const budgetMs = job.minutes === undefined ? undefined : job.minutes * 60_000;
+  const lrAt = (step: number) =>
+    budgetMs !== undefined && job.cosineDecay ? timedLr(schedule, step, (performance.now() - started) / budgetMs) : scheduledLr(schedule, step);
+  trainer.setHyper({ lr: lrAt(0) });
   let nextEvaluation = job.evaluateEveryEpochs ?? Infinity;
   const evaluate = async () => {
     const e = await trainer.evaluate(dataset.test);
     post({ type: 'evaluation', steps: trainer.steps, epochs: trainer.epochs, loss: e.loss, accuracy: e.accuracy });
   };
   await runTrainingLoop(trainer, control, job.readbackEvery, {
-    more: () => length === undefined || trainer.steps < length,
+    more: () => (length === undefined || trainer.steps < length) && (budgetMs === undefined || performance.now() - started < budgetMs),
     onWindow: (w) => post({ type: 'progress', steps: w.steps, epochs: trainer.epochs, samples: w.steps * job.batch, loss: w.loss, accuracy: w.accuracy, samplesPerSec: w.samplesPerSec }),
     afterStep: async () => {
-      trainer.setHyper({ lr: scheduledLr(schedule, trainer.steps) });
+      trainer.setHyper({ lr: lrAt(trainer.steps) });
       if (trainer.epochs < nextEvaluation) return;
       nextEvaluation += job.evaluateEveryEpochs ?? Infinity;
       await evaluate();
