@@ -47,20 +47,20 @@ test('adamw keeps one more parameter-sized vector than momentum SGD', () => {
 test('resnet on 28x28 grey images: parameters and training FLOPs', () => {
   const s = modelSummary(MODEL_PRESETS.resnet, 64, 'momentum');
   const residual = (c: number) => 2 * (conv3(c, c) + norm(c));
-  assert.equal(s.parameters, conv3(1, 32) + norm(32) + residual(32) + conv3(32, 64) + norm(64) + residual(64) + dense(64, 10));
+  assert.equal(s.parameters, conv3(1, 24) + norm(24) + residual(24) + conv3(24, 48) + norm(48) + residual(48) + dense(7 * 7 * 48, 10));
   // output pixels x filters x 9 x input channels per conv; the first conv computes no input gradient
-  const macs = { first: 28 * 28 * 32 * 9 * 1, block32: 14 * 14 * 32 * 9 * 32, widen: 7 * 7 * 64 * 9 * 32, block64: 7 * 7 * 64 * 9 * 64, head: 64 * 10 };
-  assert.equal(s.flopsPerSample, 2 * (2 * macs.first + 3 * (2 * macs.block32 + macs.widen + 2 * macs.block64 + macs.head)));
-  assert.equal(s.flopsPerSample, 49_678_080);
+  const macs = { first: 28 * 28 * 24 * 9 * 1, block24: 14 * 14 * 24 * 9 * 24, widen: 7 * 7 * 48 * 9 * 24, block48: 7 * 7 * 48 * 9 * 48, head: 7 * 7 * 48 * 10 };
+  assert.equal(s.flopsPerSample, 2 * (2 * macs.first + 3 * (2 * macs.block24 + macs.widen + 2 * macs.block48 + macs.head)));
+  assert.equal(s.flopsPerSample, 28_252_224);
 });
 
 test('resnet fitted to 32x32 colour images into 100 classes', () => {
   const spec = presetFor('resnet', { kind: 'images', sampleShape: { height: 32, width: 32, channels: 3 }, classes: 100 });
   const s = modelSummary(spec, 64, 'adamw');
   const residual = (c: number) => 2 * (conv3(c, c) + norm(c));
-  assert.equal(s.parameters, conv3(3, 32) + norm(32) + residual(32) + conv3(32, 64) + norm(64) + residual(64) + dense(64, 100));
-  const macs = { first: 32 * 32 * 32 * 9 * 3, block32: 16 * 16 * 32 * 9 * 32, widen: 8 * 8 * 64 * 9 * 32, block64: 8 * 8 * 64 * 9 * 64, head: 64 * 100 };
-  assert.equal(s.flopsPerSample, 2 * (2 * macs.first + 3 * (2 * macs.block32 + macs.widen + 2 * macs.block64 + macs.head)));
+  assert.equal(s.parameters, conv3(3, 24) + norm(24) + residual(24) + conv3(24, 48) + norm(48) + residual(48) + dense(8 * 8 * 48, 100));
+  const macs = { first: 32 * 32 * 24 * 9 * 3, block24: 16 * 16 * 24 * 9 * 24, widen: 8 * 8 * 48 * 9 * 24, block48: 8 * 8 * 48 * 9 * 48, head: 8 * 8 * 48 * 100 };
+  assert.equal(s.flopsPerSample, 2 * (2 * macs.first + 3 * (2 * macs.block24 + macs.widen + 2 * macs.block48 + macs.head)));
 });
 
 test('char-transformer: parameters and training FLOPs', () => {
