@@ -80,20 +80,28 @@ test('an uploaded text trains a char-transformer on 2 machines x 2 tabs: the los
 
   for (const t of swarm.tabs) await t.page.locator('#status', { hasText: /^training$/ }).waitFor({ timeout: 300_000 });
 
-  // the loss falls from the uniform guess over 256 bytes (ln 256 = 5.55 nats) by well over a nat
+  // the loss falls: every tab's latest report is half a nat under the first report (the mean of a tab's first
+  // steps, already under the uniform guess of ln 256 = 5.55 nats) and under 3.3 nats (a byte's frequencies alone)
   type Metrics = { workers: WorkerMetric[]; leaders: LeaderMetric[] };
   const metrics = () => adminGet<Metrics>(flock.url, `/api/runs/${run.id}/metrics`);
   const first = await until('a first reported loss', async () => (await metrics()).workers[0]?.loss, 300_000);
-  assert.ok(first > 4.5, `the first loss ${first} should be near ln 256`);
-  const fallen = await until('the loss to fall by 1.5 nats', async () => {
-    const m = await metrics();
-    const recent = m.workers.slice(-4).map((w) => w.loss);
-    return recent.length === 4 && Math.max(...recent) < first - 1.5 && recent;
+  assert.ok(first < Math.log(256) + 0.5, `the first loss ${first} is no worse than a uniform guess`);
+  const fallen = await until('the loss to fall', async () => {
+    const latest = new Map<string, number>();
+    for (const w of (await metrics()).workers) latest.set(w.workerId, w.loss);
+    const recent = [...latest.values()];
+    return recent.length === 4 && Math.max(...recent) < Math.min(first - 0.5, 3.3) && recent;
   }, 600_000);
 
-  // text sampled from the verified global copy shows in the run view
+  // text sampled from the verified global copy: the coordinator makes it, the run view shows it
+  type Event = { kind: string; message: string };
+  const made = await until('a text sample from the coordinator', async () => (await adminGet<{ text: string }[]>(flock.url, `/api/runs/${run.id}/samples`)).at(-1), 300_000).catch(async (err: Error) => {
+    const events = await adminGet<Event[]>(flock.url, `/api/runs/${run.id}/events`);
+    throw new Error(`${err.message}; the run's last events: ${JSON.stringify(events.slice(-15).map((e) => `${e.kind}: ${e.message}`))}`);
+  });
+  assert.ok(made.text.length > 0);
   await admin.locator('#samples').waitFor({ state: 'visible', timeout: 60_000 });
-  const sample = await until('a text sample', async () => (await admin.locator('#sample-text').innerText()).trim(), 300_000);
+  const sample = await until('the text sample in the run view', async () => (await admin.locator('#sample-text').innerText()).trim(), 60_000);
   assert.ok(sample.length >= 50, `a sample of ${sample.length} characters: ${JSON.stringify(sample)}`);
   console.log(JSON.stringify({ first_loss: first, recent_losses: fallen, sample: sample.slice(0, 120) }));
   assert.deepEqual(errors, []);
