@@ -51,7 +51,7 @@ test('the admin creates and starts an mlp run in the dashboard; 4 tabs train it,
   await admin.click('#login');
   await admin.click('[data-action="new-run"]');
   await admin.selectOption('#preset', 'mnist-mlp');
-  await admin.fill('[name="name"]', 'e2e volunteers');
+  await admin.fill('#f-name', 'e2e volunteers');
   await admin.fill('[name="stop.targetAccuracy"]', '');
   await admin.click('[data-action="create"]');
   await admin.click('[data-action="start"]');
