@@ -7,6 +7,7 @@
 // only choose whom to measure; once measured, standing is what the server measured. The rules are plain functions
 // in election.ts, global_gate.ts and relay.ts; this applies them.
 import { outputPositions, trainingFlopsPerSample, type ModelSpec } from '../shared/model.ts';
+import { evaluationSamples } from '../shared/reference/model.ts';
 import type { Roles, UploadReply } from '../shared/protocol.ts';
 import { BestClaims } from './best_claims.ts';
 import { globalCopyObject, noticeOf } from './copy_objects.ts';
@@ -328,7 +329,7 @@ function sameStanding(x: Roles, y: Roles): boolean {
  *  samples within it, at least 8 (windows of the context, for a sequence model). */
 export function measuredSamples(spec: ModelSpec, count: number, budget: number): number {
   const positions = outputPositions(spec);
-  const available = Math.floor(count / positions);
+  const available = evaluationSamples(spec, count);
   // a forward pass is about a third of a training step's products
   const affordable = Math.max(8, Math.floor(budget / (trainingFlopsPerSample(spec) / 3)));
   return Math.min(available, affordable) * positions;

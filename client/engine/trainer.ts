@@ -19,6 +19,7 @@ import { parameterLayout, type ParameterLayout } from '../../shared/layout.ts';
 import { isSequenceModel, outputPositions, shapeSize, type ModelSpec } from '../../shared/model.ts';
 import { MinibatchOrder, trainingSamples } from '../../shared/minibatch.ts';
 import { dropoutSeed } from '../../shared/reference/dropout.ts';
+import { evaluationSamples } from '../../shared/reference/model.ts';
 import type { UpdateHyper } from '../../shared/reference/lsgd_update.ts';
 import type { AdamwRates } from '../../shared/reference/training_segment.ts';
 import type { Pull } from '../../shared/run_config.ts';
@@ -230,7 +231,7 @@ export class Trainer {
     const { spec } = this.options;
     const sequence = isSequenceModel(spec);
     const evalBatch = sequence ? EVAL_WINDOWS : EVAL_BATCH;
-    const samples = sequence ? Math.floor(split.count / spec.input.width) : split.count;
+    const samples = evaluationSamples(spec, split.count);
     const x = this.buffer(evalBatch * shapeSize(spec.input));
     const labels = this.buffer(evalBatch * outputPositions(spec));
     const stats = this.buffer(STATS_FLOATS);
