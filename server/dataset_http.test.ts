@@ -7,6 +7,7 @@ test('dataset shards carry a strong ETag and answer a matching If-None-Match wit
   const flock = await startTestFlock();
   try {
     const manifest = (await api(flock, 'GET', '/api/datasets/synthetic')).body as DatasetManifest;
+    assert.equal(manifest.kind, 'images');
     const shard = manifest.test[0];
     const first = await fetch(`${flock.url}${shard.url}`);
     assert.equal(first.status, 200);

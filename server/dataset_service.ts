@@ -1,6 +1,6 @@
 // Datasets as tabs download them: immutable binary shards with strong ETags, listed in a small JSON manifest.
 import { createHash } from 'node:crypto';
-import { encodeBlob, sampleSize, sliceSplit, type DataSplit, type Dataset, type SplitName } from '../shared/dataset.ts';
+import { encodeBlob, kindOf, sampleSize, sliceSplit, type DataSplit, type Dataset, type SplitName } from '../shared/dataset.ts';
 import type { DatasetManifest, DatasetShard } from '../shared/protocol.ts';
 import { datasetStats, heldOutSamples, type StoredStats } from './datasets/stats.ts';
 
@@ -116,7 +116,7 @@ export class DatasetService {
       }
       return out;
     };
-    const manifest: DatasetManifest = { name: info.name, sampleShape: info.sampleShape, classes: info.classes, train: list('train'), test: list('test') };
+    const manifest: DatasetManifest = { name: info.name, kind: kindOf(info), sampleShape: info.sampleShape, classes: info.classes, train: list('train'), test: list('test') };
     return { dataset, stats: datasetStats(loaded), manifest, shards };
   }
 }

@@ -90,7 +90,7 @@ test('each format uploads into a dataset that is listed with its statistics and 
     const status = (await api(flock, 'GET', '/api/status')).body;
     assert.deepEqual(status.datasets, ['synthetic', ...uploads.map(([name]) => name)]);
     const manifest = (await api(flock, 'GET', '/api/datasets/prose')).body as DatasetManifest;
-    assert.deepEqual([manifest.sampleShape, manifest.classes], [{ height: 1, width: 1, channels: 1 }, 256]);
+    assert.deepEqual([manifest.kind, manifest.sampleShape, manifest.classes], ['text', { height: 1, width: 1, channels: 1 }, 256]);
     assert.equal(manifest.train.reduce((n, s) => n + s.count, 0), 366);
     const shard = decodeBlob(new Uint8Array(await (await fetch(`${flock.url}${manifest.test[0].url}`)).arrayBuffer()));
     assert.equal(shard.info.kind, 'text');

@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { initialParameters } from '../shared/init.ts';
 import { parameterLayout } from '../shared/layout.ts';
 import { modelOps, shapeSize, type ModelSpec } from '../shared/model.ts';
-import { MODEL_PRESETS } from '../shared/model_presets.ts';
+import { charTransformer, MODEL_PRESETS } from '../shared/model_presets.ts';
 import { modelConventions, modelConventionsSchema, type HwcShape, type LayerConvention } from '../shared/model_conventions.ts';
 import { seededRandom } from '../shared/random.ts';
 import { evaluate, logits } from '../shared/reference/model.ts';
@@ -29,7 +29,22 @@ const ODD_SPEC: ModelSpec = {
   ],
 };
 
-const MODELS: [string, ModelSpec][] = [['mlp', MODEL_PRESETS.mlp], ['cnn', MODEL_PRESETS.cnn], ['odd', ODD_SPEC]];
+/** Every image layer kind: strided and padded convolutions, max and average pools of other sizes, group and layer
+ *  norm, gelu, dropout (the identity in evaluation), nested residual blocks, a global average pool. */
+const ALL_IMAGE_LAYERS: ModelSpec = {
+  name: 'all-image-layers', input: { height: 28, width: 28, channels: 1 }, classes: 10,
+  layers: [
+    { kind: 'conv2d', filters: 4, kernel: 3, stride: 2, padding: 1 }, { kind: 'groupnorm', groups: 2 }, { kind: 'relu' },
+    { kind: 'residual', layers: [{ kind: 'conv2d', filters: 4, kernel: 3 }, { kind: 'layernorm' }, { kind: 'gelu' }, { kind: 'residual', layers: [{ kind: 'dropout', rate: 0.3 }, { kind: 'relu' }] }] },
+    { kind: 'maxpool', size: 3 }, { kind: 'conv2d', filters: 5, kernel: 2, padding: 1 }, { kind: 'avgpool', size: 2 },
+    { kind: 'globalavgpool' }, { kind: 'dense', units: 10 },
+  ],
+};
+
+const MODELS: [string, ModelSpec][] = [
+  ['mlp', MODEL_PRESETS.mlp], ['cnn', MODEL_PRESETS.cnn], ['resnet', MODEL_PRESETS.resnet], ['odd', ODD_SPEC], ['all-image-layers', ALL_IMAGE_LAYERS],
+];
+const configModel = (model: string, spec: ModelSpec) => (model in MODEL_PRESETS ? model : spec);
 
 function python(args: string[], cwd: string): string {
   const r = spawnSync('python3', args, { cwd, encoding: 'utf8' });
@@ -98,7 +113,7 @@ test("the README's numpy loader computes the coordinator's logits and reported a
   try {
     for (const [model, spec] of MODELS) {
       const config = runConfigSchema.parse({
-        name: `format ${model}`, model: model === 'odd' ? spec : model, dataset: 'mnist',
+        name: `format ${model}`, model: configModel(model, spec), dataset: 'mnist',
         hyper: { lr: 0.1, momentum: 0.9, batch: 8, tau: 5, lambdaL: 0, lambdaG: 0.1 }, stop: { steps: 10 },
       });
       const run = flock.store.createRun(config, parameterLayout(spec).length, Date.now());
@@ -133,6 +148,63 @@ test("the README's numpy loader computes the coordinator's logits and reported a
   }
 });
 
+/** Byte-level sequence models: a small char-transformer and one with every sequence layer kind. */
+const SEQUENCE_MODELS: ModelSpec[] = [
+  charTransformer(16, 16, 4, 2),
+  {
+    name: 'all-sequence-layers', input: { height: 1, width: 12, channels: 1 }, classes: 256,
+    layers: [
+      { kind: 'embedding', dim: 16 },
+      { kind: 'residual', layers: [{ kind: 'layernorm' }, { kind: 'attention', heads: 2 }, { kind: 'dropout', rate: 0.2 }] },
+      { kind: 'residual', layers: [{ kind: 'layernorm' }, { kind: 'dense', units: 24 }, { kind: 'relu' }, { kind: 'dense', units: 16 }] },
+      { kind: 'gelu' }, { kind: 'layernorm' }, { kind: 'dense', units: 256 },
+    ],
+  },
+];
+
+test("the README's numpy loader computes the coordinator's next-byte logits and bits per byte on exported sequence models", async () => {
+  requireNumpy();
+  const dir = mkdtempSync(join(tmpdir(), 'flock-model-format-'));
+  writeFileSync(join(dir, 'flock_model.py'), readmeLoader());
+  const text = new TextEncoder().encode('Flock trains on volunteers\' browsers; every byte is a token. '.repeat(8) + 'The end.\n');
+  writeFileSync(join(dir, 'text.txt'), text);
+  const flock = await startTestFlock();
+  try {
+    for (const spec of SEQUENCE_MODELS) {
+      const context = spec.input.width;
+      const windows = Math.floor((text.length - 1) / context);
+      const config = runConfigSchema.parse({
+        name: `format ${spec.name}`, model: spec, dataset: 'fortunes',
+        hyper: { lr: 0.003, momentum: 0.9, batch: 4, tau: 5, lambdaL: 0, lambdaG: 0.1, optimizer: 'adamw' }, stop: { steps: 10 },
+      });
+      const run = flock.store.createRun(config, parameterLayout(spec).length, Date.now());
+      const weights = weightsFor(spec);
+      flock.store.addCheckpoint(run.id, { t: Date.now(), step: 10, round: 2, version: 2, workerId: 'w', final: true, weights });
+      const res = await fetch(`${flock.url}/api/runs/${run.id}/model.safetensors`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+      assert.equal(res.status, 200);
+      writeFileSync(join(dir, `${spec.name}.safetensors`), new Uint8Array(await res.arrayBuffer()));
+
+      // a text split holds each byte with the next one as its label, as the coordinator evaluates it
+      const reported = evaluate(spec, weights, text.subarray(0, -1), text.subarray(1), windows * context);
+      const printed = python(['flock_model.py', `${spec.name}.safetensors`, 'text.txt'], dir);
+      const m = /^bits per byte (\S+) \(next byte right (\S+), (\d+) windows of (\d+) bytes\)$/m.exec(printed);
+      assert.ok(m, `${spec.name}: unexpected output ${JSON.stringify(printed)}`);
+      assert.deepEqual([Number(m[3]), Number(m[4])], [windows, context]);
+      assert.ok(Math.abs(Number(m[1]) - reported.loss / Math.LN2) < 1e-9, `${spec.name}: ${m[1]} bits per byte vs the reference's ${reported.loss / Math.LN2}`);
+      assert.ok(Math.abs(Number(m[2]) - reported.accuracy) < 1e-12, `${spec.name}: next-byte accuracy ${m[2]} vs ${reported.accuracy}`);
+
+      python(['-c', `import flock_model as f; f.logits(f.load_model('${spec.name}.safetensors'), f.text_windows('text.txt', ${context})[0]).astype('<f8').tofile('${spec.name}.logits')`], dir);
+      const got = new Float64Array(new Uint8Array(readFileSync(join(dir, `${spec.name}.logits`))).buffer);
+      const expected = logits(spec, weights, Float64Array.from(text.subarray(0, windows * context)), windows);
+      assert.equal(got.length, expected.length, `${spec.name}: logits count`);
+      const error = relativeError(got, expected);
+      assert.ok(error < 1e-9, `${spec.name}: logits differ from the reference by ${error} (relative)`);
+    }
+  } finally {
+    await flock.close();
+  }
+});
+
 function checkLayers(spec: ModelSpec, layers: LayerConvention[]): void {
   const ops = modelOps(spec);
   const hwc = (s: { height: number; width: number; channels: number }): HwcShape => [s.height, s.width, s.channels];
@@ -153,7 +225,7 @@ test('the manifest states the conventions of its spec: every layer, its shapes, 
   try {
     for (const [model, spec] of MODELS) {
       const config = runConfigSchema.parse({
-        name: `conventions ${model}`, model: model === 'odd' ? spec : model, dataset: 'fashion-mnist',
+        name: `conventions ${model}`, model: configModel(model, spec), dataset: 'fashion-mnist',
         hyper: { lr: 0.1, momentum: 0.9, batch: 8, tau: 5, lambdaL: 0, lambdaG: 0.1 }, stop: { steps: 10 },
       });
       const run = flock.store.createRun(config, parameterLayout(spec).length, Date.now());

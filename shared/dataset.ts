@@ -10,7 +10,9 @@ export interface DataSplit {
   labels: Uint8Array;
 }
 
-export type DatasetKind = 'images' | 'text';
+/** In this order in the blob format's kind field. */
+export const DATASET_KINDS = ['images', 'text'] as const;
+export type DatasetKind = (typeof DATASET_KINDS)[number];
 
 export interface DatasetInfo {
   name: string;
@@ -94,7 +96,6 @@ const V1_HEADER_BYTES = 32;
 const FIXED_HEADER_BYTES = 36;
 const PART_HEADER_BYTES = 12;
 const SPLIT_IDS: readonly BlobSplit[] = ['train', 'test', 'validation'];
-const KIND_IDS: readonly DatasetKind[] = ['images', 'text'];
 const MAX_NAME_BYTES = 256;
 
 function checkInfo(info: DatasetInfo, where: string): void {
@@ -106,7 +107,7 @@ function checkInfo(info: DatasetInfo, where: string): void {
   if (!Number.isInteger(info.classes) || info.classes < 1 || info.classes > 256) {
     throw new Error(`${where}: classes must be an integer in 1..256, got ${info.classes}`);
   }
-  if (!KIND_IDS.includes(kindOf(info))) throw new Error(`${where}: kind must be one of ${KIND_IDS.join(', ')}, got ${info.kind}`);
+  if (!DATASET_KINDS.includes(kindOf(info))) throw new Error(`${where}: kind must be one of ${DATASET_KINDS.join(', ')}, got ${info.kind}`);
 }
 
 export function encodeBlob(blob: DatasetBlob): Uint8Array {
@@ -125,7 +126,7 @@ export function encodeBlob(blob: DatasetBlob): Uint8Array {
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   out.set(new TextEncoder().encode(MAGIC), 0);
-  [VERSION, info.classes, info.sampleShape.height, info.sampleShape.width, info.sampleShape.channels, name.length, parts.length, KIND_IDS.indexOf(kindOf(info))]
+  [VERSION, info.classes, info.sampleShape.height, info.sampleShape.width, info.sampleShape.channels, name.length, parts.length, DATASET_KINDS.indexOf(kindOf(info))]
     .forEach((v, i) => view.setUint32(4 + 4 * i, v, true));
   parts.forEach((p, i) => {
     const at = FIXED_HEADER_BYTES + PART_HEADER_BYTES * i;
@@ -157,7 +158,7 @@ export function decodeBlob(bytes: Uint8Array): DatasetBlob {
   if (version !== 1 && version !== VERSION) fail(`version ${version} is not supported (this code reads versions 1 and ${VERSION})`);
   const fixedBytes = version === 1 ? V1_HEADER_BYTES : FIXED_HEADER_BYTES;
   if (bytes.length < fixedBytes) fail(`truncated header: ${bytes.length} bytes, need at least ${fixedBytes}`);
-  const kind = version === 1 ? 'images' : (KIND_IDS[view.getUint32(V1_HEADER_BYTES, true)] ?? fail(`unknown kind id ${view.getUint32(V1_HEADER_BYTES, true)}`));
+  const kind = version === 1 ? 'images' : (DATASET_KINDS[view.getUint32(V1_HEADER_BYTES, true)] ?? fail(`unknown kind id ${view.getUint32(V1_HEADER_BYTES, true)}`));
   if (nameBytes > MAX_NAME_BYTES) fail(`name of ${nameBytes} bytes, at most ${MAX_NAME_BYTES}`);
   const headerBytes = fixedBytes + PART_HEADER_BYTES * partCount + nameBytes;
   if (bytes.length < headerBytes) fail(`truncated header: ${partCount} parts and a ${nameBytes}-byte name need ${headerBytes} bytes, got ${bytes.length}`);

@@ -1,6 +1,7 @@
 // Uploading a dataset, as the dashboard and the server agree on it: one POST whose body is the files one after the
 // other, whose query names the dataset, its format and each file's part and length; and the dataset list's entries.
 import { z } from 'zod';
+import { DATASET_KINDS } from './dataset.ts';
 
 export const UPLOAD_FORMATS = ['idx', 'cifar10', 'cifar100', 'npy', 'text'] as const;
 export type UploadFormat = (typeof UPLOAD_FORMATS)[number];
@@ -66,7 +67,7 @@ export type UploadQuery = z.infer<typeof uploadQuerySchema>;
 const int = z.number().int();
 
 export const datasetStatsSchema = z.object({
-  kind: z.enum(['images', 'text']),
+  kind: z.enum(DATASET_KINDS),
   sampleShape: z.object({ height: int, width: int, channels: int }),
   classes: int,
   samples: z.object({

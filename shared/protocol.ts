@@ -4,6 +4,7 @@
 // not sent on the socket at all: a notice names the versioned HTTP object to fetch (server/copy_objects.ts).
 import { z } from 'zod';
 import { COPY_ENCODINGS } from './copy_encoding.ts';
+import { DATASET_KINDS } from './dataset.ts';
 import { hyperSchema, modelSpecSchema, runStateSchema } from './run_config.ts';
 
 const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
@@ -121,6 +122,8 @@ export type DatasetShard = z.infer<typeof datasetShardSchema>;
 
 export const datasetManifestSchema = z.object({
   name: z.string(),
+  /** text: one byte a sample over 256 classes, its label the next byte (shared/text_dataset.ts) */
+  kind: z.enum(DATASET_KINDS),
   sampleShape: z.object({ height: z.number().int(), width: z.number().int(), channels: z.number().int() }),
   classes: z.number().int(),
   train: z.array(datasetShardSchema),

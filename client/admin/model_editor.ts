@@ -4,6 +4,7 @@
 import type { ModelSpec } from '../../shared/model.ts';
 import { datasetMismatch, MODEL_PRESET_NAMES, MODEL_PRESETS, presetFor, type ModelPresetName, type PresetData } from '../../shared/model_presets.ts';
 import { LAYER_KINDS, modelSpecSchema, type Optimizer, type RunConfigInput } from '../../shared/run_config.ts';
+import { datasetManifestSchema } from '../../shared/protocol.ts';
 import { byId, el } from './dom.ts';
 import { costLine } from './model_cost.ts';
 
@@ -56,15 +57,12 @@ export function checkSpec(text: string): { spec: ModelSpec } | { errors: string[
   return { errors: [...new Set((parsed.error.issues as unknown as SpecIssue[]).flatMap((i) => flatten(i)))] };
 }
 
-/** What the dashboard knows of a dataset from its public manifest (GET /api/datasets/:name), which does not say its
- *  kind: text is stored as one byte per 1x1x1 sample over 256 classes (shared/text_dataset.ts). */
+/** What the dashboard knows of a dataset from its public manifest (GET /api/datasets/:name). */
 async function fetchDatasetInfo(name: string): Promise<PresetData> {
   const res = await fetch(`/api/datasets/${encodeURIComponent(name)}`);
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  const m = (await res.json()) as Omit<PresetData, 'kind'> & { kind?: PresetData['kind'] };
-  const { height, width, channels } = m.sampleShape;
-  const byteSamples = height === 1 && width === 1 && channels === 1 && m.classes === 256;
-  return { kind: m.kind ?? (byteSamples ? 'text' : 'images'), sampleShape: m.sampleShape, classes: m.classes };
+  const m = datasetManifestSchema.parse(await res.json());
+  return { kind: m.kind, sampleShape: m.sampleShape, classes: m.classes };
 }
 
 export class ModelEditor {
