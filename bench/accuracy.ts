@@ -1,5 +1,6 @@
 // npm run bench:accuracy — test accuracy after a fixed amount of training in one headless Chromium tab.
-// Prints one JSON line per case: {"case","dataset","epochs" or "steps","test_acc","test_loss","seconds","adapter"};
+// Prints one JSON line per case: {"case","dataset","epochs" or "steps" or "minutes", the settings, the "steps" and
+// "epochs" trained, "samples_per_s","test_acc","test_loss","seconds","adapter"};
 // a text case adds "val_bits_per_char" (the held-out split's loss in bits per byte) and what a unigram and a bigram
 // byte model, counted on the training bytes, score on the same split.
 import { launchBrowser } from '../e2e/browser.ts';
@@ -7,6 +8,8 @@ import { buildClient } from '../server/client_build.ts';
 import { startE2eFlock } from '../e2e/flock_server.ts';
 import { loadDataset } from '../server/datasets/catalog.ts';
 import { bigramBitsPerByte, unigramBitsPerByte } from '../shared/reference/ngram.ts';
+import { median } from '../shared/median.ts';
+import { MODEL_PRESETS, type ModelPresetName } from '../shared/model_presets.ts';
 import { round, runEnginePage } from './engine_page.ts';
 
 interface Case {
@@ -80,13 +83,18 @@ try {
     const final = lines.filter((l) => 'accuracy' in l && !('samplesPerSec' in l)).at(-1);
     if (!final) throw new Error(`${c.model} on ${c.dataset}: no evaluation reported`);
     const loss = final.loss as number;
-    const text = c.text ? { val_bits_per_char: round(loss / Math.LN2, 3), ...Object.fromEntries(Object.entries(await byteModels(c.dataset)).map(([k, v]) => [`${k}_bits_per_char`, round(v, 3)])) } : {};
+    // the median over the training's progress windows (an evaluation pauses the window it falls in)
+    const samplesPerSec = median(lines.filter((l) => 'samplesPerSec' in l).map((l) => l.samplesPerSec as number));
+    const text = c.text ? { tokens_per_s: round(samplesPerSec * MODEL_PRESETS[c.model as ModelPresetName].input.width, 0), val_bits_per_char: round(loss / Math.LN2, 3), ...Object.fromEntries(Object.entries(await byteModels(c.dataset)).map(([k, v]) => [`${k}_bits_per_char`, round(v, 3)])) } : {};
     const { model, dataset, text: _, ...settings } = c;
     console.log(
       JSON.stringify({
         case: model,
         dataset,
         ...settings,
+        steps: final.steps,
+        epochs: round(final.epochs as number, 2),
+        samples_per_s: round(samplesPerSec, 1),
         test_acc: round(final.accuracy as number, 4),
         test_loss: round(loss, 4),
         ...text,
