@@ -1,7 +1,7 @@
 // npm run bench:engine — training throughput of one tab, in headless Chromium on this machine's WebGPU adapter.
 // Prints one JSON line per model: {"case","batch","samples_per_s","ms_per_step","gflops","adapter"} (a sequence model
 // adds "tokens_per_s": samples are windows of its context); with --profile, first one line per dispatch of the step
-// timed alone; --case mlp|cnn|resnet|char-transformer runs one model only.
+// timed alone; --case mlp|cnn|resnet|char-transformer runs one model only, --batch N sets its batch size.
 import { launchBrowser } from '../e2e/browser.ts';
 import { buildClient } from '../server/client_build.ts';
 import { startE2eFlock } from '../e2e/flock_server.ts';
@@ -20,12 +20,15 @@ const CASES = [
 
 const only = process.argv.includes('--case') ? process.argv[process.argv.indexOf('--case') + 1] : undefined;
 if (only !== undefined && !CASES.some((c) => c.name === only)) throw new Error(`--case must be one of ${CASES.map((c) => c.name).join(', ')}`);
+const batchArg = process.argv.includes('--batch') ? Number(process.argv[process.argv.indexOf('--batch') + 1]) : undefined;
+if (batchArg !== undefined && !(Number.isInteger(batchArg) && batchArg > 0 && only !== undefined)) throw new Error('--batch takes a positive whole number, with --case');
 
 await buildClient();
 const server = await startE2eFlock();
 const browser = await launchBrowser();
 try {
-  for (const c of CASES.filter((c) => only === undefined || c.name === only)) {
+  for (const picked of CASES.filter((c) => only === undefined || c.name === only)) {
+    const c = { ...picked, batch: batchArg ?? picked.batch };
     const page = await browser.newPage();
     const url = `${server.url}/engine.html?model=${c.name}&dataset=${c.dataset}&mode=bench&batch=${c.batch}&readback=10&warmup=${c.warmup}&windows=7&windowSteps=${c.windowSteps}`;
     const lines = await runEnginePage(page, url, 600_000);
