@@ -29,6 +29,8 @@ interface Prepared {
 export class DatasetService {
   private readonly prepared = new Map<string, Promise<Prepared>>();
   private readonly ready = new Map<string, Prepared>();
+  /** Statistics of datasets listed but not prepared. */
+  private readonly statsOnly = new Map<string, Promise<StoredStats>>();
 
   /** `validationSamples`: held out of each train split, at most a quarter of it. */
   constructor(private readonly source: DatasetSource, private readonly shardSamples: number, private readonly validationSamples: number) {}
@@ -63,9 +65,22 @@ export class DatasetService {
     return this.ready.get(name)?.manifest ?? null;
   }
 
-  /** What the dataset list shows, computed from the loaded dataset as it was stored. */
-  async stats(name: string): Promise<StoredStats> {
-    return (await this.prepare(name)).stats;
+  /** What the dataset list shows, computed from the loaded dataset as it was stored. Listing does not keep a
+   *  dataset no run has used: it is read for its statistics, which alone stay. */
+  stats(name: string): Promise<StoredStats> {
+    const ready = this.ready.get(name);
+    if (ready) return Promise.resolve(ready.stats);
+    if (!this.has(name)) return Promise.reject(this.unknown(name));
+    let s = this.statsOnly.get(name);
+    if (!s) {
+      const reading = this.source.load(name).then(datasetStats);
+      reading.catch(() => {
+        if (this.statsOnly.get(name) === reading) this.statsOnly.delete(name);
+      });
+      this.statsOnly.set(name, reading);
+      s = reading;
+    }
+    return s;
   }
 
   async shard(name: string, split: SplitName, index: number): Promise<{ bytes: Uint8Array; etag: string } | null> {
@@ -76,10 +91,15 @@ export class DatasetService {
   forget(name: string): void {
     this.prepared.delete(name);
     this.ready.delete(name);
+    this.statsOnly.delete(name);
+  }
+
+  private unknown(name: string): Error {
+    return new Error(`unknown dataset ${JSON.stringify(name)}: use one of ${this.source.names.join(', ')}`);
   }
 
   private prepare(name: string): Promise<Prepared> {
-    if (!this.has(name)) return Promise.reject(new Error(`unknown dataset ${JSON.stringify(name)}: use one of ${this.source.names.join(', ')}`));
+    if (!this.has(name)) return Promise.reject(this.unknown(name));
     let p = this.prepared.get(name);
     if (!p) {
       const loading: Promise<Prepared> = this.source.load(name).then((dataset) => {
