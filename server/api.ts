@@ -52,6 +52,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       // e.g. Fashion-MNIST without its Debian package: the message names the package to install
       return reply.code(400).send({ error: 'invalid request', issues: [{ field: 'dataset', reason: (err as Error).message }] });
     }
+    // an upload deleted (or replaced) while it loaded must not get a run: the delete found no run using it
+    if (!datasets.has(cfg.dataset) || datasets.cachedDataset(cfg.dataset) !== ds) {
+      return reply.code(409).send({ error: `dataset ${cfg.dataset} was deleted or replaced while the run was being created` });
+    }
     const modelIssue = (reason: string) => reply.code(400).send({ error: 'invalid request', issues: [{ field: 'model', reason }] });
     let spec: ModelSpec;
     try {

@@ -129,6 +129,26 @@ test('a run can use an upload, which then cannot be deleted; an unused upload ca
   }
 });
 
+test('a run created while its upload is deleted: never both, so no run is left on a deleted dataset', async () => {
+  const flock = await startTestFlock();
+  try {
+    for (const [i, delayMs] of [0, 1, 2, 4, 8, 16].entries()) {
+      const name = `racy-${i}`;
+      assert.equal((await upload(flock, name, 'idx', pairedFiles('idx'))).status, 201);
+      // the run's request loads the upload from disk; the delete lands before, while or after it does
+      const creating = api(flock, 'POST', '/api/runs', runBody({ dataset: name, model: TWO_CLASS_SPEC }));
+      await new Promise((r) => setTimeout(r, delayMs));
+      const deleting = api(flock, 'DELETE', `/api/datasets/${name}`);
+      const [run, del] = await Promise.all([creating, deleting]);
+      assert.ok((run.status === 201) !== (del.status === 204), `run ${run.status} ${JSON.stringify(run.body)}, delete ${del.status}`);
+      const runs = (await api(flock, 'GET', '/api/runs')).body as { config: { dataset: string } }[];
+      assert.equal(runs.some((r) => r.config.dataset === name), run.status === 201);
+    }
+  } finally {
+    await flock.close();
+  }
+});
+
 test('every refusal is a 400 naming the field or file part, and leaves nothing behind', async () => {
   const flock = await startTestFlock();
   try {
