@@ -131,6 +131,7 @@ export class Coordinator {
     });
     a.run = { ...a.run, state };
     this.broadcastState(a);
+    this.samples.ended(a);
     this.active = null;
     for (const w of this.workers.values()) {
       w.uploadRequest = null;

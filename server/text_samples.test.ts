@@ -56,7 +56,7 @@ test('the prompt is the start of the validation text, cut at characters, or a ne
   assert.deepEqual(samplePrompt(Uint8Array.of(0x80, 0x80)), Uint8Array.of(10));
 });
 
-test('a text run\'s global copy is sampled when it changes, at most every SAMPLE_EVERY_MS; the latest is stored', async () => {
+test('a text run\'s global copy is sampled when it changes, at most every SAMPLE_EVERY_MS, and its last when it ends; the latest is stored', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'flock-samples-'));
   const store = new Store(dataDir, retentionPolicy(configSchema.parse({})));
   const datasets = new DatasetService({ names: ['text'], load: async () => textDataset('text', text()) }, 1000, 100);
@@ -102,6 +102,19 @@ test('a text run\'s global copy is sampled when it changes, at most every SAMPLE
     }
     assert.deepEqual(samples.list(7).map((s) => s.version), [3, 4, 5, 6, 7], `the last ${SAMPLES_KEPT}`);
 
+    // the run ends: its last copy is sampled at once, after a sample under way; an ended run's sampled copy is not again
+    a.globalCopy = { leaderId: 'w', version: 8, step: 80, weights };
+    clock += SAMPLE_EVERY_MS;
+    samples.tick(a);
+    a.globalCopy = { leaderId: 'w', version: 9, step: 90, weights: shiftedBiases(weights, 0.25, TEXT_SPEC) };
+    samples.ended(a);
+    await until('the last copy\'s sample', () => samples.list(7).at(-1)!.version === 9);
+    assert.deepEqual(samples.list(7).map((s) => s.version), [5, 6, 7, 8, 9]);
+    assert.equal(store.textSample(7)!.version, 9);
+    samples.ended(a);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(samples.list(7).map((s) => s.version), [5, 6, 7, 8, 9]);
+
     // an image model writes no text
     const image = { run: { id: 8, config: { dataset: 'text' } }, spec: TINY_SPEC, globalCopy: { leaderId: 'w', version: 1, step: 1, weights: initialParameters(TINY_SPEC, 3) } } as unknown as ActiveRun;
     clock += SAMPLE_EVERY_MS;
@@ -115,7 +128,7 @@ test('a text run\'s global copy is sampled when it changes, at most every SAMPLE
   const reopened = new Store(dataDir, retentionPolicy(configSchema.parse({})));
   try {
     const latest = new TextSamples(reopened, datasets, () => clock).list(7);
-    assert.deepEqual(latest.map((s) => s.version), [7], 'the latest survives a restart');
+    assert.deepEqual(latest.map((s) => s.version), [9], 'the latest survives a restart');
   } finally {
     reopened.close();
   }

@@ -1,6 +1,7 @@
 // Text written by a text run's global copy (the copy the coordinator measured and relays), so the dashboard shows
 // what the model has learnt as it trains. A sample is made in a worker thread, at most every SAMPLE_EVERY_MS and only
-// for a copy not sampled yet; the last few stay in memory, and the latest in the store, so a restart keeps it.
+// for a copy not sampled yet, and for the last copy when the run ends; the last few stay in memory, and the latest in
+// the store, so a restart keeps it.
 import type { TextSample } from '../shared/api_responses.ts';
 import { isSequenceModel, type ModelSpec } from '../shared/model.ts';
 import type { DatasetService } from './dataset_service.ts';
@@ -15,6 +16,8 @@ export const SAMPLE_TEMPERATURE = 0.8;
 /** Samples kept per run in memory. */
 export const SAMPLES_KEPT = 5;
 const PROMPT_BYTES = 32;
+
+interface SampleJob { runId: number; spec: ModelSpec; copy: StoredCopy; prompt: Uint8Array }
 
 export interface SampleRequest { id: number; spec: ModelSpec; weights: Float32Array; prompt: Uint8Array; length: number; temperature: number; seed: number }
 
@@ -39,6 +42,8 @@ export class TextSamples {
   private readonly recent = new Map<number, TextSample[]>();
   private thread: WorkerThread<Uint8Array> | null = null;
   private sampling = false;
+  /** A run's last copy, waiting for the sample under way. */
+  private queued: SampleJob | null = null;
   private lastAt = -Infinity;
   private closed = false;
 
@@ -46,16 +51,32 @@ export class TextSamples {
 
   /** Called on the coordinator's tick: samples the active run's global copy when one is due. */
   tick(a: ActiveRun): void {
+    if (this.sampling || this.now() - this.lastAt < SAMPLE_EVERY_MS) return;
+    const job = this.unsampled(a);
+    if (!job) return;
+    this.lastAt = this.now();
+    void this.take(job);
+  }
+
+  /** The run ended: its last global copy is sampled whatever the interval (after a sample under way), so the
+   *  dashboard shows what the run finished with. */
+  ended(a: ActiveRun): void {
+    const job = this.unsampled(a);
+    if (!job) return;
+    if (this.sampling) this.queued = job;
+    else void this.take(job);
+  }
+
+  /** The run's global copy when it is a text model's and has no sample yet. */
+  private unsampled(a: ActiveRun): SampleJob | null {
     const copy = a.globalCopy;
-    const now = this.now();
-    if (!copy || this.sampling || now - this.lastAt < SAMPLE_EVERY_MS || !isSequenceModel(a.spec)) return;
+    if (!copy || !isSequenceModel(a.spec)) return null;
     const latest = this.list(a.run.id).at(-1);
     // a restart numbers versions again from the checkpoint's, so the step tells copies of one version apart
-    if (latest && latest.version === copy.version && latest.step === copy.step) return;
+    if (latest && latest.version === copy.version && latest.step === copy.step) return null;
     const validation = this.datasets.cachedDataset(a.run.config.dataset)?.validation;
-    if (!validation) return;
-    this.lastAt = now;
-    void this.take(a.run.id, a.spec, copy, samplePrompt(validation.pixels));
+    if (!validation) return null;
+    return { runId: a.run.id, spec: a.spec, copy, prompt: samplePrompt(validation.pixels) };
   }
 
   /** The run's samples, oldest first. */
@@ -73,7 +94,7 @@ export class TextSamples {
     await this.thread?.close();
   }
 
-  private async take(runId: number, spec: ModelSpec, copy: StoredCopy, prompt: Uint8Array): Promise<void> {
+  private async take({ runId, spec, copy, prompt }: SampleJob): Promise<void> {
     this.sampling = true;
     try {
       // started on the first text run, so a server that never trains one never starts the thread
@@ -90,6 +111,9 @@ export class TextSamples {
       if (!this.closed) this.store.addEvent(runId, this.now(), 'error', null, `text sample failed: ${(err as Error).message}`);
     } finally {
       this.sampling = false;
+      const next = this.queued;
+      this.queued = null;
+      if (next && !this.closed) void this.take(next);
     }
   }
 }
