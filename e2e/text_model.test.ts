@@ -105,6 +105,12 @@ test('an uploaded text trains a char-transformer on 2 machines x 2 tabs: the los
   await admin.locator('#samples').waitFor({ state: 'visible', timeout: 60_000 });
   const sample = await until('the text sample in the run view', async () => (await admin.locator('#sample-text').innerText()).trim(), 60_000);
   assert.ok(sample.length >= 50, `a sample of ${sample.length} characters: ${JSON.stringify(sample)}`);
+  // the run view states the evaluated global copy's loss in bits per byte, under the 8 bits of a uniform guess
+  const bits = Number(await until('the test bits per byte in the run view', async () => {
+    const shown = await admin.locator('[data-summary="bits-per-byte"]').innerText();
+    return /^\d+\.\d{3}$/.test(shown) && shown;
+  }, 120_000));
+  assert.ok(bits > 0 && bits < 8, `${bits} bits per byte`);
   console.log(JSON.stringify({ first_loss: first, recent_losses: fallen, sample: sample.slice(0, 120) }));
   assert.deepEqual(errors, []);
 });

@@ -158,6 +158,8 @@ export class RunViewPanel {
     const best = this.data.evals.reduce<EvalMetric | null>((b, e) => (!b || e.testAccuracy >= b.testAccuracy ? e : b), null);
     const leader = workers.find((w) => w.isGlobalLeader);
     const c = run.config;
+    const spec = resolveModel(c.model);
+    const text = isSequenceModel(spec);
     const items: [string, string, string][] = [
       ['state', 'Status', run.state],
       ['step', 'Step', String(run.step)],
@@ -165,8 +167,10 @@ export class RunViewPanel {
       ['running', 'Running time', formatDuration(run.runningMs)],
       ['leader', 'Global leader', leader ? leader.workerId : '—'],
       ['leader-loss', 'Leader loss', formatNumber(this.data.leaderLoss.at(-1)?.[1])],
-      ['accuracy', 'Test accuracy', percent(lastEval?.testAccuracy)],
-      ['best-accuracy', 'Best test accuracy', percent(best?.testAccuracy)],
+      ['accuracy', text ? 'Next-byte accuracy' : 'Test accuracy', percent(lastEval?.testAccuracy)],
+      ['best-accuracy', text ? 'Best next-byte accuracy' : 'Best test accuracy', percent(best?.testAccuracy)],
+      // a language model's loss per byte, in the unit text models are compared in
+      ...(text ? [['bits-per-byte', 'Test bits per byte', formatNumber(lastEval && lastEval.testLoss / Math.LN2, 3)] as [string, string, string]] : []),
       ['model', 'Model', typeof c.model === 'string' ? c.model : c.model.name],
       ...modelCostItems(c),
       ['dataset', 'Dataset', c.dataset],
@@ -176,8 +180,7 @@ export class RunViewPanel {
 
     this.renderCharts();
     renderMachines(workers, this.data.samplesPerSec, now);
-    const spec = resolveModel(c.model);
-    this.samples.show(run.id, isSequenceModel(spec));
+    this.samples.show(run.id, text);
     const modelBytes = parameterLayout(spec).length * 4;
     renderTraffic(roundTraffic([...this.data.rounds.values()].sort((a, b) => a.round - b.round), this.data.reports, modelBytes));
   }
