@@ -44,6 +44,10 @@ async function sampleText(): Promise<Buffer> {
 test('an uploaded text trains a char-transformer on 2 machines x 2 tabs: the loss falls and sampled text appears', { timeout: 900_000 }, async () => {
   const errors: string[] = [];
   admin.on('pageerror', (e) => errors.push(e.message));
+  // seconds from the start to each phase, printed at the end: where this long test spends its time
+  const started = Date.now();
+  const phases: Record<string, number> = {};
+  const reached = (phase: string) => (phases[phase] = Math.round((Date.now() - started) / 1000));
   await admin.goto(`${flock.url}/admin`);
   await admin.fill('#token', E2E_TOKEN);
   await admin.click('#login');
@@ -78,9 +82,11 @@ test('an uploaded text trains a char-transformer on 2 machines x 2 tabs: the los
   assert.equal(run.config.hyper.optimizer, 'adamw');
   await admin.click('[data-action="start"]');
   await admin.locator('#run-state', { hasText: /^running$/ }).waitFor({ timeout: 30_000 });
+  reached('started');
 
   // each tab compiles the transformer's pipelines and times matmul variants first: minutes on a busy 2-core machine
   for (const t of swarm.tabs) await t.page.locator('#status', { hasText: /^training$/ }).waitFor({ timeout: 600_000 });
+  reached('training');
 
   // the loss falls: every tab's latest report is half a nat under the first report (the mean of a tab's first
   // steps, already under the uniform guess of ln 256 = 5.55 nats) and under 3.3 nats (a byte's frequencies alone)
@@ -88,12 +94,14 @@ test('an uploaded text trains a char-transformer on 2 machines x 2 tabs: the los
   const metrics = () => adminGet<Metrics>(flock.url, `/api/runs/${run.id}/metrics`);
   const first = await until('a first reported loss', async () => (await metrics()).workers[0]?.loss, 300_000);
   assert.ok(first < Math.log(256) + 0.5, `the first loss ${first} is no worse than a uniform guess`);
+  reached('first_loss');
   const fallen = await until('the loss to fall', async () => {
     const latest = new Map<string, number>();
     for (const w of (await metrics()).workers) latest.set(w.workerId, w.loss);
     const recent = [...latest.values()];
     return recent.length === 4 && Math.max(...recent) < Math.min(first - 0.5, 3.3) && recent;
   }, 600_000);
+  reached('loss_fallen');
 
   // text sampled from the verified global copy: the coordinator makes it, the run view shows it
   type Event = { kind: string; message: string };
@@ -102,6 +110,7 @@ test('an uploaded text trains a char-transformer on 2 machines x 2 tabs: the los
     throw new Error(`${err.message}; the run's last events: ${JSON.stringify(events.slice(-15).map((e) => `${e.kind}: ${e.message}`))}`);
   });
   assert.ok(made.text.length > 0);
+  reached('sample');
   await admin.locator('#samples').waitFor({ state: 'visible', timeout: 60_000 });
   const sample = await until('the text sample in the run view', async () => (await admin.locator('#sample-text').innerText()).trim(), 60_000);
   assert.ok(sample.length >= 50, `a sample of ${sample.length} characters: ${JSON.stringify(sample)}`);
@@ -111,6 +120,7 @@ test('an uploaded text trains a char-transformer on 2 machines x 2 tabs: the los
     return /^\d+\.\d{3}$/.test(shown) && shown;
   }, 120_000));
   assert.ok(bits > 0 && bits < 8, `${bits} bits per byte`);
-  console.log(JSON.stringify({ first_loss: first, recent_losses: fallen, sample: sample.slice(0, 120) }));
+  reached('bits_per_byte');
+  console.log(JSON.stringify({ first_loss: first, recent_losses: fallen, sample: sample.slice(0, 120), seconds: phases }));
   assert.deepEqual(errors, []);
 });
