@@ -55,7 +55,8 @@ function caseUrl(base: string, c: Case): string {
   const q = new URLSearchParams({ model: c.model, dataset: c.dataset, lr: String(c.lr), batch: String(c.batch), momentum: '0.9', decay: c.decay });
   if (c.epochs !== undefined) q.set('epochs', String(c.epochs)), q.set('evalEvery', String(c.epochs));
   if (c.steps !== undefined) q.set('steps', String(c.steps));
-  if (c.minutes !== undefined) q.set('minutes', String(c.minutes));
+  // a time budget goes to training: one evaluation, at the end (the only one reported)
+  if (c.minutes !== undefined) q.set('minutes', String(c.minutes)), q.set('evalEvery', 'end');
   for (const key of ['optimizer', 'beta2', 'wd', 'warmup'] as const) if (c[key] !== undefined) q.set(key, String(c[key]));
   return `${base}/engine.html?${q}`;
 }

@@ -53,7 +53,8 @@ function jobFromAddress(): TrainJob {
     epochs: epochs === null ? undefined : numberParam('epochs', 1),
     steps: steps === null ? undefined : numberParam('steps', 1),
     minutes: params.get('minutes') === null ? undefined : numberParam('minutes', 1),
-    evaluateEveryEpochs: numberParam('evalEvery', 1),
+    // ?evalEvery=end: only the final evaluation, so a timed run spends its time training
+    evaluateEveryEpochs: params.get('evalEvery') === 'end' ? undefined : numberParam('evalEvery', 1),
     cosineDecay: params.get('decay') === 'cosine',
     // in train mode; bench and profile modes read `warmup` as their untimed steps
     lrWarmupSteps: numberParam('warmup', 0),

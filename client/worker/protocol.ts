@@ -26,7 +26,7 @@ export interface TrainJob {
   steps?: number;
   /** Train for this long instead (wall clock, from the first step), the cosine decay spread over the time. */
   minutes?: number;
-  /** Evaluate on the test split every this many epochs (and at the end). */
+  /** Evaluate on the test split every this many epochs (and at the end); absent: only at the end. */
   evaluateEveryEpochs?: number;
   /** Cosine decay of the learning rate to zero by the end of training (needs `steps` or `epochs`). */
   cosineDecay?: boolean;
