@@ -1,7 +1,8 @@
 // npm run bench:accuracy — test accuracy after a fixed amount of training in one headless Chromium tab.
 // Prints one JSON line per case: {"case","dataset","epochs" or "steps" or "minutes", the settings, the "steps" and
-// "epochs" trained, "samples_per_s","test_acc","test_loss","seconds","adapter"};
-// a text case adds "val_bits_per_char" (the held-out split's loss in bits per byte) and what a unigram and a bigram
+// "epochs" trained (a text case: "passes" over the training bytes), "samples_per_s","test_acc","test_loss","seconds",
+// "adapter"};
+// a text case adds "tokens_per_s", "val_bits_per_char" (the held-out split's loss in bits per byte) and what a unigram and a bigram
 // byte model, counted on the training bytes, score on the same split.
 import { launchBrowser } from '../e2e/browser.ts';
 import { buildClient } from '../server/client_build.ts';
@@ -84,9 +85,14 @@ try {
     const final = lines.filter((l) => 'accuracy' in l && !('samplesPerSec' in l)).at(-1);
     if (!final) throw new Error(`${c.model} on ${c.dataset}: no evaluation reported`);
     const loss = final.loss as number;
-    // the median over the training's progress windows (an evaluation pauses the window it falls in)
-    const samplesPerSec = median(lines.filter((l) => 'samplesPerSec' in l).map((l) => l.samplesPerSec as number));
-    const text = c.text ? { tokens_per_s: round(samplesPerSec * MODEL_PRESETS[c.model as ModelPresetName].input.width, 0), val_bits_per_char: round(loss / Math.LN2, 3), ...Object.fromEntries(Object.entries(await byteModels(c.dataset)).map(([k, v]) => [`${k}_bits_per_char`, round(v, 3)])) } : {};
+    // the median over the training's progress windows (an evaluation pauses the window it falls in); a window counts
+    // the outputs it scored: for a text model every position, so tokens
+    const scoredPerSec = median(lines.filter((l) => 'samplesPerSec' in l).map((l) => l.samplesPerSec as number));
+    const context = c.text ? MODEL_PRESETS[c.model as ModelPresetName].input.width : 1;
+    const samplesPerSec = scoredPerSec / context;
+    // a text model's epoch is every window start of the split: in passes over its bytes, context times that
+    const trained = c.text ? { passes: round((final.epochs as number) * context, 2) } : { epochs: round(final.epochs as number, 2) };
+    const text = c.text ? { tokens_per_s: round(scoredPerSec, 0), val_bits_per_char: round(loss / Math.LN2, 3), ...Object.fromEntries(Object.entries(await byteModels(c.dataset)).map(([k, v]) => [`${k}_bits_per_char`, round(v, 3)])) } : {};
     const { model, dataset, text: _, ...settings } = c;
     console.log(
       JSON.stringify({
@@ -94,7 +100,7 @@ try {
         dataset,
         ...settings,
         steps: final.steps,
-        epochs: round(final.epochs as number, 2),
+        ...trained,
         samples_per_s: round(samplesPerSec, 1),
         test_acc: round(final.accuracy as number, 4),
         test_loss: round(loss, 4),
