@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { openNodeDevice } from './node_device.ts';
 import { PipelineCache } from './dispatch.ts';
 import { bufferFrom, emptyBuffer, randomArray, readF32, relativeError, run } from './test_support.ts';
-import { conv2dBackwardDataDispatch, conv2dBackwardFilterDispatches, conv2dForwardDispatch, conv2dForwardFlops } from './conv2d.ts';
+import { conv2dBackwardDataDispatch, conv2dBackwardFilterDispatches, conv2dForwardDispatch, conv2dForwardFlops, K3_BLOCKS, k3Block } from './conv2d.ts';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward, convOutputSize, type ConvShape } from '../../shared/reference/conv2d.ts';
-import { conv2dK3Files } from '../../shaders/gen/conv2d_k3.ts';
+import { conv2dK3Files, K3_BLOCKS as GENERATED_K3_BLOCKS } from '../../shaders/gen/conv2d_k3.ts';
 import { readFileSync } from 'node:fs';
 
 const { device } = await openNodeDevice();
@@ -19,13 +19,19 @@ const SHAPES: ConvShape[] = [
   { batch: 3, height: 14, width: 14, inChannels: 16, outChannels: 32, kernel: 3 },
   { batch: 1, height: 5, width: 28, inChannels: 3, outChannels: 1, kernel: 5 },
   { batch: 3, height: 7, width: 1, inChannels: 5, outChannels: 16, kernel: 3 },
-  // The kernel-3 shaders: odd heights and widths around their 2 x 14 pixel blocks, channel counts that are not
+  // The kernel-3 shaders: odd heights and widths around their wide 2 x 14 pixel blocks, channel counts that are not
   // multiples of their channel blocks, and the narrow backward-filter for cin < 4.
   { batch: 2, height: 9, width: 13, inChannels: 8, outChannels: 12, kernel: 3 },
   { batch: 2, height: 5, width: 17, inChannels: 1, outChannels: 9, kernel: 3 },
   { batch: 1, height: 3, width: 3, inChannels: 5, outChannels: 8, kernel: 3 },
   { batch: 1, height: 15, width: 29, inChannels: 2, outChannels: 8, kernel: 3 },
   { batch: 1, height: 1, width: 1, inChannels: 9, outChannels: 33, kernel: 3 },
+  // Their square 7 x 7 x 4 blocks: 7x7 images (the resnet's second stage), heights and widths around the blocks,
+  // channel counts from 4 (which only the square blocks fill) up, not multiples of 4.
+  { batch: 2, height: 7, width: 7, inChannels: 12, outChannels: 20, kernel: 3 },
+  { batch: 1, height: 7, width: 7, inChannels: 4, outChannels: 6, kernel: 3 },
+  { batch: 2, height: 13, width: 15, inChannels: 5, outChannels: 7, kernel: 3 },
+  { batch: 1, height: 21, width: 8, inChannels: 9, outChannels: 5, kernel: 3 },
   // Strides, valid and explicit padding, an even kernel, a stride past the kernel (inputs no window reads must get
   // dx = 0), and kernel 3 with channels that would fill the k3 shaders' blocks, which are for stride 1, padding 1.
   { batch: 3, height: 28, width: 28, inChannels: 5, outChannels: 7, kernel: 3, stride: 2, padding: 1 },
@@ -139,6 +145,19 @@ test('conv2d keeps the kernel-3 shaders when stride and padding are given as the
   for (const s of [{ ...base, stride: 2 }, { ...base, padding: 0 }]) {
     assert.deepEqual(labels(s), ['conv2d_forward', 'conv2d_backward_data', 'conv2d_backward_filter', 'conv2d_backward_filter_reduce'], describe(s));
   }
+});
+
+test('conv2d picks the kernel-3 block that pads the least work: wide rows for 28x28 and 14x14, square blocks for 7x7', () => {
+  const shape = (side: number, inChannels: number, outChannels: number): ConvShape => ({ batch: 32, height: side, width: side, inChannels, outChannels, kernel: 3 });
+  assert.equal(k3Block(shape(28, 1, 24), 24), 'wide');
+  assert.equal(k3Block(shape(14, 24, 24), 24), 'wide');
+  assert.equal(k3Block(shape(7, 48, 48), 48), 'square');
+  assert.equal(k3Block(shape(32, 3, 32), 32), 'square', '32 = 3 x 14 - 10 but 5 x 7 - 3');
+  assert.equal(k3Block(shape(14, 8, 6), 6), 'square', 'only the square block takes 6 channels');
+  assert.equal(k3Block(shape(14, 8, 3), 3), undefined);
+  assert.equal(k3Block({ ...shape(7, 8, 8), stride: 2 }, 8), undefined);
+  // the wrapper's blocks are the generator's
+  assert.deepEqual(K3_BLOCKS, GENERATED_K3_BLOCKS);
 });
 
 test('conv2d dispatches refuse a shape no convolution has, naming the field', () => {

@@ -1,11 +1,13 @@
 // Conv2d kernels (NHWC activations, HWIO weights, any stride and zero padding): forward with fused bias and relu,
 // backward-data, and backward-filter with the bias gradient. See the shaders for the register blocking.
-// Kernel size 3 at stride 1 with same padding (the CNN preset) takes unrolled *_k3 shaders when the channel counts
-// fill their blocks.
+// Kernel size 3 at stride 1 with same padding (the CNN and resnet presets) takes unrolled *_k3 shaders when the
+// channel counts fill their blocks: wide blocks of rows, or square ones for 7x7 images, whichever pads less work.
 import forwardCode from '../../shaders/conv2d_forward.wgsl?raw';
 import forwardK3Code from '../../shaders/conv2d_forward_k3.wgsl?raw';
 import backwardDataCode from '../../shaders/conv2d_backward_data.wgsl?raw';
 import backwardDataK3Code from '../../shaders/conv2d_backward_data_k3.wgsl?raw';
+import forwardK3SquareCode from '../../shaders/conv2d_forward_k3_square.wgsl?raw';
+import backwardDataK3SquareCode from '../../shaders/conv2d_backward_data_k3_square.wgsl?raw';
 import backwardFilterCode from '../../shaders/conv2d_backward_filter.wgsl?raw';
 import backwardFilterK3Code from '../../shaders/conv2d_backward_filter_k3.wgsl?raw';
 import backwardFilterK3NarrowCode from '../../shaders/conv2d_backward_filter_k3_narrow.wgsl?raw';
@@ -22,10 +24,14 @@ const FILTER_ROWS_PER_INVOCATION = 12;
 /** Backward-filter splits its reduction until about this many invocations run, enough to keep CPU threads busy. */
 const FILTER_TARGET_INVOCATIONS = 2048;
 const FILTER_MIN_CHUNK_PIXELS = 32;
-/** conv2d_forward_k3 / conv2d_backward_data_k3: rows x pixels x channels per invocation. */
-const K3_ROWS = 2;
-const K3_PIXELS = 14;
-const K3_CHANNELS = 8;
+/** conv2d_forward_k3 / conv2d_backward_data_k3 and their _square twins (shaders/gen/conv2d_k3.ts): rows x pixels x
+ *  channels per invocation. */
+export const K3_BLOCKS = { wide: { rows: 2, pixels: 14, channels: 8 }, square: { rows: 7, pixels: 7, channels: 4 } } as const;
+type K3BlockName = keyof typeof K3_BLOCKS;
+const K3_CODE: Record<K3BlockName, { forward: string; data: string; suffix: string }> = {
+  wide: { forward: forwardK3Code, data: backwardDataK3Code, suffix: '' },
+  square: { forward: forwardK3SquareCode, data: backwardDataK3SquareCode, suffix: '_square' },
+};
 /** conv2d_backward_filter_k3 (input x output channels; all 9 taps) and its narrow variant for cin < 4. */
 const K3_FILTER = { inChannels: 4, outChannels: 4 };
 const K3_FILTER_NARROW = { inChannels: 1, outChannels: 8 };
@@ -40,8 +46,10 @@ export function conv2dForwardFlops(s: ConvShape): number {
 export function conv2dForwardDispatch(cache: PipelineCache, a: { shape: ConvShape; x: Binding; w: Binding; bias: Binding; y: Binding; relu: boolean }): Dispatch {
   const s = checkShape(a.shape);
   const buffers = [a.x, a.w, a.bias, a.y];
-  if (isK3(s) && s.outChannels >= K3_CHANNELS) {
-    return cache.dispatch('conv2d_forward_k3', forwardK3Code, { ...k3Constants(s), relu: a.relu ? 1 : 0 }, buffers, grid(k3Invocations(s, s.outChannels)));
+  const k3 = k3Block(s, s.outChannels);
+  if (k3) {
+    const code = K3_CODE[k3];
+    return cache.dispatch(`conv2d_forward_k3${code.suffix}`, code.forward, { ...k3Constants(s), relu: a.relu ? 1 : 0 }, buffers, grid(k3Invocations(s, s.outChannels, k3)));
   }
   const out = convOutputSize(s);
   const invocations = s.batch * out.height * ceilDiv(out.width, PIXELS_PER_INVOCATION) * ceilDiv(s.outChannels, CHANNELS_PER_INVOCATION);
@@ -51,8 +59,10 @@ export function conv2dForwardDispatch(cache: PipelineCache, a: { shape: ConvShap
 /** Writes every element of dx: 0 where no output window reads the input (strides that skip it). */
 export function conv2dBackwardDataDispatch(cache: PipelineCache, a: { shape: ConvShape; dy: Binding; w: Binding; dx: Binding }): Dispatch {
   const s = checkShape(a.shape);
-  if (isK3(s) && s.inChannels >= K3_CHANNELS) {
-    return cache.dispatch('conv2d_backward_data_k3', backwardDataK3Code, k3Constants(s), [a.dy, a.w, a.dx], grid(k3Invocations(s, s.inChannels)));
+  const k3 = k3Block(s, s.inChannels);
+  if (k3) {
+    const code = K3_CODE[k3];
+    return cache.dispatch(`conv2d_backward_data_k3${code.suffix}`, code.data, k3Constants(s), [a.dy, a.w, a.dx], grid(k3Invocations(s, s.inChannels, k3)));
   }
   // Each invocation's pixels are `stride` apart: blocks of them per residue of the column mod stride.
   const { stride } = strideAndPadding(s);
@@ -101,8 +111,24 @@ function backwardFilterK3(cache: PipelineCache, a: { x: Binding; dy: Binding; dw
   ];
 }
 
-function k3Invocations(s: ConvShape, outChannels: number): number {
-  return s.batch * ceilDiv(s.height, K3_ROWS) * ceilDiv(s.width, K3_PIXELS) * ceilDiv(outChannels, K3_CHANNELS);
+function k3Invocations(s: ConvShape, outChannels: number, name: K3BlockName): number {
+  const b = K3_BLOCKS[name];
+  return s.batch * ceilDiv(s.height, b.rows) * ceilDiv(s.width, b.pixels) * ceilDiv(outChannels, b.channels);
+}
+
+/** For a kernel-3 shape, the k3 block that computes the fewest padded outputs (rows, pixels and `outChannels` rounded up
+ *  to its block; wide on a tie), among those whose channel block `outChannels` fills; none otherwise. */
+export function k3Block(s: ConvShape, outChannels: number): K3BlockName | undefined {
+  if (!isK3(s)) return undefined;
+  let best: K3BlockName | undefined;
+  let bestWork = Infinity;
+  for (const name of Object.keys(K3_BLOCKS) as K3BlockName[]) {
+    const b = K3_BLOCKS[name];
+    if (outChannels < b.channels) continue;
+    const work = ceilDiv(s.height, b.rows) * b.rows * ceilDiv(s.width, b.pixels) * b.pixels * ceilDiv(outChannels, b.channels) * b.channels;
+    if (work < bestWork) [best, bestWork] = [name, work];
+  }
+  return best;
 }
 
 function k3Constants(s: ConvShape): Record<string, number> {
