@@ -27,6 +27,15 @@ test('listing a dataset reads its statistics once and keeps neither its samples 
   assert.equal(source.loads, 2);
 });
 
+test('listing a dataset while a run prepares it waits for that load instead of reading it again', async () => {
+  const source = countingSource();
+  const datasets = new DatasetService(source, 100, 50);
+  const [manifest, stats] = await Promise.all([datasets.manifest('synthetic'), datasets.stats('synthetic')]);
+  assert.equal(source.loads, 1);
+  assert.equal(manifest.kind, 'images');
+  assert.equal(stats.samples.train, 500);
+});
+
 test('statistics of an unknown dataset, or of one that fails to load, are a clear error and are not cached', async () => {
   const source = countingSource();
   let fail = true;

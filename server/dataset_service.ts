@@ -68,19 +68,9 @@ export class DatasetService {
   /** What the dataset list shows, computed from the loaded dataset as it was stored. Listing does not keep a
    *  dataset no run has used: it is read for its statistics, which alone stay. */
   stats(name: string): Promise<StoredStats> {
-    const ready = this.ready.get(name);
-    if (ready) return Promise.resolve(ready.stats);
-    if (!this.has(name)) return Promise.reject(this.unknown(name));
-    let s = this.statsOnly.get(name);
-    if (!s) {
-      const reading = this.source.load(name).then(datasetStats);
-      reading.catch(() => {
-        if (this.statsOnly.get(name) === reading) this.statsOnly.delete(name);
-      });
-      this.statsOnly.set(name, reading);
-      s = reading;
-    }
-    return s;
+    const preparing = this.prepared.get(name);
+    if (preparing) return preparing.then((p) => p.stats);
+    return this.loadOnce(this.statsOnly, name, () => this.source.load(name).then(datasetStats));
   }
 
   async shard(name: string, split: SplitName, index: number): Promise<{ bytes: Uint8Array; etag: string } | null> {
@@ -99,22 +89,28 @@ export class DatasetService {
   }
 
   private prepare(name: string): Promise<Prepared> {
-    if (!this.has(name)) return Promise.reject(this.unknown(name));
-    let p = this.prepared.get(name);
-    if (!p) {
-      const loading: Promise<Prepared> = this.source.load(name).then((dataset) => {
+    return this.loadOnce(this.prepared, name, (current) =>
+      this.source.load(name).then((dataset) => {
         const prepared = this.shardDataset(name, dataset);
         // not when the name was forgotten meanwhile: it may name other data by now
-        if (this.prepared.get(name) === loading) this.ready.set(name, prepared);
+        if (current()) this.ready.set(name, prepared);
         return prepared;
-      });
-      loading.catch(() => {
-        if (this.prepared.get(name) === loading) this.prepared.delete(name);
-      });
-      this.prepared.set(name, loading);
-      p = loading;
-    }
-    return p;
+      }),
+    );
+  }
+
+  /** What `cache` holds for `name`, else `start()`'s promise, kept there unless it fails. `current()` tells `start`'s
+   *  continuation whether its promise is still the one kept (the name was not forgotten meanwhile). */
+  private loadOnce<T>(cache: Map<string, Promise<T>>, name: string, start: (current: () => boolean) => Promise<T>): Promise<T> {
+    if (!this.has(name)) return Promise.reject(this.unknown(name));
+    const kept = cache.get(name);
+    if (kept) return kept;
+    const loading = start(() => cache.get(name) === loading);
+    loading.catch(() => {
+      if (cache.get(name) === loading) cache.delete(name);
+    });
+    cache.set(name, loading);
+    return loading;
   }
 
   private shardDataset(name: string, loaded: Dataset): Prepared {
