@@ -14,6 +14,7 @@ import backwardFilterK3NarrowCode from '../../shaders/conv2d_backward_filter_k3_
 import backwardFilterReduceCode from '../../shaders/conv2d_backward_filter_reduce.wgsl?raw';
 import { ceilDiv, grid, type Binding, type Dispatch, type PipelineCache } from './dispatch.ts';
 import { convOutputSize, strideAndPadding, type ConvShape } from '../../shared/reference/conv2d.ts';
+import { K3_BLOCKS, k3Suffix, type K3BlockName } from '../../shaders/gen/conv2d_k3_blocks.ts';
 
 export type { ConvShape };
 
@@ -24,13 +25,9 @@ const FILTER_ROWS_PER_INVOCATION = 12;
 /** Backward-filter splits its reduction until about this many invocations run, enough to keep CPU threads busy. */
 const FILTER_TARGET_INVOCATIONS = 2048;
 const FILTER_MIN_CHUNK_PIXELS = 32;
-/** conv2d_forward_k3 / conv2d_backward_data_k3 and their _square twins (shaders/gen/conv2d_k3.ts): rows x pixels x
- *  channels per invocation. */
-export const K3_BLOCKS = { wide: { rows: 2, pixels: 14, channels: 8 }, square: { rows: 7, pixels: 7, channels: 4 } } as const;
-type K3BlockName = keyof typeof K3_BLOCKS;
-const K3_CODE: Record<K3BlockName, { forward: string; data: string; suffix: string }> = {
-  wide: { forward: forwardK3Code, data: backwardDataK3Code, suffix: '' },
-  square: { forward: forwardK3SquareCode, data: backwardDataK3SquareCode, suffix: '_square' },
+const K3_CODE: Record<K3BlockName, { forward: string; data: string }> = {
+  wide: { forward: forwardK3Code, data: backwardDataK3Code },
+  square: { forward: forwardK3SquareCode, data: backwardDataK3SquareCode },
 };
 /** conv2d_backward_filter_k3 (input x output channels; all 9 taps) and its narrow variant for cin < 4. */
 const K3_FILTER = { inChannels: 4, outChannels: 4 };
@@ -48,8 +45,7 @@ export function conv2dForwardDispatch(cache: PipelineCache, a: { shape: ConvShap
   const buffers = [a.x, a.w, a.bias, a.y];
   const k3 = k3Block(s, s.outChannels);
   if (k3) {
-    const code = K3_CODE[k3];
-    return cache.dispatch(`conv2d_forward_k3${code.suffix}`, code.forward, { ...k3Constants(s), relu: a.relu ? 1 : 0 }, buffers, grid(k3Invocations(s, s.outChannels, k3)));
+    return cache.dispatch(`conv2d_forward_k3${k3Suffix(k3)}`, K3_CODE[k3].forward, { ...k3Constants(s), relu: a.relu ? 1 : 0 }, buffers, grid(k3Invocations(s, s.outChannels, k3)));
   }
   const out = convOutputSize(s);
   const invocations = s.batch * out.height * ceilDiv(out.width, PIXELS_PER_INVOCATION) * ceilDiv(s.outChannels, CHANNELS_PER_INVOCATION);
@@ -61,8 +57,7 @@ export function conv2dBackwardDataDispatch(cache: PipelineCache, a: { shape: Con
   const s = checkShape(a.shape);
   const k3 = k3Block(s, s.inChannels);
   if (k3) {
-    const code = K3_CODE[k3];
-    return cache.dispatch(`conv2d_backward_data_k3${code.suffix}`, code.data, k3Constants(s), [a.dy, a.w, a.dx], grid(k3Invocations(s, s.inChannels, k3)));
+    return cache.dispatch(`conv2d_backward_data_k3${k3Suffix(k3)}`, K3_CODE[k3].data, k3Constants(s), [a.dy, a.w, a.dx], grid(k3Invocations(s, s.inChannels, k3)));
   }
   // Each invocation's pixels are `stride` apart: blocks of them per residue of the column mod stride.
   const { stride } = strideAndPadding(s);
