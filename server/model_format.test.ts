@@ -97,10 +97,23 @@ function argmaxRows(x: ArrayLike<number>, classes: number): number[] {
   });
 }
 
-test("the README's numpy loader computes the coordinator's logits and reported accuracy on exported models", async () => {
+/** A scratch folder holding the README's loader as flock_model.py (python3 with numpy required). */
+function loaderDir(): string {
   requireNumpy();
   const dir = mkdtempSync(join(tmpdir(), 'flock-model-format-'));
   writeFileSync(join(dir, 'flock_model.py'), readmeLoader());
+  return dir;
+}
+
+/** The run's model as the export route serves it, saved as `<dir>/<name>.safetensors`. */
+async function downloadModel(flock: { url: string }, runId: number, dir: string, name: string): Promise<void> {
+  const res = await fetch(`${flock.url}/api/runs/${runId}/model.safetensors`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+  assert.equal(res.status, 200);
+  writeFileSync(join(dir, `${name}.safetensors`), new Uint8Array(await res.arrayBuffer()));
+}
+
+test("the README's numpy loader computes the coordinator's logits and reported accuracy on exported models", async () => {
+  const dir = loaderDir();
   const mnist = (await loadDataset('mnist')).test;
   const size = shapeSize(MODEL_PRESETS.mlp.input);
   const pixels = mnist.pixels.subarray(0, SAMPLES * size);
@@ -122,9 +135,7 @@ test("the README's numpy loader computes the coordinator's logits and reported a
       // what the evaluator thread computes for a checkpoint: the reference on the first evalSamples test images
       const reported = evaluate(spec, weights, pixels, labels, SAMPLES);
       flock.store.setCheckpointEval(checkpoint, reported.loss, reported.accuracy);
-      const res = await fetch(`${flock.url}/api/runs/${run.id}/model.safetensors`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
-      assert.equal(res.status, 200);
-      writeFileSync(join(dir, `${model}.safetensors`), new Uint8Array(await res.arrayBuffer()));
+      await downloadModel(flock, run.id, dir, model);
       const manifest = (await api(flock, 'GET', `/api/runs/${run.id}/model.json`)).body;
       assert.equal(manifest.test.accuracy, reported.accuracy);
 
@@ -163,9 +174,7 @@ const SEQUENCE_MODELS: ModelSpec[] = [
 ];
 
 test("the README's numpy loader computes the coordinator's next-byte logits and bits per byte on exported sequence models", async () => {
-  requireNumpy();
-  const dir = mkdtempSync(join(tmpdir(), 'flock-model-format-'));
-  writeFileSync(join(dir, 'flock_model.py'), readmeLoader());
+  const dir = loaderDir();
   const text = new TextEncoder().encode('Flock trains on volunteers\' browsers; every byte is a token. '.repeat(8) + 'The end.\n');
   writeFileSync(join(dir, 'text.txt'), text);
   const flock = await startTestFlock();
@@ -180,9 +189,7 @@ test("the README's numpy loader computes the coordinator's next-byte logits and 
       const run = flock.store.createRun(config, parameterLayout(spec).length, Date.now());
       const weights = weightsFor(spec);
       flock.store.addCheckpoint(run.id, { t: Date.now(), step: 10, round: 2, version: 2, workerId: 'w', final: true, weights });
-      const res = await fetch(`${flock.url}/api/runs/${run.id}/model.safetensors`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
-      assert.equal(res.status, 200);
-      writeFileSync(join(dir, `${spec.name}.safetensors`), new Uint8Array(await res.arrayBuffer()));
+      await downloadModel(flock, run.id, dir, spec.name);
 
       // a text split holds each byte with the next one as its label, as the coordinator evaluates it
       const reported = evaluate(spec, weights, text.subarray(0, -1), text.subarray(1), windows * context);
